@@ -1,0 +1,418 @@
+"""Question matcher: Dutch normalisation, term weighting, typo tolerance, calibrated score.
+
+How a question is scored (see docs/matcher.md for the why and the chosen thresholds):
+
+1. `Analyzer` folds case and accents, maps synonyms, drops stop words and stems (Snowball).
+2. Each query word is resolved against the KB vocabulary: exact stem; else a compound split
+   into two known words ("cofinancieringsregeling"); else a typo-tolerant look-up with
+   rapidfuzz (Damerau-Levenshtein, 1 edit for short words, 2 for long ones); else it stays
+   unknown, and unknown words count against the match.
+3. Features per entry: the best cosine between the question and one of the entry's
+   phrasings (question, title, alternatives; IDF weights), the share of the question's weight
+   that the entry's phrasings (answer text at half weight) explain, and the margin to the
+   runner-up.
+4. A logistic model (`calibration.json`, fitted by `hoofdzaak kb calibrate`) turns these into
+   one score in 0..1: the estimated probability that the top entry is the right answer.
+   Two thresholds decide: answer, suggest (up to 3 "Bedoel je …?"), or unknown.
+
+Pure Python over the loaded KB: no clock, no randomness, no I/O after construction, so the
+same question always gets the same result.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
+
+from knowledge.kb import KB_DIR, KnowledgeBase
+from knowledge.text import Analyzer, SynonymMap, canonical_text, fold, stem, tokens
+
+CALIBRATION_FILE = KB_DIR / "calibration.json"
+FEATURES = ("phrase", "coverage", "margin", "unknown")
+ANSWER_TEXT_WEIGHT = 0.5
+SUGGEST_MAX = 3
+_FAQ_NUMBER = re.compile(r"(?<![\d.])(\d)\.(\d{1,2})(?![\d.])")
+
+
+class Outcome(StrEnum):
+    ANSWER = "answer"
+    SUGGEST = "suggest"
+    UNKNOWN = "unknown"
+    SMALLTALK = "smalltalk"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    entry_id: str
+    rank_score: float
+    features: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Match:
+    question: str
+    outcome: Outcome
+    score: float
+    entry_id: str | None = None
+    suggestions: tuple[str, ...] = ()
+    smalltalk: str | None = None
+
+    @property
+    def answered(self) -> bool:
+        return self.outcome is Outcome.ANSWER
+
+
+@dataclass(frozen=True)
+class Calibration:
+    weights: tuple[float, ...]
+    bias: float
+    answer_threshold: float
+    suggest_threshold: float
+
+    def probability(self, features: Sequence[float]) -> float:
+        z = self.bias + sum(w * f for w, f in zip(self.weights, features, strict=True))
+        return 1.0 / (1.0 + math.exp(-z))
+
+    @classmethod
+    def load(cls, path: Path = CALIBRATION_FILE) -> Calibration:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(
+            weights=tuple(float(w) for w in data["weights"]),
+            bias=float(data["bias"]),
+            answer_threshold=float(data["answer_threshold"]),
+            suggest_threshold=float(data["suggest_threshold"]),
+        )
+
+    def dump(self, path: Path, extra: dict[str, object]) -> None:
+        data = {
+            "features": list(FEATURES),
+            "weights": [round(w, 6) for w in self.weights],
+            "bias": round(self.bias, 6),
+            "answer_threshold": self.answer_threshold,
+            "suggest_threshold": self.suggest_threshold,
+            **extra,
+        }
+        path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+# Until a calibration is fitted, a hand-set model with the same shape.
+DEFAULT_CALIBRATION = Calibration(
+    weights=(6.0, 4.0, 4.0, -4.0), bias=-6.0, answer_threshold=0.7, suggest_threshold=0.25
+)
+
+
+@dataclass(frozen=True)
+class _Phrasing:
+    entry: int
+    terms: frozenset[str]
+    norm: float
+
+
+class Index:
+    """The searchable form of a list of entries, built once."""
+
+    def __init__(
+        self,
+        analyzer: Analyzer,
+        entries: Sequence[tuple[str, Sequence[str], str]],
+    ) -> None:
+        """`entries`: (id, phrasings, answer text) per entry."""
+        self.analyzer = analyzer
+        self.entry_ids = [e[0] for e in entries]
+        surface_phr = [[analyzer.surface(p) for p in phr] for _, phr, _ in entries]
+        surface_ans = [analyzer.surface(ans) for _, _, ans in entries]
+        self.surface_vocab: dict[str, str] = {}
+        for toks in (t for phr in surface_phr for t in phr):
+            for tok in toks:
+                self.surface_vocab.setdefault(tok, stem(tok))
+        for toks in surface_ans:
+            for tok in toks:
+                self.surface_vocab.setdefault(tok, stem(tok))
+        self.stems = frozenset(self.surface_vocab.values())
+        self._fuzzy_keys = sorted(t for t in self.surface_vocab if len(t) >= 4)
+
+        phr_terms = [[self._index_terms(toks) for toks in phr] for phr in surface_phr]
+        ans_terms = [self._index_terms(toks) for toks in surface_ans]
+        n = len(entries)
+        df: Counter[str] = Counter()
+        for i in range(n):
+            df.update(set().union(*phr_terms[i], ans_terms[i]))
+        self.idf = {t: math.log(1.0 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        self.unknown_idf = math.log(1.0 + (n + 0.5) / 0.5)
+
+        self.phrasings: list[_Phrasing] = []
+        self.postings: dict[str, list[int]] = defaultdict(list)
+        self.entry_phrasings: list[list[int]] = [[] for _ in range(n)]
+        self.entry_term_counts: list[Counter[str]] = [Counter() for _ in range(n)]
+        self.answer_terms: list[frozenset[str]] = [frozenset(t) for t in ans_terms]
+        for i in range(n):
+            for term_list in phr_terms[i]:
+                terms = frozenset(term_list)
+                if not terms:
+                    continue
+                pid = len(self.phrasings)
+                norm = math.sqrt(sum(self.idf[t] ** 2 for t in terms))
+                self.phrasings.append(_Phrasing(i, terms, norm))
+                self.entry_phrasings[i].append(pid)
+                self.entry_term_counts[i].update(terms)
+                for t in terms:
+                    self.postings[t].append(pid)
+        self.answer_postings: dict[str, list[int]] = defaultdict(list)
+        for i, terms in enumerate(self.answer_terms):
+            for t in terms:
+                self.answer_postings[t].append(i)
+
+    # -- vocabulary resolution -------------------------------------------------------------
+
+    def _split(self, tok: str) -> list[str] | None:
+        """Split a compound into two known words: 'cofinancieringsregeling' → two stems."""
+        if len(tok) < 7:
+            return None
+        vocab = self.surface_vocab
+        best: list[str] | None = None
+        for cut in range(3, len(tok) - 2):
+            head, tail = tok[:cut], tok[cut:]
+            heads = [head]
+            if head.endswith(("s", "e")) and len(head) > 3:
+                heads.append(head[:-1])  # linking -s- / -e-
+            for h in heads:
+                h_known = h in vocab or stem(h) in self.stems
+                t_known = tail in vocab or stem(tail) in self.stems
+                if h_known and t_known:
+                    parts = [vocab.get(h, stem(h)), vocab.get(tail, stem(tail))]
+                    if best is None or len(h) > len(best[0]):
+                        best = parts
+        return best
+
+    def _index_terms(self, toks: Iterable[str]) -> list[str]:
+        """Stems of indexed text; long compounds also add their parts."""
+        out: list[str] = []
+        for tok in toks:
+            out.append(stem(tok))
+            if len(tok) >= 9:
+                out.extend(self._split(tok) or ())
+        return out
+
+    @lru_cache(maxsize=8192)  # noqa: B019 - the index lives as long as the process
+    def resolve(self, tok: str) -> tuple[tuple[str, float], ...]:
+        """Query token → ((stem, weight), …); empty when unknown to the KB."""
+        s = stem(tok)
+        if s in self.stems:
+            return ((s, 1.0),)
+        if tok[0].isdigit():
+            return ()
+        parts = self._split(tok)
+        if parts:
+            return tuple((p, 0.9) for p in parts)
+        if tok.startswith("ge") and stem(tok[2:]) in self.stems:
+            return ((stem(tok[2:]), 0.9),)
+        if len(tok) < 4:
+            return ()
+        max_edits = 1 if len(tok) < 7 else 2
+        found = process.extractOne(
+            tok,
+            self._fuzzy_keys,
+            scorer=DamerauLevenshtein.distance,
+            score_cutoff=max_edits,
+        )
+        if found is None:
+            return ()
+        word, dist, _ = found
+        if dist == 0:
+            return ((self.surface_vocab[word], 1.0),)
+        return ((self.surface_vocab[word], 1.0 - 0.2 * dist),)
+
+    def query_vector(self, text: str) -> tuple[dict[str, float], float]:
+        """(term → weight, weight of unknown words) for a question."""
+        vec: dict[str, float] = {}
+        unknown = 0.0
+        for tok in self.analyzer.surface(text):
+            resolved = self.resolve(tok)
+            if not resolved:
+                if len(tok) > 2 and not tok.isdigit():
+                    unknown += self.unknown_idf**2
+                continue
+            for term, weight in resolved:
+                w = self.idf[term] * weight
+                vec[term] = max(vec.get(term, 0.0), w)
+        return vec, unknown
+
+    # -- scoring ---------------------------------------------------------------------------
+
+    def rank(
+        self, text: str, exclude: tuple[int, int] | None = None, limit: int = SUGGEST_MAX + 1
+    ) -> tuple[list[Candidate], float]:
+        """Best entries for `text`, best first, and the unknown-word share of the question.
+
+        `exclude` = (entry index, phrasing position) leaves one phrasing out (used for
+        leave-one-out calibration on the KB's own alternatives).
+        """
+        vec, unknown = self.query_vector(text)
+        known_sq = sum(w * w for w in vec.values())
+        total_sq = known_sq + unknown
+        if not vec or total_sq == 0:
+            return [], 1.0 if unknown else 0.0
+        unknown_share = unknown / total_sq
+        q_norm = math.sqrt(total_sq)
+        excluded_pid = -1
+        if exclude is not None:
+            plist = self.entry_phrasings[exclude[0]]
+            if exclude[1] < len(plist):
+                excluded_pid = plist[exclude[1]]
+
+        dots: dict[int, float] = defaultdict(float)
+        for term, w in vec.items():
+            idf = self.idf[term]
+            for pid in self.postings.get(term, ()):
+                dots[pid] += w * idf
+        best_phrase: dict[int, float] = {}
+        for pid, dot in dots.items():
+            if pid == excluded_pid:
+                continue
+            ph = self.phrasings[pid]
+            cos = dot / (q_norm * ph.norm)
+            if cos > best_phrase.get(ph.entry, 0.0):
+                best_phrase[ph.entry] = cos
+        for term in vec:
+            for e in self.answer_postings.get(term, ()):
+                best_phrase.setdefault(e, 0.0)
+
+        excluded_entry, excluded_terms = -1, frozenset[str]()
+        if excluded_pid >= 0:
+            excluded_entry = self.phrasings[excluded_pid].entry
+            excluded_terms = self.phrasings[excluded_pid].terms
+        scored: list[tuple[float, str, int, float, float]] = []
+        for e, phrase in best_phrase.items():
+            counts = self.entry_term_counts[e]
+            covered = 0.0
+            for term, w in vec.items():
+                in_phrasings = counts.get(term, 0)
+                if e == excluded_entry and term in excluded_terms:
+                    in_phrasings -= 1
+                if in_phrasings > 0:
+                    covered += w * w
+                elif term in self.answer_terms[e]:
+                    covered += ANSWER_TEXT_WEIGHT * w * w
+            coverage = covered / total_sq
+            rank_score = 0.6 * phrase + 0.4 * coverage
+            scored.append((rank_score, self.entry_ids[e], e, phrase, coverage))
+        scored.sort(key=lambda s: (-s[0], s[1]))
+        top = scored[:limit]
+        out: list[Candidate] = []
+        for i, (rs, eid, _e, phrase, coverage) in enumerate(top):
+            nxt = top[i + 1][0] if i + 1 < len(top) else 0.0
+            out.append(Candidate(eid, rs, (phrase, coverage, rs - nxt, unknown_share)))
+        return out, unknown_share
+
+
+class Matcher:
+    """Answers a question from the knowledge base: answer, suggest, unknown or small talk."""
+
+    def __init__(self, kb: KnowledgeBase, calibration: Calibration | None = None) -> None:
+        self.kb = kb
+        if calibration is None:
+            calibration = (
+                Calibration.load() if CALIBRATION_FILE.exists() else DEFAULT_CALIBRATION
+            )
+        self.calibration = calibration
+        synonyms = SynonymMap((g.canonical, g.variants) for g in kb.synonyms.groups)
+        self.analyzer = Analyzer(synonyms, kb.synonyms.stopwords)
+        self.index = Index(
+            self.analyzer,
+            [
+                (e.id, (e.question, e.title, *e.alternatives), f"{e.answer}\n{e.more or ''}")
+                for e in kb.entries
+            ],
+        )
+        self._smalltalk: dict[str, str] = {}
+        for intent in kb.smalltalk.intents:
+            for pattern in intent.patterns:
+                self._smalltalk[canonical_text(pattern)] = intent.id
+        self._smalltalk_max = max((len(k.split()) for k in self._smalltalk), default=1)
+
+    def with_calibration(self, calibration: Calibration) -> Matcher:
+        """The same index with other weights or thresholds (for calibration runs)."""
+        clone = copy.copy(self)
+        clone.calibration = calibration
+        return clone
+
+    # -- small talk ------------------------------------------------------------------------
+
+    def _strip_smalltalk(self, text: str) -> tuple[str | None, str]:
+        """(intent if the message is only small talk, the message without it)."""
+        toks = tokens(text)
+        if not toks:
+            return None, ""
+        intent: str | None = None
+        # leading and trailing small-talk phrases ("hoi, …", "…, dank je")
+        changed = True
+        while changed and toks:
+            changed = False
+            for n in range(min(self._smalltalk_max, len(toks)), 0, -1):
+                head = self._smalltalk.get(" ".join(toks[:n]))
+                if head is not None:
+                    intent, toks, changed = intent or head, toks[n:], True
+                    break
+                tail = self._smalltalk.get(" ".join(toks[-n:]))
+                if tail is not None:
+                    intent, toks, changed = intent or tail, toks[:-n], True
+                    break
+        if not toks:
+            return intent, ""
+        return None, " ".join(toks)
+
+    def smalltalk_reply(self, intent_id: str) -> str:
+        for intent in self.kb.smalltalk.intents:
+            if intent.id == intent_id:
+                return intent.reply
+        raise KeyError(intent_id)
+
+    # -- matching --------------------------------------------------------------------------
+
+    def _faq_number(self, text: str) -> str | None:
+        """'5.10', 'faq 5.10', 'vraag 5.10?' → the entry for FAQ 5.10."""
+        folded = fold(text).strip()
+        m = _FAQ_NUMBER.search(folded)
+        if m is None:
+            return None
+        rest = _FAQ_NUMBER.sub(" ", folded)
+        if set(tokens(rest)) - {"faq", "vraag", "item", "nummer", "nr", "punt", "zie"}:
+            return None
+        entry = self.kb.entry_for_faq(f"{m.group(1)}.{m.group(2)}")
+        return entry.id if entry else None
+
+    def match(self, question: str) -> Match:
+        text = question.strip()
+        direct = self._faq_number(text)
+        if direct is not None:
+            return Match(question, Outcome.ANSWER, 1.0, entry_id=direct)
+        intent, rest = self._strip_smalltalk(text)
+        if intent is not None:
+            return Match(question, Outcome.SMALLTALK, 1.0, smalltalk=intent)
+        candidates, _ = self.index.rank(rest)
+        return self.decide(question, candidates)
+
+    def decide(self, question: str, candidates: Sequence[Candidate]) -> Match:
+        if not candidates:
+            return Match(question, Outcome.UNKNOWN, 0.0)
+        cal = self.calibration
+        top = candidates[0]
+        score = cal.probability(top.features)
+        if score >= cal.answer_threshold:
+            return Match(question, Outcome.ANSWER, score, entry_id=top.entry_id)
+        if score >= cal.suggest_threshold:
+            floor = top.rank_score * 0.5
+            ids = tuple(c.entry_id for c in candidates[:SUGGEST_MAX] if c.rank_score >= floor)
+            return Match(question, Outcome.SUGGEST, score, suggestions=ids)
+        return Match(question, Outcome.UNKNOWN, score)

@@ -1,0 +1,104 @@
+"""Dutch text normalisation shared by the matcher and the validator.
+
+Pipeline: case-fold → strip accents → split on punctuation (keeping numbers such as 5.10
+together) → synonym phrases to their canonical form → stop words out → Snowball Dutch stems.
+We use Snowball's classic Dutch (Porter) stemmer: the newer Kraaij-Pohlmann variant strips
+"ge-" and "be-" (gemeente → meen, begeleiding → beleid), too aggressive for this vocabulary.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+import simplemma
+import snowballstemmer
+
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[a-z]+")
+_APOSTROPHE_S = re.compile(r"(\w)['’`]s\b")
+_stemmer = snowballstemmer.stemmer("dutch_porter")
+
+
+def fold(text: str) -> str:
+    """Case-fold and strip accents: 'Cliënt  Één' → 'client  een'."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def tokens(text: str) -> list[str]:
+    """Folded word and number tokens; "zzp'ers" → ['zzpers'], 'co-fi' → ['co', 'fi']."""
+    folded = _APOSTROPHE_S.sub(r"\1s", fold(text))
+    folded = folded.replace("'", "").replace("’", "")
+    return _TOKEN.findall(folded)
+
+
+def canonical_text(text: str) -> str:
+    """A key for 'the same phrasing': folded tokens joined by single spaces."""
+    return " ".join(tokens(text))
+
+
+@lru_cache(maxsize=65536)
+def stem(token: str) -> str:
+    """Snowball stem; conjugated verbs go through their infinitive first.
+
+    The Snowball stemmer leaves 'telt', 'krijgt', 'gefinancierd' apart from 'tellen',
+    'krijgen', 'financiering'. simplemma's Dutch lemma table maps such forms (ending in -t or
+    -d) to the infinitive; we use it only there, as its noun lemmas are less reliable.
+    """
+    if token[0].isdigit():
+        return token
+    if len(token) > 3 and token[-1] in "td":
+        lemma = simplemma.lemmatize(token, lang="nl")
+        if lemma != token and lemma.endswith("en"):
+            token = lemma.replace("_", "")
+    return str(_stemmer.stemWord(token))
+
+
+class SynonymMap:
+    """Replaces variant phrases (one or more tokens) by their canonical tokens.
+
+    Longest variant wins; matching is on folded tokens, so 'Co-financiering', 'co financiering'
+    and 'cofi' can all map onto 'cofinanciering'.
+    """
+
+    def __init__(self, groups: Iterable[tuple[str, Sequence[str]]]) -> None:
+        self._phrases: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for canonical, variants in groups:
+            target = tuple(tokens(canonical))
+            for variant in (canonical, *variants):
+                key = tuple(tokens(variant))
+                if key and key != target:
+                    self._phrases[key] = target
+        self._max_len = max((len(k) for k in self._phrases), default=1)
+
+    def apply(self, toks: Sequence[str]) -> list[str]:
+        out: list[str] = []
+        i = 0
+        while i < len(toks):
+            for n in range(min(self._max_len, len(toks) - i), 0, -1):
+                target = self._phrases.get(tuple(toks[i : i + n]))
+                if target is not None:
+                    out.extend(target)
+                    i += n
+                    break
+            else:
+                out.append(toks[i])
+                i += 1
+        return out
+
+
+class Analyzer:
+    """Turns text into the terms the matcher indexes and looks up."""
+
+    def __init__(self, synonyms: SynonymMap, stopwords: Iterable[str]) -> None:
+        self.synonyms = synonyms
+        self.stopwords = frozenset(canonical_text(w) for w in stopwords)
+
+    def surface(self, text: str) -> list[str]:
+        """Folded tokens after synonym mapping, stop words removed (not yet stemmed)."""
+        return [t for t in self.synonyms.apply(tokens(text)) if t not in self.stopwords]
+
+    def terms(self, text: str) -> list[str]:
+        return [stem(t) for t in self.surface(text)]
