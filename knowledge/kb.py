@@ -101,12 +101,17 @@ class KnowledgeBase:
         return f"{', '.join(parts)}, stand {entry.as_of}"
 
 
+def _label(path: Path) -> str:
+    """How problems name a file: relative to the KB folder ('faq/05_cofinanciering.yaml')."""
+    return f"{path.parent.name}/{path.name}" if path.parent.name == "faq" else path.name
+
+
 def _read_yaml(path: Path, problems: list[Problem]) -> Any:
     try:
         with path.open(encoding="utf-8") as fh:
             return yaml.safe_load(fh)
     except (OSError, yaml.YAMLError) as exc:
-        problems.append(Problem(path.name, None, None, f"cannot read YAML: {exc}"))
+        problems.append(Problem(_label(path), None, None, f"cannot read YAML: {exc}"))
         return None
 
 
@@ -125,7 +130,7 @@ def _parse(model: type[M], path: Path, problems: list[Problem]) -> M | None:
     data = _read_yaml(path, problems)
     if data is None:
         if path.exists() and not problems:
-            problems.append(Problem(path.name, None, None, "file is empty"))
+            problems.append(Problem(_label(path), None, None, "file is empty"))
         return None
     try:
         return model.model_validate(data)
@@ -134,7 +139,7 @@ def _parse(model: type[M], path: Path, problems: list[Problem]) -> M | None:
             loc = tuple(err["loc"])
             entry = _entry_label(data, loc)
             fld = ".".join(str(p) for p in (loc[2:] if entry else loc)) or None
-            problems.append(Problem(path.name, entry, fld, err["msg"]))
+            problems.append(Problem(_label(path), entry, fld, err["msg"]))
         return None
 
 
@@ -152,7 +157,7 @@ def _load_sources(path: Path, problems: list[Problem]) -> Sources | None:
             documents=docs,
         )
     except (KeyError, TypeError, ValueError) as exc:
-        problems.append(Problem(path.name, None, None, f"malformed: {exc!r}"))
+        problems.append(Problem(_label(path), None, None, f"malformed: {exc!r}"))
         return None
 
 
@@ -224,7 +229,7 @@ def check_kb(kb_dir: Path = KB_DIR) -> tuple[KnowledgeBase | None, list[Problem]
     for path in files:
         section = _parse(Section, path, problems)
         if section is not None:
-            sections.append((f"faq/{path.name}", section))
+            sections.append((_label(path), section))
     if sources is not None:
         problems.extend(_cross_checks(sections, sources))
     if problems or sources is None or synonyms is None or smalltalk is None or regions is None:

@@ -22,6 +22,7 @@ same question always gets the same result.
 from __future__ import annotations
 
 import copy
+import os
 import json
 import math
 import re
@@ -39,9 +40,12 @@ from knowledge.kb import KB_DIR, KnowledgeBase
 from knowledge.text import Analyzer, SynonymMap, canonical_text, fold, stem, tokens
 
 CALIBRATION_FILE = KB_DIR / "calibration.json"
-FEATURES = ("phrase", "coverage", "margin", "unknown")
-ANSWER_TEXT_WEIGHT = 0.5
+FEATURES = ("phrase", "coverage", "profile", "margin", "phrase_margin", "unknown", "terms")
+ANSWER_TEXT_WEIGHT = float(os.environ.get('AW', '0.5'))
 SUGGEST_MAX = 3
+import os
+ALPHA = float(os.environ.get("ALPHA", "0.4"))
+BETA = float(os.environ.get("BETA", "0.4"))
 _FAQ_NUMBER = re.compile(r"(?<![\d.])(\d)\.(\d{1,2})(?![\d.])")
 
 
@@ -108,7 +112,8 @@ class Calibration:
 
 # Until a calibration is fitted, a hand-set model with the same shape.
 DEFAULT_CALIBRATION = Calibration(
-    weights=(6.0, 4.0, 4.0, -4.0), bias=-6.0, answer_threshold=0.7, suggest_threshold=0.25
+    weights=(4.0, 3.0, 3.0, 6.0, 3.0, -4.0, 1.0), bias=-7.0, answer_threshold=0.7,
+    suggest_threshold=0.25,
 )
 
 
@@ -141,6 +146,17 @@ class Index:
                 self.surface_vocab.setdefault(tok, stem(tok))
         self.stems = frozenset(self.surface_vocab.values())
         self._fuzzy_keys = sorted(t for t in self.surface_vocab if len(t) >= 4)
+        # Every word the bot knows before synonyms: for spelling correction of questions.
+        raw: set[str] = set(analyzer.synonyms.known_tokens()) | set(analyzer.stopwords)
+        for _, phr, ans in entries:
+            for text in (*phr, ans):
+                raw.update(tokens(text))
+        self.raw_vocab = frozenset(raw)
+        by_letter: dict[str, list[str]] = defaultdict(list)
+        for word in sorted(raw):
+            if len(word) >= 3 and word[0].isalpha():
+                by_letter[word[0]].append(word)
+        self._raw_by_letter = dict(by_letter)
 
         phr_terms = [[self._index_terms(toks) for toks in phr] for phr in surface_phr]
         ans_terms = [self._index_terms(toks) for toks in surface_ans]
@@ -168,10 +184,29 @@ class Index:
                 self.entry_term_counts[i].update(terms)
                 for t in terms:
                     self.postings[t].append(pid)
+        self.centroid: list[dict[str, float]] = []
+        self.centroid_norm: list[float] = []
+        for i in range(n):
+            vec, norm = self._centroid(i)
+            self.centroid.append(vec)
+            self.centroid_norm.append(norm)
         self.answer_postings: dict[str, list[int]] = defaultdict(list)
         for i, terms in enumerate(self.answer_terms):
             for t in terms:
                 self.answer_postings[t].append(i)
+
+    def _centroid(
+        self, e: int, leave_out: frozenset[str] | None = None
+    ) -> tuple[dict[str, float], float]:
+        """An entry's profile: idf × √(share of its phrasings using the term)."""
+        counts = self.entry_term_counts[e]
+        k = len(self.entry_phrasings[e]) - (leave_out is not None)
+        vec: dict[str, float] = {}
+        for t, c in counts.items():
+            c -= 1 if leave_out and t in leave_out else 0
+            if c > 0:
+                vec[t] = self.idf[t] * math.sqrt(c / max(1, k))
+        return vec, math.sqrt(sum(v * v for v in vec.values())) or 1.0
 
     # -- vocabulary resolution -------------------------------------------------------------
 
@@ -195,14 +230,11 @@ class Index:
                         best = parts
         return best
 
-    def _index_terms(self, toks: Iterable[str]) -> list[str]:
-        """Stems of indexed text; long compounds also add their parts."""
-        out: list[str] = []
-        for tok in toks:
-            out.append(stem(tok))
-            if len(tok) >= 9:
-                out.extend(self._split(tok) or ())
-        return out
+    @staticmethod
+    def _index_terms(toks: Iterable[str]) -> list[str]:
+        """Stems of indexed text. Compounds are split only in questions (for unknown words):
+        splitting KB words too would make one entry's index depend on other entries' words."""
+        return [stem(tok) for tok in toks]
 
     @lru_cache(maxsize=8192)  # noqa: B019 - the index lives as long as the process
     def resolve(self, tok: str) -> tuple[tuple[str, float], ...]:
@@ -233,18 +265,45 @@ class Index:
             return ((self.surface_vocab[word], 1.0),)
         return ((self.surface_vocab[word], 1.0 - 0.2 * dist),)
 
+    @lru_cache(maxsize=8192)  # noqa: B019 - the index lives as long as the process
+    def correct(self, tok: str) -> tuple[str, float]:
+        """Spelling correction of one folded word against every word the bot knows.
+
+        Known words, numbers, inflections and compounds of known words stay as they are. Else
+        the nearest known word with the same first letter within 1 edit (2 for words of 7+
+        letters; for 3-letter words only a swap of two letters, 'wps' → 'wsp') wins.
+        """
+        if (tok in self.raw_vocab or not tok[0].isalpha() or len(tok) < 3
+                or stem(tok) in self.stems or self._split(tok)):
+            return tok, 1.0
+        keys = self._raw_by_letter.get(tok[0], [])
+        if len(tok) == 3:
+            keys = [k for k in keys if len(k) == 3 and sorted(k) == sorted(tok)]
+        max_edits = 1 if len(tok) < 7 else 2
+        found = process.extractOne(
+            tok, keys, scorer=DamerauLevenshtein.distance, score_cutoff=max_edits
+        )
+        if found is None:
+            return tok, 1.0
+        return found[0], 1.0 - 0.15 * found[1]
+
     def query_vector(self, text: str) -> tuple[dict[str, float], float]:
         """(term → weight, weight of unknown words) for a question."""
         vec: dict[str, float] = {}
         unknown = 0.0
-        for tok in self.analyzer.surface(text):
+        corrected = [self.correct(t) for t in tokens(text)]
+        mapped = self.analyzer.synonyms.apply_tracked([t for t, _ in corrected])
+        for tok, sources in mapped:
+            if tok in self.analyzer.stopwords:
+                continue
+            confidence = min(corrected[i][1] for i in sources)
             resolved = self.resolve(tok)
             if not resolved:
                 if len(tok) > 2 and not tok.isdigit():
                     unknown += self.unknown_idf**2
                 continue
             for term, weight in resolved:
-                w = self.idf[term] * weight
+                w = self.idf[term] * weight * confidence
                 vec[term] = max(vec.get(term, 0.0), w)
         return vec, unknown
 
@@ -292,7 +351,7 @@ class Index:
         if excluded_pid >= 0:
             excluded_entry = self.phrasings[excluded_pid].entry
             excluded_terms = self.phrasings[excluded_pid].terms
-        scored: list[tuple[float, str, int, float, float]] = []
+        scored: list[tuple[float, str, int, float, float, float]] = []
         for e, phrase in best_phrase.items():
             counts = self.entry_term_counts[e]
             covered = 0.0
@@ -305,14 +364,23 @@ class Index:
                 elif term in self.answer_terms[e]:
                     covered += ANSWER_TEXT_WEIGHT * w * w
             coverage = covered / total_sq
-            rank_score = 0.6 * phrase + 0.4 * coverage
-            scored.append((rank_score, self.entry_ids[e], e, phrase, coverage))
+            if e == excluded_entry:
+                cvec, cnorm = self._centroid(e, excluded_terms)
+            else:
+                cvec, cnorm = self.centroid[e], self.centroid_norm[e]
+            cent = sum(w * cvec.get(t, 0.0) for t, w in vec.items()) / (q_norm * cnorm)
+            rank_score = ALPHA * phrase + BETA * coverage + (1 - ALPHA - BETA) * cent
+            scored.append((rank_score, self.entry_ids[e], e, phrase, coverage, cent))
         scored.sort(key=lambda s: (-s[0], s[1]))
         top = scored[:limit]
         out: list[Candidate] = []
-        for i, (rs, eid, _e, phrase, coverage) in enumerate(top):
+        terms = min(len(vec), 5) / 5
+        for i, (rs, eid, _e, phrase, coverage, cent) in enumerate(top):
             nxt = top[i + 1][0] if i + 1 < len(top) else 0.0
-            out.append(Candidate(eid, rs, (phrase, coverage, rs - nxt, unknown_share)))
+            other_phrase = max((t[3] for j, t in enumerate(top) if j != i), default=0.0)
+            features = (phrase, coverage, cent, rs - nxt, phrase - other_phrase,
+                        unknown_share, terms)
+            out.append(Candidate(eid, rs, features))
         return out, unknown_share
 
 

@@ -18,6 +18,7 @@ import snowballstemmer
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[a-z]+")
 _APOSTROPHE_S = re.compile(r"(\w)['’`]s\b")
+_PREFIX = re.compile(r"\b(re|co|her|mede)-(?=[a-z])")
 _stemmer = snowballstemmer.stemmer("dutch_porter")
 
 
@@ -29,7 +30,7 @@ def fold(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """Folded word and number tokens; "zzp'ers" → ['zzpers'], 'co-fi' → ['co', 'fi']."""
-    folded = _APOSTROPHE_S.sub(r"\1s", fold(text))
+    folded = _PREFIX.sub(r"\1", _APOSTROPHE_S.sub(r"\1s", fold(text)))
     folded = folded.replace("'", "").replace("’", "")
     return _TOKEN.findall(folded)
 
@@ -73,18 +74,28 @@ class SynonymMap:
                     self._phrases[key] = target
         self._max_len = max((len(k) for k in self._phrases), default=1)
 
+    def known_tokens(self) -> set[str]:
+        """Every token that occurs in a variant or a canonical form."""
+        out = {t for key in self._phrases for t in key}
+        out.update(t for target in self._phrases.values() for t in target)
+        return out
+
     def apply(self, toks: Sequence[str]) -> list[str]:
-        out: list[str] = []
+        return [t for t, _ in self.apply_tracked(toks)]
+
+    def apply_tracked(self, toks: Sequence[str]) -> list[tuple[str, range]]:
+        """Like `apply`, with the positions in `toks` each output token came from."""
+        out: list[tuple[str, range]] = []
         i = 0
         while i < len(toks):
             for n in range(min(self._max_len, len(toks) - i), 0, -1):
                 target = self._phrases.get(tuple(toks[i : i + n]))
                 if target is not None:
-                    out.extend(target)
+                    out.extend((t, range(i, i + n)) for t in target)
                     i += n
                     break
             else:
-                out.append(toks[i])
+                out.append((toks[i], range(i, i + 1)))
                 i += 1
         return out
 

@@ -1,0 +1,122 @@
+"""The one place that knows every part: `build_application(settings)`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from telegram import BotCommand, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
+from telegram.request import BaseRequest
+
+from bot.config import TIMEZONE, Settings
+from bot.fakeapi import OFFLINE_TOKEN
+from bot.render import Renderer
+from bot.services import Services, amsterdam_now
+from bot.storage.db import Database
+from handlers import admin, errors, faq, qa, start
+from handlers.common import BotContext
+from knowledge.kb import KnowledgeBase, load_kb
+from knowledge.matcher import Matcher
+
+log = logging.getLogger(__name__)
+
+App = Application[Any, BotContext, Any, Any, Any, Any]
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message is one clear line for the operator."""
+
+
+def build_services(
+    settings: Settings, kb: KnowledgeBase | None = None, matcher: Matcher | None = None,
+    clock: Callable[[], datetime] = amsterdam_now,
+) -> Services:
+    """The service container; the KB index is built here, once (or reused when passed)."""
+    kb = kb or (matcher.kb if matcher else load_kb())
+    return Services(
+        settings=settings,
+        db=Database(settings.database_url),
+        kb=kb,
+        matcher=matcher or Matcher(kb),
+        renderer=Renderer(),
+        clock=clock,
+    )
+
+
+def build_application(
+    settings: Settings,
+    request: BaseRequest | None = None,
+    services: Services | None = None,
+) -> App:
+    """Wire the bot. `request` replaces HTTP to Telegram (the fake Bot API, for tests/console)."""
+    if settings.telegram_bot_token is not None:
+        token = settings.telegram_bot_token.get_secret_value()
+    elif request is not None:
+        token = OFFLINE_TOKEN
+    else:
+        raise ConfigError("TELEGRAM_BOT_TOKEN is not set: the bot cannot log in to Telegram")
+    services = services or build_services(settings)
+
+    builder = (
+        Application.builder()
+        .token(token)
+        .defaults(Defaults(
+            parse_mode=ParseMode.HTML,
+            tzinfo=TIMEZONE,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        ))
+        .context_types(ContextTypes(context=BotContext))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if settings.telegram_base_url:
+        builder = builder.base_url(settings.telegram_base_url)
+    if settings.telegram_base_file_url:
+        builder = builder.base_file_url(settings.telegram_base_file_url)
+    if settings.rate_limiter:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    app: App = builder.build()
+    app.bot_data["services"] = services
+
+    # One group: the first matching handler wins, so the catch-all for stale buttons is last.
+    for module in (start, faq, admin, qa, errors):
+        app.add_handlers(module.handlers())
+    app.add_error_handler(errors.on_error)
+    return app
+
+
+async def start_app(app: App) -> None:
+    """Initialise without polling (tests, console): what run_polling does before it polls."""
+    await app.initialize()
+    await _post_init(app)
+
+
+async def stop_app(app: App) -> None:
+    await app.shutdown()
+    await _post_shutdown(app)
+
+
+async def _post_init(app: App) -> None:
+    services: Services = app.bot_data["services"]
+    path = services.settings.sqlite_path()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    await services.db.upgrade()
+    r = services.renderer
+    commands = [BotCommand(c, r.text(f"cmd_{c}")) for c in ("start", "faq", "help")]
+    try:
+        await app.bot.set_my_commands(commands)
+    except TelegramError:
+        log.warning("could not register the command list", exc_info=True)
+
+
+async def _post_shutdown(app: App) -> None:
+    services: Services = app.bot_data["services"]
+    await services.db.dispose()

@@ -1,0 +1,292 @@
+"""The `hoofdzaak` command. Reports take --json; errors go to stderr with a non-zero exit."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import sqlite3
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from pydantic import ValidationError
+
+from bot import __version__
+from bot.config import Settings
+
+DEFAULT_EVAL = Path("tests/data/faq_eval.tsv")
+
+
+class _RedactToken(logging.Filter):
+    """Telegram URLs carry the bot token (…/bot<token>/method): never let it reach a log."""
+
+    _pattern = re.compile(r"bot\d+:[A-Za-z0-9_-]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self._pattern.sub("bot<token>", str(record.msg))
+        if record.args:
+            record.args = tuple(
+                self._pattern.sub("bot<token>", a) if isinstance(a, str) else a
+                for a in (record.args if isinstance(record.args, tuple) else (record.args,))
+            )
+        return True
+
+
+def _setup_logging(level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_RedactToken())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite", "alembic.runtime.migration"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = first.get("loc", ("?",))[0]
+        _fail(f"configuration: {field}: {first['msg']}", 2)
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hoofdzaak")
+def main() -> None:
+    """Hoofdzaak Werk assistant: the Telegram bot and its tools."""
+
+
+# -- the bot ---------------------------------------------------------------------------------
+
+
+@main.command()
+def run() -> None:
+    """Run the bot against Telegram (long polling). Needs TELEGRAM_BOT_TOKEN."""
+    from bot.app import ConfigError, build_application
+
+    settings = _settings()
+    _setup_logging()
+    try:
+        app = build_application(settings)
+    except ConfigError as exc:
+        _fail(str(exc), 2)
+    path = settings.sqlite_path()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    logging.getLogger(__name__).info("starting the bot (long polling)")
+    app.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"],
+                    drop_pending_updates=False)
+
+
+@main.command()
+def chat() -> None:
+    """Talk to the bot in this terminal: no Telegram, no token (same database)."""
+    from bot.console import main as console_main
+
+    settings = _settings()
+    _setup_logging(logging.WARNING)
+    sys.exit(console_main(settings))
+
+
+@main.command()
+@click.argument("question", required=False)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per question.")
+def ask(question: str | None, as_json: bool) -> None:
+    """Ask the knowledge base a QUESTION; without one, read one question per line from stdin."""
+    from bot.services.qa import answer_json
+    from knowledge.kb import load_kb
+    from knowledge.matcher import Matcher
+
+    matcher = Matcher(load_kb())
+    questions = [question] if question is not None else (ln.rstrip("\n") for ln in sys.stdin)
+    for q in questions:
+        if question is None and not q.strip():
+            continue
+        result = answer_json(matcher, q)
+        if as_json:
+            _echo_json(result)
+            continue
+        if result["answered"]:
+            click.echo(f"{result['answer']}\n(bron: {', '.join(result['refs'])}; "
+                       f"score {result['score']:.2f})")
+        elif result["suggestions"]:
+            click.echo("Bedoel je:")
+            for s in result["suggestions"]:
+                click.echo(f"  - {s['title']} ({', '.join(s['refs'])})")
+        else:
+            click.echo(f"Geen antwoord gevonden (score {result['score']:.2f}).")
+
+
+# -- knowledge base --------------------------------------------------------------------------
+
+
+@main.group()
+def kb() -> None:
+    """Knowledge base: check, evaluate, calibrate, unanswered questions."""
+
+
+@kb.command("check")
+@click.option("--json", "as_json", is_flag=True)
+def kb_check(as_json: bool) -> None:
+    """Validate every YAML file of the knowledge base."""
+    from knowledge.kb import check_kb
+
+    base, problems = check_kb()
+    if as_json:
+        _echo_json({
+            "ok": not problems,
+            "entries": len(base.entries) if base else None,
+            "problems": [{"file": p.file, "entry": p.entry, "field": p.field,
+                          "message": p.message} for p in problems],
+        })
+    else:
+        for p in problems:
+            click.echo(str(p), err=True)
+        if base is not None:
+            faq = sum(1 for e in base.entries if e.id.startswith("faq-"))
+            click.echo(f"ok: {len(base.entries)} entries ({faq} FAQ items, "
+                       f"{len(base.entries) - faq} from the other documents)")
+    if problems:
+        if not as_json:
+            click.echo(f"{len(problems)} problem(s)", err=True)
+        sys.exit(1)
+
+
+@kb.command("eval")
+@click.option("--file", "path", type=click.Path(exists=True, path_type=Path), default=DEFAULT_EVAL,
+              show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--misses/--no-misses", default=True, help="List the questions it got wrong.")
+def kb_eval(path: Path, as_json: bool, misses: bool) -> None:
+    """Measure the matcher on an evaluation set (question, expected entry, kind)."""
+    from knowledge.evaluation import evaluate, load_eval
+    from knowledge.kb import load_kb
+    from knowledge.matcher import Matcher
+
+    report = evaluate(Matcher(load_kb()), load_eval(path))
+    data = report.as_dict()
+    if as_json:
+        _echo_json(data)
+        return
+    pct = lambda x: f"{100 * float(x):.1f}%"  # noqa: E731
+    click.echo(f"questions: {data['questions']} ({data['in_scope']} in scope, "
+               f"{data['out_of_scope']} out of scope)")
+    click.echo(f"top-1 accuracy (answered right outright): {pct(data['top1_accuracy'])}")
+    click.echo(f"helped (right answer or among suggestions): {pct(data['helped'])}")
+    click.echo(f"confidently wrong: {pct(data['confidently_wrong'])}")
+    click.echo(f"out-of-scope rejected: {pct(data['out_of_scope_rejected'])} "
+               f"(answered outright: {pct(data['out_of_scope_answered'])})")
+    click.echo("per section:          total  top-1   helped  wrong")
+    for section, s in data["by_section"].items():  # type: ignore[attr-defined]
+        click.echo(f"  {section:>3}                {s['total']:5}  {pct(s['top1']):>6}  "
+                   f"{pct(s['helped']):>6}  {s['wrong']:5}")
+    for kind, s in data["by_kind"].items():  # type: ignore[attr-defined]
+        click.echo(f"  kind {kind:<6}  {s['total']:5}  top-1 {pct(s['top1'])}")
+    if misses:
+        click.echo(f"misses ({len(data['misses'])}):")  # type: ignore[arg-type]
+        for m in data["misses"]:  # type: ignore[attr-defined]
+            click.echo(f"  [{m['outcome']}] {m['question']!r}: expected {m['expected']}, "
+                       f"got {m['got']} ({m['score']})")
+
+
+@kb.command("calibrate")
+@click.option("--file", "path", type=click.Path(exists=True, path_type=Path), default=DEFAULT_EVAL,
+              show_default=True)
+@click.option("--write/--dry-run", default=True, help="Write knowledge/calibration.json.")
+def kb_calibrate(path: Path, write: bool) -> None:
+    """Fit the matcher's score model and choose its thresholds (docs/matcher.md)."""
+    from knowledge.evaluation import calibrate, load_eval, load_negatives
+    from knowledge.kb import load_kb
+    from knowledge.matcher import CALIBRATION_FILE
+
+    cal, info = calibrate(load_kb(), load_eval(path), load_negatives())
+    if write:
+        cal.dump(CALIBRATION_FILE, info)
+        click.echo(f"wrote {CALIBRATION_FILE}")
+    _echo_json({"weights": cal.weights, "bias": cal.bias,
+                "answer_threshold": cal.answer_threshold,
+                "suggest_threshold": cal.suggest_threshold, **info})
+
+
+@kb.command("unanswered")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 3650))
+@click.option("--json", "as_json", is_flag=True)
+def kb_unanswered(days: int, as_json: bool) -> None:
+    """Questions the bot could not answer (or that got 👎), grouped and counted."""
+    from bot.app import build_services
+    from bot.services import qa
+
+    async def collect() -> list[qa.UnansweredGroup]:
+        services = build_services(_settings())
+        try:
+            await services.db.upgrade()
+            async with services.db.session() as session:
+                return await qa.unanswered(services, session, days)
+        finally:
+            await services.db.dispose()
+
+    _prepare_sqlite_dir()
+    groups = asyncio.run(collect())
+    if as_json:
+        _echo_json([{"question": g.text, "count": g.count, "downvoted": g.downvoted,
+                     "last_asked": g.last_asked.isoformat(), "answer_given": g.entry_title}
+                    for g in groups])
+        return
+    if not groups:
+        click.echo(f"no unanswered questions in the last {days} days")
+    for g in groups:
+        extra = f", {g.downvoted}x 👎" if g.downvoted else ""
+        click.echo(f"{g.count:4}x  {g.text}{extra}")
+
+
+# -- database --------------------------------------------------------------------------------
+
+
+def _prepare_sqlite_dir() -> None:
+    path = _settings().sqlite_path()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+
+@main.group()
+def db() -> None:
+    """Database: migrations and backups."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations (also done at start-up)."""
+    from bot.storage.db import upgrade
+
+    _prepare_sqlite_dir()
+    upgrade(_settings().database_url)
+    click.echo("database is up to date")
+
+
+@db.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+def db_backup(target: Path) -> None:
+    """Copy the SQLite database to TARGET (consistent, while the bot runs)."""
+    source = _settings().sqlite_path()
+    if source is None:
+        _fail("db backup is for SQLite; for PostgreSQL use pg_dump (see docs/deploy.md)", 2)
+    if not source.exists():
+        _fail(f"no database at {source}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    click.echo(f"backed up {source} to {target}")

@@ -1,0 +1,250 @@
+"""An in-process fake of the Telegram Bot API, for the tests and the offline console.
+
+`FakeBotAPI` is a python-telegram-bot `BaseRequest`: the real `Application` and `Bot` talk to
+it exactly as they would talk to Telegram over HTTP. It records every call, keeps the messages
+the bot sent (so buttons can be pressed later), answers like Telegram (message objects, `true`)
+and can be told to fail the next call to a method with Telegram's own errors: 403 (the user
+blocked the bot), 429 (retry after N seconds) or 400 (bad request). Nothing touches the network.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram.request import BaseRequest, RequestData
+
+BOT_ID = 7000000001
+BOT_USERNAME = "hoofdzaak_werk_bot"
+BOT_FIRST_NAME = "Hoofdzaak Werk"
+OFFLINE_TOKEN = f"{BOT_ID}:OFFLINE-fake-token-for-the-console-and-tests"
+
+
+@dataclass
+class ApiCall:
+    method: str
+    params: dict[str, Any]
+
+
+@dataclass
+class SentMessage:
+    """A message the bot has in a chat, as the fake keeps it (edits update it in place)."""
+
+    chat_id: int
+    message_id: int
+    text: str
+    reply_markup: dict[str, Any] | None = None
+    edits: int = 0
+    kind: str = "text"
+
+    def buttons(self) -> list[dict[str, Any]]:
+        if not self.reply_markup:
+            return []
+        return [b for row in self.reply_markup.get("inline_keyboard", []) for b in row]
+
+
+@dataclass
+class _Failure:
+    status: int
+    description: str
+    retry_after: int | None = None
+
+
+@dataclass
+class FakeBotAPI(BaseRequest):
+    calls: list[ApiCall] = field(default_factory=list)
+    messages: dict[tuple[int, int], SentMessage] = field(default_factory=dict)
+    commands: list[dict[str, Any]] = field(default_factory=list)
+    _failures: dict[str, deque[_Failure]] = field(default_factory=lambda: defaultdict(deque))
+    _blocked: set[int] = field(default_factory=set)
+    _ids: dict[int, itertools.count[int]] = field(
+        default_factory=lambda: defaultdict(lambda: itertools.count(1))
+    )
+
+    # -- BaseRequest -----------------------------------------------------------------------
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 5.0
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        api_method = url.rsplit("/", 1)[-1]
+        params: dict[str, Any] = dict(request_data.parameters) if request_data else {}
+        self.calls.append(ApiCall(api_method, params))
+        failure = self._next_failure(api_method, params)
+        if failure is not None:
+            body: dict[str, Any] = {
+                "ok": False, "error_code": failure.status, "description": failure.description,
+            }
+            if failure.retry_after is not None:
+                body["parameters"] = {"retry_after": failure.retry_after}
+            return failure.status, json.dumps(body).encode()
+        handler = getattr(self, f"_api_{api_method}", None)
+        if handler is None:
+            result: Any = True
+        else:
+            result = handler(params)
+            if isinstance(result, _Failure):
+                body = {"ok": False, "error_code": result.status, "description": result.description}
+                return result.status, json.dumps(body).encode()
+        return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    # -- scripting failures ----------------------------------------------------------------
+
+    def fail_next(self, method: str, status: int, description: str = "",
+                  retry_after: int | None = None) -> None:
+        """Make the next call of `method` fail like Telegram would."""
+        defaults = {
+            400: "Bad Request: message text is empty",
+            403: "Forbidden: bot was blocked by the user",
+            429: f"Too Many Requests: retry after {retry_after or 1}",
+        }
+        self._failures[method].append(
+            _Failure(status, description or defaults.get(status, "Error"), retry_after)
+        )
+
+    def block(self, chat_id: int) -> None:
+        """From now on every call to this chat answers 403, as when a user blocked the bot."""
+        self._blocked.add(chat_id)
+
+    def _next_failure(self, method: str, params: dict[str, Any]) -> _Failure | None:
+        chat_id = params.get("chat_id")
+        if chat_id is not None and int(chat_id) in self._blocked:
+            return _Failure(403, "Forbidden: bot was blocked by the user")
+        queue = self._failures.get(method)
+        if queue:
+            return queue.popleft()
+        return None
+
+    # -- what tests and the console read ---------------------------------------------------
+
+    def sent(self, method: str | None = None) -> list[ApiCall]:
+        return [c for c in self.calls if method is None or c.method == method]
+
+    def chat_messages(self, chat_id: int) -> list[SentMessage]:
+        return [m for (c, _), m in sorted(self.messages.items()) if c == chat_id]
+
+    def reset_calls(self) -> None:
+        self.calls.clear()
+
+    # -- API methods -----------------------------------------------------------------------
+
+    @staticmethod
+    def _me() -> dict[str, Any]:
+        return {
+            "id": BOT_ID, "is_bot": True, "first_name": BOT_FIRST_NAME,
+            "username": BOT_USERNAME, "can_join_groups": True,
+            "can_read_all_group_messages": False, "supports_inline_queries": False,
+        }
+
+    def _api_getMe(self, _params: dict[str, Any]) -> dict[str, Any]:
+        return self._me()
+
+    def _api_setMyCommands(self, params: dict[str, Any]) -> bool:
+        commands = params.get("commands", [])
+        self.commands = json.loads(commands) if isinstance(commands, str) else list(commands)
+        return True
+
+    def _api_getMyCommands(self, _params: dict[str, Any]) -> list[dict[str, Any]]:
+        return self.commands
+
+    def _message_json(self, msg: SentMessage) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "message_id": msg.message_id,
+            "date": int(time.time()),
+            "chat": {"id": msg.chat_id, "type": "private" if msg.chat_id > 0 else "group"},
+            "from": self._me(),
+        }
+        if msg.kind == "text":
+            out["text"] = msg.text
+        else:
+            out["caption"] = msg.text
+        if msg.edits:
+            out["edit_date"] = int(time.time())
+        if msg.reply_markup:
+            out["reply_markup"] = msg.reply_markup
+        return out
+
+    @staticmethod
+    def _markup(params: dict[str, Any]) -> dict[str, Any] | None:
+        markup = params.get("reply_markup")
+        if isinstance(markup, str):
+            return dict(json.loads(markup))
+        return dict(markup) if markup else None
+
+    def _send(self, params: dict[str, Any], text: str, kind: str) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        msg = SentMessage(chat_id, next(self._ids[chat_id]), text, self._markup(params), kind=kind)
+        self.messages[(chat_id, msg.message_id)] = msg
+        return self._message_json(msg)
+
+    def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any] | _Failure:
+        text = str(params.get("text", ""))
+        if not text.strip():
+            return _Failure(400, "Bad Request: message text is empty")
+        if len(text) > 4096:
+            return _Failure(400, "Bad Request: message is too long")
+        return self._send(params, text, "text")
+
+    def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._send(params, str(params.get("caption", "")), "photo")
+
+    def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._send(params, str(params.get("caption", "")), "document")
+
+    def _edit(self, params: dict[str, Any]) -> SentMessage | _Failure:
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        msg = self.messages.get(key)
+        if msg is None:
+            return _Failure(400, "Bad Request: message to edit not found")
+        return msg
+
+    def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any] | _Failure:
+        msg = self._edit(params)
+        if isinstance(msg, _Failure):
+            return msg
+        text = str(params.get("text", ""))
+        markup = self._markup(params)
+        if text == msg.text and markup == msg.reply_markup:
+            return _Failure(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply "
+                "markup are exactly the same as a current content and reply markup of the message",
+            )
+        msg.text, msg.reply_markup = text, markup
+        msg.edits += 1
+        return self._message_json(msg)
+
+    def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> dict[str, Any] | _Failure:
+        msg = self._edit(params)
+        if isinstance(msg, _Failure):
+            return msg
+        msg.reply_markup = self._markup(params)
+        msg.edits += 1
+        return self._message_json(msg)
+
+    def _api_deleteMessage(self, params: dict[str, Any]) -> bool:
+        self.messages.pop((int(params["chat_id"]), int(params["message_id"])), None)
+        return True
+
+    def _api_getUpdates(self, _params: dict[str, Any]) -> list[Any]:
+        return []

@@ -1,0 +1,76 @@
+"""Browsing the FAQ with buttons: sections → questions → answer; /start and /help texts."""
+
+from __future__ import annotations
+
+from bot.services import Services
+from bot.services.qa import entry_reply
+from bot.services.replies import Button, Reply
+
+PROGRAMME_SECTION = "P"
+PROGRAMME_TITLE = "Over het programma"
+
+# The popular topics on /start: (label, entry id)
+START_TOPICS = (
+    ("Wat telt als traject?", "faq-0-1"),
+    ("Wie zijn de kandidaten?", "faq-1-1"),
+    ("De drie divisies", "faq-2-1"),
+    ("Co-financiering IPS", "faq-5-1"),
+    ("Begrippen (A-Z)", "sec:9"),
+)
+
+
+def section_title(services: Services, section: str) -> str:
+    if section == PROGRAMME_SECTION:
+        return PROGRAMME_TITLE
+    return services.kb.sources.section_titles.get(section, section)
+
+
+def start_reply(services: Services, first_name: str | None) -> Reply:
+    buttons = []
+    for label, target in START_TOPICS:
+        if target.startswith("sec:"):
+            buttons.append(Button(label, f"faq:{target}"))
+        elif target in services.kb.by_id:
+            buttons.append(Button(label, f"qa:rel:{target}"))
+    buttons.append(Button("Alle vragen", "faq:home"))
+    text = services.renderer.render("common/start.html.j2", first_name=first_name)
+    return Reply.column(text, buttons)
+
+
+def help_reply(services: Services, is_admin: bool, bot_username: str) -> Reply:
+    return Reply(
+        services.renderer.render(
+            "common/help.html.j2", is_admin=is_admin, bot_username=bot_username
+        )
+    )
+
+
+def sections_reply(services: Services) -> Reply:
+    buttons = []
+    for section in services.kb.sections:
+        prefix = "" if section.section == PROGRAMME_SECTION else f"{section.section}. "
+        label = f"{prefix}{section_title(services, section.section)}"
+        buttons.append(Button(f"{label} ({len(section.entries)})", f"faq:sec:{section.section}"))
+    return Reply.column(services.renderer.render("faq/sections.html.j2"), buttons)
+
+
+def section_reply(services: Services, section_id: str) -> Reply | None:
+    section = next((s for s in services.kb.sections if s.section == section_id), None)
+    if section is None:
+        return None
+    buttons = []
+    for entry in section.entries:
+        number = entry.faq_numbers[0] if entry.id.startswith("faq-") else ""
+        label = f"{number} {entry.title}".strip()
+        buttons.append(Button(label, f"faq:ent:{entry.id}"))
+    buttons.append(Button(services.renderer.text("back_to_sections"), "faq:home"))
+    text = services.renderer.render(
+        "faq/section.html.j2", title=section_title(services, section_id)
+    )
+    return Reply.column(text, buttons)
+
+
+def browse_entry_reply(services: Services, entry_id: str) -> Reply | None:
+    if entry_id not in services.kb.by_id:
+        return None
+    return entry_reply(services, entry_id, back=True)

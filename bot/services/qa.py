@@ -1,0 +1,236 @@
+"""Questions and answers: free text → answer / suggestions / honest 'I don't know'."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from markupsafe import escape
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.render import strip_html
+from bot.services import Services
+from bot.services.replies import Button, Notice, Person, Reply
+from bot.services.users import record_seen
+from bot.storage.models import QuestionLog
+from bot.storage.repos import QuestionRepo
+from knowledge.matcher import Match, Matcher, Outcome
+from knowledge.models import Entry
+from knowledge.text import canonical_text
+
+MAX_QUESTION_CHARS = 1000  # longer messages are cut before matching and logging
+RELATED_MAX = 3
+
+
+# -- rendering entries ----------------------------------------------------------------------
+
+
+def entry_reply(
+    services: Services, entry_id: str, log_id: int | None = None, back: bool = False
+) -> Reply:
+    """An entry's answer with its source line and buttons (feedback, more, related)."""
+    kb, r = services.kb, services.renderer
+    entry = kb.entry(entry_id)
+    text = r.render("qa/answer.html.j2", entry=entry, source=kb.source_label(entry))
+    rows: list[tuple[Button, ...]] = []
+    if log_id is not None:
+        rows.append(
+            (Button(r.text("thumbs_up"), f"qa:up:{log_id}"),
+             Button(r.text("thumbs_down"), f"qa:down:{log_id}"))
+        )
+    if entry.more:
+        rows.append((Button(r.text("more"), f"qa:more:{entry.id}"),))
+    for rel in entry.related[:RELATED_MAX]:
+        if rel in kb.by_id:
+            rows.append((Button(kb.by_id[rel].title, f"qa:rel:{rel}"),))
+    if back:
+        section = kb.section_of[entry.id]
+        title = kb.sources.section_titles.get(section, "Over het programma")
+        rows.append((Button(r.text("back_to_section", section=title), f"faq:sec:{section}"),))
+    return Reply(text, tuple(rows))
+
+
+def more_reply(services: Services, entry_id: str) -> Reply:
+    kb = services.kb
+    entry = kb.entry(entry_id)
+    if not entry.more:
+        return entry_reply(services, entry_id)
+    text = services.renderer.render(
+        "qa/more.html.j2", entry=entry, source=kb.source_label(entry)
+    )
+    rows = tuple(
+        (Button(kb.by_id[rel].title, f"qa:rel:{rel}"),)
+        for rel in entry.related[:RELATED_MAX]
+        if rel in kb.by_id
+    )
+    return Reply(text, rows)
+
+
+def _suggest_reply(services: Services, match: Match, log_id: int) -> Reply:
+    r, kb = services.renderer, services.kb
+    buttons = [Button(kb.entry(e).title, f"qa:pick:{log_id}:{e}") for e in match.suggestions]
+    buttons.append(Button(r.text("none_of_these"), f"qa:none:{log_id}"))
+    return Reply.column(r.render("qa/suggest.html.j2"), buttons)
+
+
+# -- asking ---------------------------------------------------------------------------------
+
+
+async def ask(
+    services: Services, session: AsyncSession, person: Person, text: str, chat_type: str
+) -> Reply:
+    """Match a free-text question, log it, and render the reply."""
+    question = text.strip()[:MAX_QUESTION_CHARS]
+    match = services.matcher.match(question)
+    now = services.clock()
+    user = await record_seen(session, person, now)
+    if match.outcome is Outcome.SMALLTALK and match.smalltalk:
+        await session.commit()
+        return Reply(str(escape(services.matcher.smalltalk_reply(match.smalltalk))))
+    log = await QuestionRepo(session).log(
+        QuestionLog(
+            user_id=user.id,
+            chat_type=chat_type[:16],
+            text=question,
+            outcome=match.outcome.value,
+            entry_id=match.entry_id,
+            score=round(match.score, 4),
+            suggestions=",".join(match.suggestions) or None,
+            asked_at=now,
+        )
+    )
+    await session.commit()
+    if match.outcome is Outcome.ANSWER and match.entry_id:
+        return entry_reply(services, match.entry_id, log_id=log.id)
+    if match.outcome is Outcome.SUGGEST and match.suggestions:
+        return _suggest_reply(services, match, log.id)
+    return Reply(services.renderer.render("qa/unknown.html.j2"))
+
+
+async def _own_log(
+    services: Services, session: AsyncSession, person: Person, log_id: int
+) -> QuestionLog | Notice:
+    log = await QuestionRepo(session).get(log_id)
+    if log is None:
+        return Notice(services.renderer.text("stale_button"))
+    user = await record_seen(session, person, services.clock())
+    if log.user_id != user.id:
+        return Notice(services.renderer.text("not_yours"))
+    return log
+
+
+async def feedback(
+    services: Services, session: AsyncSession, person: Person, log_id: int, value: str
+) -> Notice:
+    """👍 / 👎 on an answer. Only the person who asked can rate it, once."""
+    r = services.renderer
+    log = await _own_log(services, session, person, log_id)
+    if isinstance(log, Notice):
+        await session.commit()
+        return log
+    if log.feedback in ("up", "down"):
+        return Notice(r.text("feedback_already"))
+    log.feedback = "up" if value == "up" else "down"
+    await session.commit()
+    return Notice(r.text("feedback_thanks_up" if value == "up" else "feedback_thanks_down"))
+
+
+async def choose_suggestion(
+    services: Services, session: AsyncSession, person: Person, log_id: int, entry_id: str
+) -> Reply | Notice:
+    """The user picked one of the "Bedoel je …?" buttons."""
+    log = await _own_log(services, session, person, log_id)
+    if isinstance(log, Notice):
+        await session.commit()
+        return log
+    if entry_id not in services.kb.by_id:
+        return Notice(services.renderer.text("unknown_entry"))
+    log.entry_id = entry_id
+    await session.commit()
+    return entry_reply(services, entry_id, log_id=log_id)
+
+
+async def none_of_these(
+    services: Services, session: AsyncSession, person: Person, log_id: int
+) -> Reply | Notice:
+    """"Geen van deze": record the question as unanswered for the programme team."""
+    log = await _own_log(services, session, person, log_id)
+    if isinstance(log, Notice):
+        await session.commit()
+        return log
+    log.feedback = "none"
+    log.entry_id = None
+    await session.commit()
+    return Reply(services.renderer.render("qa/none_of_these.html.j2", question=log.text))
+
+
+# -- the JSON contract of `hoofdzaak ask` ----------------------------------------------------
+
+
+def answer_json(matcher: Matcher, question: str) -> dict[str, Any]:
+    """One question → the object DESIGN.md specifies for `hoofdzaak ask --json`."""
+    kb = matcher.kb
+    match = matcher.match(question[:MAX_QUESTION_CHARS])
+    entry: Entry | None = kb.by_id.get(match.entry_id) if match.entry_id else None
+    answered = match.outcome is Outcome.ANSWER and entry is not None
+    return {
+        "question": question,
+        "answered": answered,
+        "entry": entry.id if answered and entry else None,
+        "refs": list(entry.refs) if answered and entry else [],
+        "score": round(match.score, 4),
+        "answer": strip_html(entry.answer) if answered and entry else None,
+        "suggestions": [
+            {"entry": e, "refs": list(kb.entry(e).refs), "title": kb.entry(e).title}
+            for e in match.suggestions
+        ],
+    }
+
+
+# -- what the programme team sees -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnansweredGroup:
+    text: str
+    count: int
+    downvoted: int
+    last_asked: datetime
+    entry_title: str | None
+
+
+async def unanswered(
+    services: Services, session: AsyncSession, days: int = 30
+) -> list[UnansweredGroup]:
+    """Unanswered, 'none of these' and 👎 questions, grouped by their normalised text."""
+    since = services.clock() - timedelta(days=days)
+    rows = await QuestionRepo(session).unanswered(since)
+    groups: dict[str, list[QuestionLog]] = defaultdict(list)
+    for row in rows:
+        groups[canonical_text(row.text) or row.text].append(row)
+    out = []
+    for logs in groups.values():
+        newest = max(logs, key=lambda r: (r.asked_at, r.id))
+        entry_ids = [r.entry_id for r in logs if r.entry_id and r.feedback == "down"]
+        title = services.kb.by_id[entry_ids[0]].title if entry_ids and entry_ids[0] in (
+            services.kb.by_id) else None
+        out.append(UnansweredGroup(
+            text=newest.text,
+            count=len(logs),
+            downvoted=sum(r.feedback == "down" for r in logs),
+            last_asked=newest.asked_at,
+            entry_title=title,
+        ))
+    out.sort(key=lambda g: (-g.count, -g.last_asked.timestamp(), g.text))
+    return out
+
+
+async def unanswered_reply(services: Services, session: AsyncSession, days: int = 30) -> Reply:
+    groups = await unanswered(services, session, days)
+    text = services.renderer.render(
+        "admin/unanswered.html.j2", groups=groups[:30], days=days,
+        total=sum(g.count for g in groups),
+    )
+    return Reply(text)

@@ -1,0 +1,1 @@
+"""Telegram-facing handlers, one module per flow: parse → one service call → reply."""

@@ -1,0 +1,104 @@
+"""Typed context, the per-update session helper and turning a `Reply` into Telegram calls."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatAction
+from telegram.error import BadRequest
+from telegram.ext import CallbackContext, ExtBot
+
+from bot.render import split_message
+from bot.services import Services
+from bot.services.replies import Notice, Person, Reply
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """`context.services` is the one `Services` object `build_application` made."""
+
+    @property
+    def services(self) -> Services:
+        services: Services = self.bot_data["services"]
+        return services
+
+
+R = TypeVar("R")
+Handler = Callable[[Update, BotContext], Awaitable[R]]
+SessionHandler = Callable[[Update, BotContext, AsyncSession], Awaitable[R]]
+
+
+def with_session(func: SessionHandler[R]) -> Handler[R]:
+    """Open one database session for the update and hand it to the handler."""
+
+    @functools.wraps(func)
+    async def wrapper(update: Update, context: BotContext) -> R:
+        async with context.services.db.session() as session:
+            return await func(update, context, session)
+
+    return wrapper
+
+
+def person(update: Update) -> Person:
+    user = update.effective_user
+    if user is None:
+        raise ValueError("update without a user")
+    return Person(user.id, user.first_name, user.last_name, user.username)
+
+
+def markup(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.text, callback_data=b.data) for b in row] for row in reply.buttons]
+    )
+
+
+async def typing(update: Update, context: BotContext) -> None:
+    chat = update.effective_chat
+    if chat is not None:
+        await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+
+
+async def send(update: Update, context: BotContext, reply: Reply) -> Message | None:
+    """Send a reply in the update's chat; long texts go in parts, buttons under the last."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    parts = split_message(reply.text)
+    sent: Message | None = None
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        sent = await context.bot.send_message(
+            chat.id, part, reply_markup=markup(reply) if last else None
+        )
+    return sent
+
+
+async def show(update: Update, context: BotContext, reply: Reply | Notice) -> None:
+    """Answer a pressed button: a notice, or the message edited into `reply`."""
+    query = update.callback_query
+    if query is None:
+        return
+    if isinstance(reply, Notice):
+        await query.answer(reply.text, show_alert=reply.alert)
+        return
+    await query.answer(reply.toast, show_alert=reply.alert)
+    parts = split_message(reply.text)
+    if len(parts) > 1 or query.message is None:
+        await send(update, context, reply)
+        return
+    try:
+        await query.edit_message_text(parts[0], reply_markup=markup(reply))
+    except BadRequest as exc:
+        if "message is not modified" not in exc.message.lower():
+            raise
+
+
+def strip_mention(text: str, username: str | None) -> str:
+    if username:
+        text = text.replace(f"@{username}", " ")
+    return " ".join(text.split())

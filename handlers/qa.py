@@ -1,0 +1,95 @@
+"""Free-text questions and the buttons under answers (callback data qa:…)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
+from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
+
+from bot.services import qa
+from bot.services.replies import Notice
+from handlers.common import BotContext, person, send, show, strip_mention, typing, with_session
+
+
+class AddressedToBot(filters.MessageFilter):
+    """In groups: only messages that @mention the bot or reply to one of its messages."""
+
+    def filter(self, message: Message) -> bool:
+        if message.chat.type == ChatType.PRIVATE:
+            return True
+        bot = message.get_bot()
+        reply = message.reply_to_message
+        if reply is not None and reply.from_user is not None and reply.from_user.id == bot.id:
+            return True
+        text = message.text or ""
+        return bool(bot.username) and f"@{bot.username}".lower() in text.lower()
+
+
+@with_session
+async def ask(update: Update, context: BotContext, session: AsyncSession) -> None:
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None or not message.text:
+        return
+    text = strip_mention(message.text, context.bot.username)
+    if not text:
+        return
+    await typing(update, context)
+    reply = await qa.ask(context.services, session, person(update), text, chat.type)
+    await send(update, context, reply)
+
+
+def _without_feedback(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:
+    if markup is None:
+        return None
+    rows = [
+        row for row in markup.inline_keyboard
+        if not any(str(b.callback_data or "").startswith(("qa:up:", "qa:down:")) for b in row)
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+@with_session
+async def on_button(update: Update, context: BotContext, session: AsyncSession) -> None:
+    """qa:up|down:<log> · qa:pick:<log>:<entry> · qa:none:<log> · qa:more|rel:<entry>"""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    services = context.services
+    parts = query.data.split(":")
+    action = parts[1] if len(parts) > 1 else ""
+    stale = Notice(services.renderer.text("stale_button"))
+    log_id = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else None
+
+    if action in ("up", "down") and log_id is not None and len(parts) == 3:
+        notice = await qa.feedback(services, session, person(update), log_id, action)
+        await query.answer(notice.text)
+        if notice.text == services.renderer.text(f"feedback_thanks_{action}") and query.message:
+            await query.edit_message_reply_markup(_without_feedback(query.message.reply_markup))
+        return
+    if action == "pick" and log_id is not None and len(parts) == 4:
+        await show(update, context,
+                   await qa.choose_suggestion(services, session, person(update), log_id, parts[3]))
+        return
+    if action == "none" and log_id is not None and len(parts) == 3:
+        await show(update, context, await qa.none_of_these(services, session, person(update), log_id))
+        return
+    if action in ("more", "rel") and len(parts) == 3:
+        entry_id = parts[2]
+        if entry_id not in services.kb.by_id:
+            await query.answer(services.renderer.text("unknown_entry"))
+            return
+        await query.answer()
+        reply = (qa.more_reply(services, entry_id) if action == "more"
+                 else qa.entry_reply(services, entry_id))
+        await send(update, context, reply)
+        return
+    await query.answer(stale.text)
+
+
+def handlers() -> list[BaseHandler[Update, BotContext, None]]:
+    return [
+        MessageHandler(filters.TEXT & ~filters.COMMAND & AddressedToBot(), ask),
+        CallbackQueryHandler(on_button, pattern=r"^qa:"),
+    ]

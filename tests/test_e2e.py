@@ -1,0 +1,183 @@
+"""The whole bot through the fake Bot API: what a user in Telegram would see."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.fakeapi import BOT_USERNAME
+from bot.offline import OfflineBot
+from bot.storage.models import QuestionLog
+from knowledge.models import Entry
+from tests.conftest import ADMIN_ID
+
+
+async def _logs(bot: OfflineBot) -> list[QuestionLog]:
+    async with bot.services.db.session() as session:
+        return list((await session.execute(select(QuestionLog).order_by(QuestionLog.id))).scalars())
+
+
+async def test_start_welcomes_with_topic_buttons(bot: OfflineBot) -> None:
+    out = await bot.chat().send("/start")
+    assert len(out) == 1
+    assert "Hoofdzaak Werk" in out[0].text
+    labels = [label for label, _ in out[0].buttons]
+    assert "Wat telt als traject?" in labels
+    assert "Co-financiering IPS" in labels
+    # pressing a topic gives the FAQ answer
+    answer = await bot.chat().press("qa:rel:faq-0-1", out[0].message_id)
+    assert any("Bron: FAQ 0.1" in o.text for o in answer)
+
+
+async def test_commands_are_registered_in_dutch(bot: OfflineBot) -> None:
+    names = {c["command"]: c["description"] for c in bot.api.commands}
+    assert set(names) >= {"start", "faq", "help"}
+    assert "vragen" in names["faq"]
+
+
+async def test_question_gets_answer_with_source_and_feedback_buttons(bot: OfflineBot) -> None:
+    chat = bot.chat()
+    out = await chat.send("wie betaalt de eerste 8 gesprekken?")
+    assert bot.api.sent("sendChatAction"), "typing indicator while answering"
+    msg = out[-1]
+    assert "Bron: FAQ 5.5, stand 2021" in msg.text
+    assert "zorgverzekeraar" in msg.text.lower()
+    data = [d for _, d in msg.buttons]
+    assert data[0].startswith("qa:up:") and data[1].startswith("qa:down:")
+    # 👍 is stored and the thumbs disappear
+    await chat.press(data[0], msg.message_id)
+    (log,) = await _logs(bot)
+    assert log.entry_id == "faq-5-5" and log.outcome == "answer" and log.feedback == "up"
+    toast = bot.api.sent("answerCallbackQuery")[-1].params.get("text", "")
+    assert "dank" in toast.lower()
+    assert not any(d.startswith("qa:up") for _, d in chat.last_bot_message().buttons() and [
+        (b["text"], b["callback_data"]) for b in chat.last_bot_message().buttons()])
+
+
+async def test_vague_question_suggests_then_press_answers(bot: OfflineBot) -> None:
+    chat = bot.chat()
+    out = await chat.send("co-financiering")
+    msg = out[-1]
+    assert "Gaat je vraag over een van deze" in msg.text
+    picks = [d for _, d in msg.buttons if d.startswith("qa:pick:")]
+    assert 1 <= len(picks) <= 3
+    assert msg.buttons[-1][0] == "Geen van deze"
+    entry_id = picks[0].split(":")[3]
+    answer = await chat.press(picks[0], msg.message_id)
+    edited = [o for o in answer if o.method == "editMessageText"]
+    number = bot.services.kb.entry(entry_id).faq_numbers
+    assert edited and (not number or f"FAQ {number[0]}" in edited[0].text)
+    (log,) = await _logs(bot)
+    assert log.outcome == "suggest" and log.entry_id == entry_id
+
+
+async def test_none_of_these_records_question_for_programme_team(bot: OfflineBot) -> None:
+    chat = bot.chat()
+    out = await chat.send("co-financiering")
+    none = [d for _, d in out[-1].buttons if d.startswith("qa:none:")][0]
+    answer = await chat.press(none, out[-1].message_id)
+    assert "programmateam" in answer[-1].text
+    admin = bot.chat(ADMIN_ID)
+    report = await admin.send("/onbeantwoord")
+    assert "co-financiering" in report[-1].text and "1×" in report[-1].text
+
+
+async def test_unknown_question_is_honest_and_points_to_faq(bot: OfflineBot) -> None:
+    out = await bot.chat().send("wat voor weer wordt het morgen in Utrecht?")
+    assert "geen antwoord" in out[-1].text and "/faq" in out[-1].text
+    (log,) = await _logs(bot)
+    assert log.outcome == "unknown"
+
+
+async def test_greeting_gets_friendly_reply_not_logged(bot: OfflineBot) -> None:
+    out = await bot.chat().send("Hoi!")
+    assert out[-1].text.startswith("Hoi!")
+    assert await _logs(bot) == []
+
+
+async def test_html_in_question_is_escaped(bot: OfflineBot) -> None:
+    # markup characters in a question do not break the answer ...
+    out = await bot.chat().send("wat is een <b>WSP</b> & wat doet het?")
+    assert "FAQ 9.23" in out[-1].text
+    # ... and where the bot shows the user's own words, they are escaped
+    await bot.chat().send("<b>vet</b> & <script>alert(1)</script> weerbericht?")
+    report = await bot.chat(ADMIN_ID).send("/onbeantwoord")
+    text = report[-1].text
+    assert "&lt;b&gt;vet&lt;/b&gt; &amp; &lt;script&gt;" in text
+    assert "<script>" not in text
+
+
+async def test_faq_browsing_by_section(bot: OfflineBot) -> None:
+    chat = bot.chat()
+    out = await chat.send("/faq")
+    assert any(d == "faq:sec:5" for _, d in out[-1].buttons)
+    sec = await chat.press("faq:sec:5", out[-1].message_id)
+    assert any(d == "faq:ent:faq-5-10" for _, d in sec[-1].buttons)
+    ans = await chat.press("faq:ent:faq-5-10", out[-1].message_id)
+    assert "Bron: FAQ 5.10" in ans[-1].text
+    assert ("faq:sec:5" in [d for _, d in ans[-1].buttons])
+
+
+async def test_stale_and_forged_buttons_get_polite_notice(bot: OfflineBot) -> None:
+    chat = bot.chat()
+    await chat.send("/start")
+    for data in ("old:format", "qa:up:999999", "qa:pick:1:not-an-entry", "faq:ent:faq-99-1",
+                 "qa:rel:doc-none", "qa:up:abc"):
+        out = await chat.press(data)
+        notices = [o for o in out if o.method == "answerCallbackQuery"]
+        assert notices, data
+        assert bot.api.sent("answerCallbackQuery")[-1].params.get("text"), data
+    # someone else's feedback button
+    other = bot.chat(2002)
+    ans = await other.send("wie betaalt de eerste 8 gesprekken?")
+    up = ans[-1].buttons[0][1]
+    await chat.press(up, ans[-1].message_id)
+    assert "iemand anders" in bot.api.sent("answerCallbackQuery")[-1].params["text"]
+
+
+async def test_group_answers_only_when_addressed(bot: OfflineBot) -> None:
+    group = bot.chat(3003, chat_id=-100123, chat_type="supergroup")
+    assert await group.send("wie betaalt de eerste 8 gesprekken?") == []
+    out = await group.send(f"@{BOT_USERNAME} wie betaalt de eerste 8 gesprekken?")
+    assert "FAQ 5.5" in out[-1].text
+    reply = await group.send("en wat is een wsp?", reply_to=out[-1].message_id)
+    assert "FAQ 9.23" in reply[-1].text
+    assert "Veelgestelde vragen" in (await group.send("/faq"))[-1].text
+
+
+async def test_long_answer_is_split_with_buttons_under_last_part(bot: OfflineBot) -> None:
+    kb = bot.services.kb
+    entry = kb.entry("faq-5-5")
+    long = Entry.model_construct(**{**entry.__dict__, "answer": "Lange tekst. " * 700})
+    kb.by_id["faq-5-5"] = long  # type: ignore[index]
+    try:
+        out = await bot.chat().send("wie betaalt de eerste 8 gesprekken?")
+    finally:
+        kb.by_id["faq-5-5"] = entry  # type: ignore[index]
+    messages = [o for o in out if o.method == "sendMessage"]
+    assert len(messages) >= 3
+    assert all(len(m.text) <= 4096 for m in messages)
+    assert not messages[0].buttons and messages[-1].buttons
+    assert "Bron: FAQ 5.5" in messages[-1].text
+
+
+async def test_unexpected_error_tells_the_user(bot: OfflineBot, monkeypatch) -> None:
+    def boom(_q: str) -> None:
+        raise RuntimeError("kapot")
+
+    monkeypatch.setattr(bot.services.matcher, "match", boom)
+    out = await bot.chat().send("wat is een wsp?")
+    assert "er ging iets mis" in out[-1].text.lower()
+
+
+async def test_blocked_user_does_not_break_the_bot(bot: OfflineBot) -> None:
+    chat = bot.chat(4004)
+    bot.api.block(4004)
+    out = await chat.send("wat is een wsp?")
+    assert all(o.method in ("sendMessage",) for o in out)  # tried, got 403, no crash
+    other = await bot.chat(4005).send("wat is een wsp?")
+    assert "FAQ 9.23" in other[-1].text
+
+
+async def test_unanswered_is_for_admins_only(bot: OfflineBot) -> None:
+    out = await bot.chat(5005).send("/onbeantwoord")
+    assert "alleen voor het programmateam" in out[-1].text
