@@ -217,7 +217,7 @@ def kb_calibrate(path: Path, write: bool) -> None:
     if write:
         cal.dump(CALIBRATION_FILE, info)
         click.echo(f"wrote {CALIBRATION_FILE}")
-    _echo_json({"weights": cal.weights, "bias": cal.bias,
+    _echo_json({"correct": cal.correct.as_dict(), "in_scope": cal.in_scope.as_dict(),
                 "answer_threshold": cal.answer_threshold,
                 "suggest_threshold": cal.suggest_threshold, **info})
 

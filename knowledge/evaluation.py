@@ -10,7 +10,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from knowledge.kb import KB_DIR, KnowledgeBase
-from knowledge.matcher import Calibration, Candidate, Match, Matcher, Outcome
+from knowledge.matcher import (
+    DEFAULT_CALIBRATION,
+    Calibration,
+    Candidate,
+    Logistic,
+    Match,
+    Matcher,
+    Outcome,
+)
 
 OUT_OF_SCOPE = "-"
 NEGATIVES_FILE = KB_DIR / "calibration_negatives.txt"
@@ -142,31 +150,37 @@ def evaluate(matcher: Matcher, items: Sequence[EvalItem]) -> EvalReport:
 @dataclass(frozen=True)
 class Sample:
     features: tuple[float, ...]
-    label: int  # 1: the top entry is the right answer
+    correct: int  # 1: the top entry is the right answer
+    in_scope: int  # 1: the question is about the programme
     weight: float = 1.0
 
 
 EVAL_WEIGHT = 3.0  # real questions count more than the KB's own phrasings
 
 
+def _top(matcher: Matcher, question: str) -> Candidate | None:
+    """The best candidate the way `Matcher.match` sees it (None: decided without ranking)."""
+    if matcher._faq_number(question):
+        return None
+    intent, rest = matcher._strip_smalltalk(question)
+    if intent:
+        return None
+    cands, _ = matcher.index.rank(rest)
+    return cands[0] if cands else None
+
+
 def eval_samples(matcher: Matcher, items: Sequence[EvalItem]) -> list[Sample]:
-    """Evaluation questions as training samples: label 1 where the top entry is right."""
     samples = []
     for item in items:
-        if matcher._faq_number(item.question):
-            continue
-        intent, rest = matcher._strip_smalltalk(item.question)
-        if intent:
-            continue
-        cands, _ = matcher.index.rank(rest)
-        if cands:
-            label = int(item.in_scope and cands[0].entry_id == item.expected)
-            samples.append(Sample(cands[0].features, label, EVAL_WEIGHT))
+        top = _top(matcher, item.question)
+        if top is not None:
+            correct = int(item.in_scope and top.entry_id == item.expected)
+            samples.append(Sample(top.features, correct, int(item.in_scope), EVAL_WEIGHT))
     return samples
 
 
-def training_samples(matcher: Matcher, negatives: Sequence[str]) -> list[Sample]:
-    """Leave-one-out over the KB's own alternatives, plus out-of-scope questions."""
+def kb_samples(matcher: Matcher, negatives: Sequence[str]) -> list[Sample]:
+    """Leave-one-out over the KB's own phrasings, plus the out-of-scope training list."""
     samples: list[Sample] = []
     index = matcher.index
     for e_idx, entry in enumerate(matcher.kb.entries):
@@ -176,36 +190,37 @@ def training_samples(matcher: Matcher, negatives: Sequence[str]) -> list[Sample]
                 continue  # titles are too short to stand for a question
             cands, _ = index.rank(text, exclude=(e_idx, p_idx))
             if cands:
-                samples.append(Sample(cands[0].features, int(cands[0].entry_id == entry.id)))
+                samples.append(Sample(cands[0].features, int(cands[0].entry_id == entry.id), 1))
     for text in negatives:
-        _, rest = matcher._strip_smalltalk(text)
-        cands, _ = index.rank(rest)
-        if cands:
-            samples.append(Sample(cands[0].features, 0))
+        top = _top(matcher, text)
+        if top is not None:
+            samples.append(Sample(top.features, 0, 0))
     return samples
 
 
 def fit_logistic(
-    samples: Sequence[Sample], epochs: int = 3000, rate: float = 0.5, l2: float = 1e-3
-) -> tuple[tuple[float, ...], float]:
-    """Plain batch gradient descent on the weighted log loss; deterministic."""
+    samples: Sequence[Sample], label: str, epochs: int = 2000, rate: float = 0.5,
+    l2: float = 1e-3,
+) -> Logistic:
+    """Batch gradient descent on the weighted log loss: plain, deterministic."""
     n_feat = len(samples[0].features)
     w = [0.0] * n_feat
     b = 0.0
-    n = sum(s.weight for s in samples)
+    total = sum(s.weight for s in samples)
+    rows = [(s.features, getattr(s, label), s.weight) for s in samples]
     for _ in range(epochs):
         gw = [0.0] * n_feat
         gb = 0.0
-        for s in samples:
-            z = b + sum(wi * fi for wi, fi in zip(w, s.features, strict=True))
+        for feats, y, weight in rows:
+            z = b + sum(wi * fi for wi, fi in zip(w, feats, strict=True))
             p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
-            err = (p - s.label) * s.weight
-            for i, f in enumerate(s.features):
+            err = (p - y) * weight
+            for i, f in enumerate(feats):
                 gw[i] += err * f
             gb += err
-        w = [wi - rate * (g / n + l2 * wi) for wi, g in zip(w, gw, strict=True)]
-        b -= rate * gb / n
-    return tuple(w), b
+        w = [wi - rate * (g / total + l2 * wi) for wi, g in zip(w, gw, strict=True)]
+        b -= rate * gb / total
+    return Logistic(tuple(w), b)
 
 
 def load_negatives(path: Path = NEGATIVES_FILE) -> list[str]:
@@ -213,76 +228,44 @@ def load_negatives(path: Path = NEGATIVES_FILE) -> list[str]:
     return [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
 
 
-@dataclass(frozen=True)
-class ThresholdChoice:
-    answer: float
-    suggest: float
-    report: EvalReport
+GRID = [round(x * 0.01, 2) for x in range(5, 100)]
 
 
 def choose_thresholds(
-    matcher: Matcher, items: Sequence[EvalItem], max_wrong: float = 0.02,
-    min_oos_refused: float = 0.95,
-) -> ThresholdChoice:
-    """Pick the answer/suggest thresholds on the evaluation set.
-
-    Answer threshold: the lowest that keeps confidently-wrong ≤ `max_wrong` and out-of-scope
-    answered outright ≤ 1 - `min_oos_refused` (most questions answered, few wrong).
-    Suggest threshold: the lowest that keeps out-of-scope refusals ≥ `min_oos_refused`.
+    correct: Logistic, in_scope: Logistic, samples: Sequence[tuple[EvalItem, Candidate | None]],
+    max_wrong: float = 0.02, min_oos_refused: float = 0.95,
+) -> tuple[float, float]:
+    """Answer threshold: the lowest that keeps 'confidently wrong' ≤ `max_wrong` and
+    out-of-scope answered outright ≤ 1 - `min_oos_refused`. Suggest threshold (on the in-scope
+    probability): the lowest that still refuses ≥ `min_oos_refused` of the out-of-scope ones.
     """
-    ranked: list[tuple[EvalItem, list[Candidate], str]] = []
-    for item in items:
-        intent, rest = matcher._strip_smalltalk(item.question)
-        direct = matcher._faq_number(item.question)
-        cands = [] if intent or direct else matcher.index.rank(rest)[0]
-        ranked.append((item, cands, direct or ""))
-    grid = [round(x * 0.01, 2) for x in range(5, 100)]
-    base = matcher.calibration
-
-    best_answer = grid[-1]
-    for a in grid:
-        rep = _quick(matcher, ranked, a, min(a, 0.05))
-        if rep[0] <= max_wrong and rep[1] <= 1 - min_oos_refused:
-            best_answer = a
+    rows = [(it, top, correct(top.features) if top else 0.0,
+             in_scope(top.features) if top else 0.0) for it, top in samples]
+    ins = [r for r in rows if r[0].in_scope]
+    oos = [r for r in rows if not r[0].in_scope]
+    answer = GRID[-1]
+    for t in GRID:
+        wrong = sum(1 for it, top, p, _ in ins if top and p >= t and top.entry_id != it.expected)
+        oos_answered = sum(1 for _, top, p, _ in oos if top and p >= t)
+        if wrong <= max_wrong * len(ins) and oos_answered <= (1 - min_oos_refused) * len(oos):
+            answer = t
             break
-    best_suggest = best_answer
-    for s in grid:
-        if s > best_answer:
+    suggest = GRID[-1]
+    for t in GRID:
+        refused = sum(1 for _, top, p, q in oos if not top or (p < answer and q < t))
+        if refused >= min_oos_refused * len(oos):
+            suggest = t
             break
-        rep = _quick(matcher, ranked, best_answer, s)
-        if rep[2] >= min_oos_refused:
-            best_suggest = s
-            break
-    chosen = matcher.with_calibration(
-        Calibration(base.weights, base.bias, best_answer, best_suggest)
-    )
-    return ThresholdChoice(best_answer, best_suggest, evaluate(chosen, items))
+    return answer, suggest
 
 
-def _quick(
-    matcher: Matcher, ranked: Sequence[tuple[EvalItem, list[Candidate], str]],
-    answer: float, suggest: float,
-) -> tuple[float, float, float]:
-    """(wrong rate, out-of-scope answered rate, out-of-scope refused rate) for thresholds."""
-    cal = matcher.calibration
-    wrong = in_scope = oos = oos_answered = oos_refused = 0
-    for item, cands, direct in ranked:
-        top = cands[0] if cands else None
-        p = 1.0 if direct else (cal.probability(top.features) if top else 0.0)
-        got = direct or (top.entry_id if top else "")
-        answered = p >= answer and bool(got)
-        if item.in_scope:
-            in_scope += 1
-            wrong += answered and got != item.expected
-        else:
-            oos += 1
-            oos_answered += answered
-            oos_refused += p < suggest or not got
-    return (
-        wrong / in_scope if in_scope else 0.0,
-        oos_answered / oos if oos else 0.0,
-        oos_refused / oos if oos else 0.0,
-    )
+def _fit(matcher: Matcher, base: Sequence[Sample], items: Sequence[EvalItem]) -> Calibration:
+    samples = [*base, *eval_samples(matcher, items)]
+    correct = fit_logistic(samples, "correct")
+    in_scope = fit_logistic(samples, "in_scope")
+    tops = [(it, _top(matcher, it.question)) for it in items]
+    answer, suggest = choose_thresholds(correct, in_scope, tops)
+    return Calibration(correct, in_scope, answer, suggest)
 
 
 def _fold(item: EvalItem, folds: int) -> int:
@@ -290,41 +273,33 @@ def _fold(item: EvalItem, folds: int) -> int:
     return sum(item.question.encode("utf-8")) % folds
 
 
-def _fit(
-    matcher: Matcher, base: Sequence[Sample], items: Sequence[EvalItem]
-) -> Calibration:
-    weights, bias = fit_logistic([*base, *eval_samples(matcher, items)])
-    fitted = matcher.with_calibration(Calibration(weights, bias, 0.5, 0.25))
-    choice = choose_thresholds(fitted, items)
-    return Calibration(weights, bias, choice.answer, choice.suggest)
-
-
 def calibrate(
     kb: KnowledgeBase, items: Sequence[EvalItem], negatives: Sequence[str], folds: int = 2
 ) -> tuple[Calibration, dict[str, object]]:
-    """Fit the score model and choose thresholds; report cross-validated figures too.
+    """Fit the score models and choose thresholds; report cross-validated figures too.
 
-    Training data: leave-one-out over the KB's alternatives, the out-of-scope list in
+    Training data: leave-one-out over the KB's phrasings, the out-of-scope list in
     `calibration_negatives.txt`, and the evaluation questions (weighted ×3). Because the
     evaluation set takes part, `kb eval` on it is optimistic; the `cross_validated` figures
-    come from fitting on all folds but one and measuring on the one left out.
+    come from fitting without one fold and measuring on it.
     """
-    plain = Matcher(kb)
-    base = training_samples(plain, negatives)
+    plain = Matcher(kb, DEFAULT_CALIBRATION)
+    base = kb_samples(plain, negatives)
     cal = _fit(plain, base, items)
     held_out = EvalReport()
     for k in range(folds):
         train = [it for it in items if _fold(it, folds) != k]
         test = [it for it in items if _fold(it, folds) == k]
-        fold_cal = _fit(plain, base, train)
-        _merge(held_out, evaluate(plain.with_calibration(fold_cal), test))
+        _merge(held_out, evaluate(plain.with_calibration(_fit(plain, base, train)), test))
     final = evaluate(plain.with_calibration(cal), items)
-    strip = lambda r: {k: v for k, v in r.as_dict().items()  # noqa: E731
-                       if k not in ("misses", "by_section")}
+
+    def summary(r: EvalReport) -> dict[str, object]:
+        return {k: v for k, v in r.as_dict().items() if k not in ("misses", "by_section")}
+
     info: dict[str, object] = {
         "training_samples": len(base) + len(items),
-        "eval_in_sample": strip(final),
-        "cross_validated": {"folds": folds, **strip(held_out)},
+        "eval_in_sample": summary(final),
+        "cross_validated": {"folds": folds, **summary(held_out)},
     }
     return cal, info
 

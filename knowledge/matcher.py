@@ -26,6 +26,7 @@ import os
 import json
 import math
 import re
+import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -37,16 +38,37 @@ from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
 from knowledge.kb import KB_DIR, KnowledgeBase
-from knowledge.text import Analyzer, SynonymMap, canonical_text, fold, stem, tokens
+from knowledge.text import (
+    Analyzer,
+    SynonymMap,
+    canonical_text,
+    fold,
+    is_dutch_word,
+    stem,
+    tokens,
+)
 
 CALIBRATION_FILE = KB_DIR / "calibration.json"
-FEATURES = ("phrase", "coverage", "profile", "margin", "phrase_margin", "unknown", "terms")
+FEATURES = (
+    "phrase", "coverage", "profile", "chars", "margin", "phrase_margin", "unknown", "terms"
+)
+RERANK = 12  # candidates re-ranked with character trigrams
+CHAR_WEIGHT = 0.5
 ANSWER_TEXT_WEIGHT = float(os.environ.get('AW', '0.5'))
 SUGGEST_MAX = 3
 import os
 ALPHA = float(os.environ.get("ALPHA", "0.4"))
 BETA = float(os.environ.get("BETA", "0.4"))
 _FAQ_NUMBER = re.compile(r"(?<![\d.])(\d)\.(\d{1,2})(?![\d.])")
+
+
+def trigrams(words: Iterable[str]) -> Counter[str]:
+    """Character trigrams of each word with its boundaries: 'wsp' → _ws, wsp, sp_."""
+    grams: Counter[str] = Counter()
+    for word in words:
+        padded = f"_{word}_"
+        grams.update(padded[i : i + 3] for i in range(len(padded) - 2))
+    return grams
 
 
 class Outcome(StrEnum):
@@ -78,22 +100,51 @@ class Match:
 
 
 @dataclass(frozen=True)
-class Calibration:
+class Logistic:
+    """p = 1 / (1 + e^-(bias + Σ wᵢ·fᵢ))"""
+
     weights: tuple[float, ...]
     bias: float
+
+    def __call__(self, features: Sequence[float]) -> float:
+        z = self.bias + sum(w * f for w, f in zip(self.weights, features, strict=True))
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def as_dict(self) -> dict[str, object]:
+        return {"weights": [round(w, 6) for w in self.weights], "bias": round(self.bias, 6)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Logistic:
+        weights = data["weights"]
+        assert isinstance(weights, list)
+        return cls(tuple(float(w) for w in weights), float(str(data["bias"])))
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Two fitted models over the same features and the thresholds chosen for them.
+
+    `correct`: the probability that the top entry is the right answer: this is the score.
+    `in_scope`: the probability that the question is about the programme at all: it decides
+    between suggesting ("Bedoel je …?") and saying honestly that the bot does not know.
+    """
+
+    correct: Logistic
+    in_scope: Logistic
     answer_threshold: float
     suggest_threshold: float
 
     def probability(self, features: Sequence[float]) -> float:
-        z = self.bias + sum(w * f for w, f in zip(self.weights, features, strict=True))
-        return 1.0 / (1.0 + math.exp(-z))
+        return self.correct(features)
 
     @classmethod
     def load(cls, path: Path = CALIBRATION_FILE) -> Calibration:
         data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("features") != list(FEATURES):
+            raise ValueError(f"{path.name} was fitted for other features: run kb calibrate")
         return cls(
-            weights=tuple(float(w) for w in data["weights"]),
-            bias=float(data["bias"]),
+            correct=Logistic.from_dict(data["correct"]),
+            in_scope=Logistic.from_dict(data["in_scope"]),
             answer_threshold=float(data["answer_threshold"]),
             suggest_threshold=float(data["suggest_threshold"]),
         )
@@ -101,8 +152,8 @@ class Calibration:
     def dump(self, path: Path, extra: dict[str, object]) -> None:
         data = {
             "features": list(FEATURES),
-            "weights": [round(w, 6) for w in self.weights],
-            "bias": round(self.bias, 6),
+            "correct": self.correct.as_dict(),
+            "in_scope": self.in_scope.as_dict(),
             "answer_threshold": self.answer_threshold,
             "suggest_threshold": self.suggest_threshold,
             **extra,
@@ -110,10 +161,12 @@ class Calibration:
         path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-# Until a calibration is fitted, a hand-set model with the same shape.
+# Until a calibration is fitted (kb calibrate), hand-set models with the same shape.
 DEFAULT_CALIBRATION = Calibration(
-    weights=(4.0, 3.0, 3.0, 6.0, 3.0, -4.0, 1.0), bias=-7.0, answer_threshold=0.7,
-    suggest_threshold=0.25,
+    correct=Logistic((4.0, 3.0, 3.0, 2.0, 6.0, 3.0, -4.0, 1.0), -8.0),
+    in_scope=Logistic((3.0, 4.0, 1.0, 2.0, 0.0, 0.0, -6.0, 0.0), -5.0),
+    answer_threshold=0.7,
+    suggest_threshold=0.5,
 )
 
 
@@ -165,7 +218,9 @@ class Index:
         for i in range(n):
             df.update(set().union(*phr_terms[i], ans_terms[i]))
         self.idf = {t: math.log(1.0 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
-        self.unknown_idf = math.log(1.0 + (n + 0.5) / 0.5)
+        # An unknown word weighs as much as a typical KB word: enough to count against a
+        # match, not so much that one odd word sinks a clear question.
+        self.unknown_idf = statistics.median(self.idf.values()) if self.idf else 1.0
 
         self.phrasings: list[_Phrasing] = []
         self.postings: dict[str, list[int]] = defaultdict(list)
@@ -190,6 +245,14 @@ class Index:
             vec, norm = self._centroid(i)
             self.centroid.append(vec)
             self.centroid_norm.append(norm)
+        # character trigrams of every phrasing, IDF over entries
+        surface_by_pid = [toks for phr in surface_phr for toks in phr if self._index_terms(toks)]
+        gram_counts = [trigrams(toks) for toks in surface_by_pid]
+        gram_df: Counter[str] = Counter()
+        for i in range(n):
+            gram_df.update(set().union(*(gram_counts[p] for p in self.entry_phrasings[i])))
+        self.gram_idf = {g: math.log(1.0 + (n - c + 0.5) / (c + 0.5)) for g, c in gram_df.items()}
+        self.phrasing_grams = [self._gram_vector(c) for c in gram_counts]
         self.answer_postings: dict[str, list[int]] = defaultdict(list)
         for i, terms in enumerate(self.answer_terms):
             for t in terms:
@@ -271,10 +334,12 @@ class Index:
 
         Known words, numbers, inflections and compounds of known words stay as they are. Else
         the nearest known word with the same first letter within 1 edit (2 for words of 7+
-        letters; for 3-letter words only a swap of two letters, 'wps' → 'wsp') wins.
+        letters; for 3-letter words only a swap of two letters, 'wps' → 'wsp') wins. A real
+        Dutch word the KB does not use ('trein', 'gedicht') is not a typo: it stays unknown,
+        which is what makes off-topic questions recognisable.
         """
         if (tok in self.raw_vocab or not tok[0].isalpha() or len(tok) < 3
-                or stem(tok) in self.stems or self._split(tok)):
+                or stem(tok) in self.stems or self._split(tok) or is_dutch_word(tok)):
             return tok, 1.0
         keys = self._raw_by_letter.get(tok[0], [])
         if len(tok) == 3:
@@ -289,13 +354,20 @@ class Index:
 
     def query_vector(self, text: str) -> tuple[dict[str, float], float]:
         """(term → weight, weight of unknown words) for a question."""
+        vec, unknown, _ = self.analyse(text)
+        return vec, unknown
+
+    def analyse(self, text: str) -> tuple[dict[str, float], float, list[str]]:
+        """(term → weight, weight of unknown words, corrected words) for a question."""
         vec: dict[str, float] = {}
         unknown = 0.0
+        words: list[str] = []
         corrected = [self.correct(t) for t in tokens(text)]
         mapped = self.analyzer.synonyms.apply_tracked([t for t, _ in corrected])
         for tok, sources in mapped:
             if tok in self.analyzer.stopwords:
                 continue
+            words.append(tok)
             confidence = min(corrected[i][1] for i in sources)
             resolved = self.resolve(tok)
             if not resolved:
@@ -305,7 +377,7 @@ class Index:
             for term, weight in resolved:
                 w = self.idf[term] * weight * confidence
                 vec[term] = max(vec.get(term, 0.0), w)
-        return vec, unknown
+        return vec, unknown, words
 
     # -- scoring ---------------------------------------------------------------------------
 
@@ -317,7 +389,7 @@ class Index:
         `exclude` = (entry index, phrasing position) leaves one phrasing out (used for
         leave-one-out calibration on the KB's own alternatives).
         """
-        vec, unknown = self.query_vector(text)
+        vec, unknown, words = self.analyse(text)
         known_sq = sum(w * w for w in vec.values())
         total_sq = known_sq + unknown
         if not vec or total_sq == 0:
@@ -369,19 +441,47 @@ class Index:
             else:
                 cvec, cnorm = self.centroid[e], self.centroid_norm[e]
             cent = sum(w * cvec.get(t, 0.0) for t, w in vec.items()) / (q_norm * cnorm)
-            rank_score = ALPHA * phrase + BETA * coverage + (1 - ALPHA - BETA) * cent
-            scored.append((rank_score, self.entry_ids[e], e, phrase, coverage, cent))
+            word_score = ALPHA * phrase + BETA * coverage + (1 - ALPHA - BETA) * cent
+            scored.append((word_score, self.entry_ids[e], e, phrase, coverage, cent))
         scored.sort(key=lambda s: (-s[0], s[1]))
-        top = scored[:limit]
+        # Second stage: the best few by words, re-ranked with character trigrams.
+        q_grams = self._gram_vector(trigrams(words))
+        reranked = []
+        for ws, eid, e, phrase, coverage, cent in scored[:RERANK]:
+            chars = self._char_similarity(q_grams, e, excluded_pid)
+            rank_score = (1 - CHAR_WEIGHT) * ws + CHAR_WEIGHT * chars
+            reranked.append((rank_score, eid, phrase, coverage, cent, chars))
+        reranked.sort(key=lambda s: (-s[0], s[1]))
+        top = reranked[:limit]
         out: list[Candidate] = []
         terms = min(len(vec), 5) / 5
-        for i, (rs, eid, _e, phrase, coverage, cent) in enumerate(top):
+        for i, (rs, eid, phrase, coverage, cent, chars) in enumerate(top):
             nxt = top[i + 1][0] if i + 1 < len(top) else 0.0
-            other_phrase = max((t[3] for j, t in enumerate(top) if j != i), default=0.0)
-            features = (phrase, coverage, cent, rs - nxt, phrase - other_phrase,
+            other_phrase = max((t[2] for j, t in enumerate(top) if j != i), default=0.0)
+            features = (phrase, coverage, cent, chars, rs - nxt, phrase - other_phrase,
                         unknown_share, terms)
             out.append(Candidate(eid, rs, features))
         return out, unknown_share
+
+    # -- character trigrams ----------------------------------------------------------------
+
+    def _gram_vector(self, grams: Counter[str]) -> tuple[dict[str, float], float]:
+        vec = {g: self.gram_idf.get(g, self.unknown_idf) * (1 + math.log(c))
+               for g, c in grams.items()}
+        return vec, math.sqrt(sum(v * v for v in vec.values())) or 1.0
+
+    def _char_similarity(
+        self, query: tuple[dict[str, float], float], e: int, excluded_pid: int
+    ) -> float:
+        qvec, qnorm = query
+        best = 0.0
+        for pid in self.entry_phrasings[e]:
+            if pid == excluded_pid:
+                continue
+            pvec, pnorm = self.phrasing_grams[pid]
+            dot = sum(w * pvec.get(g, 0.0) for g, w in qvec.items())
+            best = max(best, dot / (qnorm * pnorm))
+        return best
 
 
 class Matcher:
@@ -476,10 +576,10 @@ class Matcher:
             return Match(question, Outcome.UNKNOWN, 0.0)
         cal = self.calibration
         top = candidates[0]
-        score = cal.probability(top.features)
+        score = cal.correct(top.features)
         if score >= cal.answer_threshold:
             return Match(question, Outcome.ANSWER, score, entry_id=top.entry_id)
-        if score >= cal.suggest_threshold:
+        if cal.in_scope(top.features) >= cal.suggest_threshold:
             floor = top.rank_score * 0.5
             ids = tuple(c.entry_id for c in candidates[:SUGGEST_MAX] if c.rank_score >= floor)
             return Match(question, Outcome.SUGGEST, score, suggestions=ids)

@@ -57,6 +57,12 @@ def stem(token: str) -> str:
     return str(_stemmer.stemWord(token))
 
 
+@lru_cache(maxsize=65536)
+def is_dutch_word(token: str) -> bool:
+    """True for words in simplemma's Dutch lexicon: real words, so not typos."""
+    return bool(simplemma.is_known(token, lang="nl"))
+
+
 class SynonymMap:
     """Replaces variant phrases (one or more tokens) by their canonical tokens.
 
