@@ -233,11 +233,13 @@ GRID = [round(x * 0.01, 2) for x in range(5, 100)]
 
 def choose_thresholds(
     correct: Logistic, in_scope: Logistic, samples: Sequence[tuple[EvalItem, Candidate | None]],
-    max_wrong: float = 0.02, min_oos_refused: float = 0.95,
+    max_wrong: float = 0.02, max_oos_answered: float = 0.05, min_oos_refused: float = 0.92,
 ) -> tuple[float, float]:
     """Answer threshold: the lowest that keeps 'confidently wrong' ≤ `max_wrong` and
-    out-of-scope answered outright ≤ 1 - `min_oos_refused`. Suggest threshold (on the in-scope
+    out-of-scope answered outright ≤ `max_oos_answered`. Suggest threshold (on the in-scope
     probability): the lowest that still refuses ≥ `min_oos_refused` of the out-of-scope ones.
+    Suggestions cost little when wrong (the user picks or says "Geen van deze"), so the
+    suggest threshold trades a few refusals for many more questions helped.
     """
     rows = [(it, top, correct(top.features) if top else 0.0,
              in_scope(top.features) if top else 0.0) for it, top in samples]
@@ -247,7 +249,7 @@ def choose_thresholds(
     for t in GRID:
         wrong = sum(1 for it, top, p, _ in ins if top and p >= t and top.entry_id != it.expected)
         oos_answered = sum(1 for _, top, p, _ in oos if top and p >= t)
-        if wrong <= max_wrong * len(ins) and oos_answered <= (1 - min_oos_refused) * len(oos):
+        if wrong <= max_wrong * len(ins) and oos_answered <= max_oos_answered * len(oos):
             answer = t
             break
     suggest = GRID[-1]

@@ -34,7 +34,9 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 from rapidfuzz import process
+from scipy.sparse import csr_matrix
 from rapidfuzz.distance import DamerauLevenshtein
 
 from knowledge.kb import KB_DIR, KnowledgeBase
@@ -52,6 +54,7 @@ CALIBRATION_FILE = KB_DIR / "calibration.json"
 FEATURES = (
     "phrase", "coverage", "profile", "chars", "margin", "phrase_margin", "unknown", "terms"
 )
+POOL = 40  # entries scored in full after the first stage
 RERANK = 12  # candidates re-ranked with character trigrams
 CHAR_WEIGHT = 0.5
 ANSWER_TEXT_WEIGHT = float(os.environ.get('AW', '0.5'))
@@ -198,7 +201,6 @@ class Index:
             for tok in toks:
                 self.surface_vocab.setdefault(tok, stem(tok))
         self.stems = frozenset(self.surface_vocab.values())
-        self._fuzzy_keys = sorted(t for t in self.surface_vocab if len(t) >= 4)
         # Every word the bot knows before synonyms: for spelling correction of questions.
         raw: set[str] = set(analyzer.synonyms.known_tokens()) | set(analyzer.stopwords)
         for _, phr, ans in entries:
@@ -223,7 +225,6 @@ class Index:
         self.unknown_idf = statistics.median(self.idf.values()) if self.idf else 1.0
 
         self.phrasings: list[_Phrasing] = []
-        self.postings: dict[str, list[int]] = defaultdict(list)
         self.entry_phrasings: list[list[int]] = [[] for _ in range(n)]
         self.entry_term_counts: list[Counter[str]] = [Counter() for _ in range(n)]
         self.answer_terms: list[frozenset[str]] = [frozenset(t) for t in ans_terms]
@@ -237,8 +238,6 @@ class Index:
                 self.phrasings.append(_Phrasing(i, terms, norm))
                 self.entry_phrasings[i].append(pid)
                 self.entry_term_counts[i].update(terms)
-                for t in terms:
-                    self.postings[t].append(pid)
         self.centroid: list[dict[str, float]] = []
         self.centroid_norm: list[float] = []
         for i in range(n):
@@ -252,11 +251,43 @@ class Index:
         for i in range(n):
             gram_df.update(set().union(*(gram_counts[p] for p in self.entry_phrasings[i])))
         self.gram_idf = {g: math.log(1.0 + (n - c + 0.5) / (c + 0.5)) for g, c in gram_df.items()}
-        self.phrasing_grams = [self._gram_vector(c) for c in gram_counts]
-        self.answer_postings: dict[str, list[int]] = defaultdict(list)
-        for i, terms in enumerate(self.answer_terms):
+        self.gram_ids = {g: j for j, g in enumerate(sorted(self.gram_idf))}
+        rows, cols, vals = [], [], []
+        for pid, counts in enumerate(gram_counts):
+            vec, norm = self._gram_vector(counts)
+            for g, w in vec.items():
+                rows.append(pid)
+                cols.append(self.gram_ids[g])
+                vals.append(w / norm)
+        self.gram_matrix = csr_matrix(
+            (vals, (rows, cols)), shape=(len(gram_counts), len(self.gram_ids)), dtype=np.float64
+        )
+        # Sparse matrices for the first stage: phrasings × terms (IDF, unit rows), and
+        # entries × terms for words that only occur in answers.
+        self.term_ids = {t: j for j, t in enumerate(sorted(self.idf))}
+        rows, cols, vals = [], [], []
+        for pid, ph in enumerate(self.phrasings):
+            for t in ph.terms:
+                rows.append(pid)
+                cols.append(self.term_ids[t])
+                vals.append(self.idf[t] / ph.norm)
+        shape = (len(self.phrasings), len(self.term_ids))
+        self.phrase_matrix = csr_matrix((vals, (rows, cols)), shape=shape, dtype=np.float64)
+        # phrasings are numbered entry by entry, so each entry's are one contiguous run
+        self.entries_with_phrasings = np.array(
+            [e for e in range(n) if self.entry_phrasings[e]], dtype=np.int64
+        )
+        self.entry_starts = np.array(
+            [self.entry_phrasings[e][0] for e in self.entries_with_phrasings], dtype=np.int64
+        )
+        rows, cols = [], []
+        for e, terms in enumerate(self.answer_terms):
             for t in terms:
-                self.answer_postings[t].append(i)
+                rows.append(e)
+                cols.append(self.term_ids[t])
+        self.answer_matrix = csr_matrix(
+            (np.ones(len(rows)), (rows, cols)), shape=(n, len(self.term_ids)), dtype=np.float64
+        )
 
     def _centroid(
         self, e: int, leave_out: frozenset[str] | None = None
@@ -279,7 +310,7 @@ class Index:
             return None
         vocab = self.surface_vocab
         best: list[str] | None = None
-        for cut in range(3, len(tok) - 2):
+        for cut in range(3, len(tok) - 3):
             head, tail = tok[:cut], tok[cut:]
             heads = [head]
             if head.endswith(("s", "e")) and len(head) > 3:
@@ -312,21 +343,7 @@ class Index:
             return tuple((p, 0.9) for p in parts)
         if tok.startswith("ge") and stem(tok[2:]) in self.stems:
             return ((stem(tok[2:]), 0.9),)
-        if len(tok) < 4:
-            return ()
-        max_edits = 1 if len(tok) < 7 else 2
-        found = process.extractOne(
-            tok,
-            self._fuzzy_keys,
-            scorer=DamerauLevenshtein.distance,
-            score_cutoff=max_edits,
-        )
-        if found is None:
-            return ()
-        word, dist, _ = found
-        if dist == 0:
-            return ((self.surface_vocab[word], 1.0),)
-        return ((self.surface_vocab[word], 1.0 - 0.2 * dist),)
+        return ()
 
     @lru_cache(maxsize=8192)  # noqa: B019 - the index lives as long as the process
     def correct(self, tok: str) -> tuple[str, float]:
@@ -402,22 +419,24 @@ class Index:
             if exclude[1] < len(plist):
                 excluded_pid = plist[exclude[1]]
 
-        dots: dict[int, float] = defaultdict(float)
+        # First stage: cosine with every phrasing at once, best phrasing per entry.
+        q = np.zeros(len(self.term_ids))
         for term, w in vec.items():
-            idf = self.idf[term]
-            for pid in self.postings.get(term, ()):
-                dots[pid] += w * idf
-        best_phrase: dict[int, float] = {}
-        for pid, dot in dots.items():
-            if pid == excluded_pid:
-                continue
-            ph = self.phrasings[pid]
-            cos = dot / (q_norm * ph.norm)
-            if cos > best_phrase.get(ph.entry, 0.0):
-                best_phrase[ph.entry] = cos
-        for term in vec:
-            for e in self.answer_postings.get(term, ()):
-                best_phrase.setdefault(e, 0.0)
+            q[self.term_ids[term]] = w
+        cos = self.phrase_matrix @ q / q_norm
+        if excluded_pid >= 0:
+            cos[excluded_pid] = 0.0
+        phrase_by_entry = np.zeros(len(self.entry_ids))
+        if len(cos):
+            phrase_by_entry[self.entries_with_phrasings] = np.maximum.reduceat(
+                cos, self.entry_starts
+            )
+        answer_hits = self.answer_matrix @ (q > 0).astype(np.float64)
+        pool_score = phrase_by_entry + 0.01 * answer_hits
+        touched = np.flatnonzero(pool_score > 0)
+        if len(touched) > POOL:
+            touched = touched[np.argpartition(-pool_score[touched], POOL)[:POOL]]
+        best_phrase = {int(e): float(phrase_by_entry[e]) for e in touched}
 
         excluded_entry, excluded_terms = -1, frozenset[str]()
         if excluded_pid >= 0:
@@ -445,10 +464,12 @@ class Index:
             scored.append((word_score, self.entry_ids[e], e, phrase, coverage, cent))
         scored.sort(key=lambda s: (-s[0], s[1]))
         # Second stage: the best few by words, re-ranked with character trigrams.
-        q_grams = self._gram_vector(trigrams(words))
+        first = scored[:RERANK]
+        char_sims = self._char_similarity(
+            trigrams(words), [e for _, _, e, _, _, _ in first], excluded_pid
+        )
         reranked = []
-        for ws, eid, e, phrase, coverage, cent in scored[:RERANK]:
-            chars = self._char_similarity(q_grams, e, excluded_pid)
+        for (ws, eid, _e, phrase, coverage, cent), chars in zip(first, char_sims, strict=True):
             rank_score = (1 - CHAR_WEIGHT) * ws + CHAR_WEIGHT * chars
             reranked.append((rank_score, eid, phrase, coverage, cent, chars))
         reranked.sort(key=lambda s: (-s[0], s[1]))
@@ -471,17 +492,23 @@ class Index:
         return vec, math.sqrt(sum(v * v for v in vec.values())) or 1.0
 
     def _char_similarity(
-        self, query: tuple[dict[str, float], float], e: int, excluded_pid: int
-    ) -> float:
-        qvec, qnorm = query
-        best = 0.0
-        for pid in self.entry_phrasings[e]:
-            if pid == excluded_pid:
-                continue
-            pvec, pnorm = self.phrasing_grams[pid]
-            dot = sum(w * pvec.get(g, 0.0) for g, w in qvec.items())
-            best = max(best, dot / (qnorm * pnorm))
-        return best
+        self, grams: Counter[str], entries: Sequence[int], excluded_pid: int
+    ) -> list[float]:
+        """Per entry: the best cosine between the question's trigrams and a phrasing's."""
+        if not entries:
+            return []
+        qvec, qnorm = self._gram_vector(grams)
+        q = np.zeros(len(self.gram_ids))
+        for g, w in qvec.items():
+            j = self.gram_ids.get(g)
+            if j is not None:
+                q[j] = w
+        rows = [pid for e in entries for pid in self.entry_phrasings[e]]
+        starts = np.cumsum([0] + [len(self.entry_phrasings[e]) for e in entries[:-1]])
+        sims = self.gram_matrix[rows] @ q / qnorm
+        if excluded_pid >= 0 and excluded_pid in rows:
+            sims[rows.index(excluded_pid)] = 0.0
+        return [float(x) for x in np.maximum.reduceat(sims, starts)]
 
 
 class Matcher:

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from bot.config import TIMEZONE, Settings
 from bot.render import Renderer
+from bot.services.users import SeenCache
 from bot.storage.db import Database
 from knowledge.kb import KnowledgeBase
 from knowledge.matcher import Matcher
@@ -30,6 +31,7 @@ class Services:
     matcher: Matcher
     renderer: Renderer
     clock: Callable[[], datetime] = field(default=amsterdam_now)
+    seen: SeenCache = field(default_factory=SeenCache)
 
     def is_admin(self, telegram_id: int) -> bool:
         return telegram_id in self.settings.admins

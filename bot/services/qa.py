@@ -85,13 +85,13 @@ async def ask(
     question = text.strip()[:MAX_QUESTION_CHARS]
     match = services.matcher.match(question)
     now = services.clock()
-    user = await record_seen(session, person, now)
+    user_id = await record_seen(session, person, now, services.seen)
     if match.outcome is Outcome.SMALLTALK and match.smalltalk:
         await session.commit()
         return Reply(str(escape(services.matcher.smalltalk_reply(match.smalltalk))))
     log = await QuestionRepo(session).log(
         QuestionLog(
-            user_id=user.id,
+            user_id=user_id,
             chat_type=chat_type[:16],
             text=question,
             outcome=match.outcome.value,
@@ -115,8 +115,8 @@ async def _own_log(
     log = await QuestionRepo(session).get(log_id)
     if log is None:
         return Notice(services.renderer.text("stale_button"))
-    user = await record_seen(session, person, services.clock())
-    if log.user_id != user.id:
+    user_id = await record_seen(session, person, services.clock(), services.seen)
+    if log.user_id != user_id:
         return Notice(services.renderer.text("not_yours"))
     return log
 
