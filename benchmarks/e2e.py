@@ -37,8 +37,11 @@ async def run(updates: int, users: int) -> None:
                 t0 = time.perf_counter()
                 if n % 5 == 4 and bot.api.chat_messages(chat.chat_id):
                     last = chat.last_bot_message()
-                    ups = [b["callback_data"] for b in last.buttons()
-                           if b.get("callback_data", "").startswith("qa:up:")]
+                    ups = [
+                        b["callback_data"]
+                        for b in last.buttons()
+                        if b.get("callback_data", "").startswith("qa:up:")
+                    ]
                     await chat.press(ups[0] if ups else "faq:home", last.message_id)
                 else:
                     await chat.send(questions[n % len(questions)])
@@ -46,11 +49,15 @@ async def run(updates: int, users: int) -> None:
             elapsed = time.perf_counter() - start
             calls = len(bot.api.calls)
     latencies.sort()
-    print(f"{updates} updates from {users} users in {elapsed:.2f} s: "
-          f"{updates / elapsed:.0f} updates/s")
-    print(f"  per update: p50 {statistics.median(latencies):.2f} ms, "
-          f"p99 {latencies[int(0.99 * (len(latencies) - 1))]:.2f} ms; "
-          f"{calls} Bot API calls")
+    print(
+        f"{updates} updates from {users} users in {elapsed:.2f} s: "
+        f"{updates / elapsed:.0f} updates/s"
+    )
+    print(
+        f"  per update: p50 {statistics.median(latencies):.2f} ms, "
+        f"p99 {latencies[int(0.99 * (len(latencies) - 1))]:.2f} ms; "
+        f"{calls} Bot API calls"
+    )
 
 
 def main() -> None:

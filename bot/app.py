@@ -33,7 +33,9 @@ class ConfigError(Exception):
 
 
 def build_services(
-    settings: Settings, kb: KnowledgeBase | None = None, matcher: Matcher | None = None,
+    settings: Settings,
+    kb: KnowledgeBase | None = None,
+    matcher: Matcher | None = None,
     clock: Callable[[], datetime] = amsterdam_now,
 ) -> Services:
     """The service container; the KB index is built here, once (or reused when passed)."""
@@ -65,11 +67,13 @@ def build_application(
     builder = (
         Application.builder()
         .token(token)
-        .defaults(Defaults(
-            parse_mode=ParseMode.HTML,
-            tzinfo=TIMEZONE,
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
-        ))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                tzinfo=TIMEZONE,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
         .context_types(ContextTypes(context=BotContext))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)

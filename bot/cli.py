@@ -88,8 +88,9 @@ def run() -> None:
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     logging.getLogger(__name__).info("starting the bot (long polling)")
-    app.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"],
-                    drop_pending_updates=False)
+    app.run_polling(
+        allowed_updates=["message", "callback_query", "my_chat_member"], drop_pending_updates=False
+    )
 
 
 @main.command()
@@ -121,8 +122,10 @@ def ask(question: str | None, as_json: bool) -> None:
             _echo_json(result)
             continue
         if result["answered"]:
-            click.echo(f"{result['answer']}\n(bron: {', '.join(result['refs'])}; "
-                       f"score {result['score']:.2f})")
+            click.echo(
+                f"{result['answer']}\n(bron: {', '.join(result['refs'])}; "
+                f"score {result['score']:.2f})"
+            )
         elif result["suggestions"]:
             click.echo("Bedoel je:")
             for s in result["suggestions"]:
@@ -147,19 +150,25 @@ def kb_check(as_json: bool) -> None:
 
     base, problems = check_kb()
     if as_json:
-        _echo_json({
-            "ok": not problems,
-            "entries": len(base.entries) if base else None,
-            "problems": [{"file": p.file, "entry": p.entry, "field": p.field,
-                          "message": p.message} for p in problems],
-        })
+        _echo_json(
+            {
+                "ok": not problems,
+                "entries": len(base.entries) if base else None,
+                "problems": [
+                    {"file": p.file, "entry": p.entry, "field": p.field, "message": p.message}
+                    for p in problems
+                ],
+            }
+        )
     else:
         for p in problems:
             click.echo(str(p), err=True)
         if base is not None:
             faq = sum(1 for e in base.entries if e.id.startswith("faq-"))
-            click.echo(f"ok: {len(base.entries)} entries ({faq} FAQ items, "
-                       f"{len(base.entries) - faq} from the other documents)")
+            click.echo(
+                f"ok: {len(base.entries)} entries ({faq} FAQ items, "
+                f"{len(base.entries) - faq} from the other documents)"
+            )
     if problems:
         if not as_json:
             click.echo(f"{len(problems)} problem(s)", err=True)
@@ -167,8 +176,13 @@ def kb_check(as_json: bool) -> None:
 
 
 @kb.command("eval")
-@click.option("--file", "path", type=click.Path(exists=True, path_type=Path), default=DEFAULT_EVAL,
-              show_default=True)
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(exists=True, path_type=Path),
+    default=DEFAULT_EVAL,
+    show_default=True,
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--misses/--no-misses", default=True, help="List the questions it got wrong.")
 def kb_eval(path: Path, as_json: bool, misses: bool) -> None:
@@ -183,29 +197,42 @@ def kb_eval(path: Path, as_json: bool, misses: bool) -> None:
         _echo_json(data)
         return
     pct = lambda x: f"{100 * float(x):.1f}%"  # noqa: E731
-    click.echo(f"questions: {data['questions']} ({data['in_scope']} in scope, "
-               f"{data['out_of_scope']} out of scope)")
+    click.echo(
+        f"questions: {data['questions']} ({data['in_scope']} in scope, "
+        f"{data['out_of_scope']} out of scope)"
+    )
     click.echo(f"top-1 accuracy (answered right outright): {pct(data['top1_accuracy'])}")
     click.echo(f"helped (right answer or among suggestions): {pct(data['helped'])}")
     click.echo(f"confidently wrong: {pct(data['confidently_wrong'])}")
-    click.echo(f"out-of-scope rejected: {pct(data['out_of_scope_rejected'])} "
-               f"(answered outright: {pct(data['out_of_scope_answered'])})")
+    click.echo(
+        f"out-of-scope rejected: {pct(data['out_of_scope_rejected'])} "
+        f"(answered outright: {pct(data['out_of_scope_answered'])})"
+    )
     click.echo("per section:          total  top-1   helped  wrong")
     for section, s in data["by_section"].items():  # type: ignore[attr-defined]
-        click.echo(f"  {section:>3}                {s['total']:5}  {pct(s['top1']):>6}  "
-                   f"{pct(s['helped']):>6}  {s['wrong']:5}")
+        click.echo(
+            f"  {section:>3}                {s['total']:5}  {pct(s['top1']):>6}  "
+            f"{pct(s['helped']):>6}  {s['wrong']:5}"
+        )
     for kind, s in data["by_kind"].items():  # type: ignore[attr-defined]
         click.echo(f"  kind {kind:<6}  {s['total']:5}  top-1 {pct(s['top1'])}")
     if misses:
         click.echo(f"misses ({len(data['misses'])}):")  # type: ignore[arg-type]
         for m in data["misses"]:  # type: ignore[attr-defined]
-            click.echo(f"  [{m['outcome']}] {m['question']!r}: expected {m['expected']}, "
-                       f"got {m['got']} ({m['score']})")
+            click.echo(
+                f"  [{m['outcome']}] {m['question']!r}: expected {m['expected']}, "
+                f"got {m['got']} ({m['score']})"
+            )
 
 
 @kb.command("calibrate")
-@click.option("--file", "path", type=click.Path(exists=True, path_type=Path), default=DEFAULT_EVAL,
-              show_default=True)
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(exists=True, path_type=Path),
+    default=DEFAULT_EVAL,
+    show_default=True,
+)
 @click.option("--write/--dry-run", default=True, help="Write knowledge/calibration.json.")
 def kb_calibrate(path: Path, write: bool) -> None:
     """Fit the matcher's score model and choose its thresholds (docs/matcher.md)."""
@@ -217,9 +244,15 @@ def kb_calibrate(path: Path, write: bool) -> None:
     if write:
         cal.dump(CALIBRATION_FILE, info)
         click.echo(f"wrote {CALIBRATION_FILE}")
-    _echo_json({"correct": cal.correct.as_dict(), "in_scope": cal.in_scope.as_dict(),
-                "answer_threshold": cal.answer_threshold,
-                "suggest_threshold": cal.suggest_threshold, **info})
+    _echo_json(
+        {
+            "correct": cal.correct.as_dict(),
+            "in_scope": cal.in_scope.as_dict(),
+            "answer_threshold": cal.answer_threshold,
+            "suggest_threshold": cal.suggest_threshold,
+            **info,
+        }
+    )
 
 
 @kb.command("unanswered")
@@ -242,9 +275,18 @@ def kb_unanswered(days: int, as_json: bool) -> None:
     _prepare_sqlite_dir()
     groups = asyncio.run(collect())
     if as_json:
-        _echo_json([{"question": g.text, "count": g.count, "downvoted": g.downvoted,
-                     "last_asked": g.last_asked.isoformat(), "answer_given": g.entry_title}
-                    for g in groups])
+        _echo_json(
+            [
+                {
+                    "question": g.text,
+                    "count": g.count,
+                    "downvoted": g.downvoted,
+                    "last_asked": g.last_asked.isoformat(),
+                    "answer_given": g.entry_title,
+                }
+                for g in groups
+            ]
+        )
         return
     if not groups:
         click.echo(f"no unanswered questions in the last {days} days")

@@ -34,9 +34,8 @@ class Settings(BaseSettings):
             try:
                 return tuple(int(p) for p in parts)
             except ValueError:
-                raise ValueError(
-                    f"HOOFDZAAK_ADMINS must be Telegram user ids separated by commas, got {value!r}"
-                ) from None
+                msg = f"must be Telegram user ids separated by commas, got {value!r}"
+                raise ValueError(msg) from None
         return value
 
     @field_validator("database_url")

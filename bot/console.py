@@ -79,17 +79,24 @@ async def run_console(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
     return 0
 
 
-async def _act(chat: ChatSimulator, text: str, numbered: list[tuple[str, int | None]]) -> list[
-    Output
-]:
+async def _act(
+    chat: ChatSimulator, text: str, numbered: list[tuple[str, int | None]]
+) -> list[Output]:
     m = _NUMBER.match(text)
     if m and numbered:
         index = int(m.group(1))
         if 1 <= index <= len(numbered):
             data, message_id = numbered[index - 1]
             return await chat.press(data, message_id)
-        return [Output("answerCallbackQuery", None, None,
-                       f"Er is geen knop {index}; kies 1 tot {len(numbered)}.", ())]
+        return [
+            Output(
+                "answerCallbackQuery",
+                None,
+                None,
+                f"Er is geen knop {index}; kies 1 tot {len(numbered)}.",
+                (),
+            )
+        ]
     return await chat.send(text)
 
 

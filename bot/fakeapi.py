@@ -93,7 +93,9 @@ class FakeBotAPI(BaseRequest):
         failure = self._next_failure(api_method, params)
         if failure is not None:
             body: dict[str, Any] = {
-                "ok": False, "error_code": failure.status, "description": failure.description,
+                "ok": False,
+                "error_code": failure.status,
+                "description": failure.description,
             }
             if failure.retry_after is not None:
                 body["parameters"] = {"retry_after": failure.retry_after}
@@ -104,14 +106,19 @@ class FakeBotAPI(BaseRequest):
         else:
             result = handler(params)
             if isinstance(result, _Failure):
-                body = {"ok": False, "error_code": result.status, "description": result.description}
+                body = {
+                    "ok": False,
+                    "error_code": result.status,
+                    "description": result.description,
+                }
                 return result.status, json.dumps(body).encode()
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
     # -- scripting failures ----------------------------------------------------------------
 
-    def fail_next(self, method: str, status: int, description: str = "",
-                  retry_after: int | None = None) -> None:
+    def fail_next(
+        self, method: str, status: int, description: str = "", retry_after: int | None = None
+    ) -> None:
         """Make the next call of `method` fail like Telegram would."""
         defaults = {
             400: "Bad Request: message text is empty",
@@ -151,9 +158,13 @@ class FakeBotAPI(BaseRequest):
     @staticmethod
     def _me() -> dict[str, Any]:
         return {
-            "id": BOT_ID, "is_bot": True, "first_name": BOT_FIRST_NAME,
-            "username": BOT_USERNAME, "can_join_groups": True,
-            "can_read_all_group_messages": False, "supports_inline_queries": False,
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": BOT_FIRST_NAME,
+            "username": BOT_USERNAME,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
         }
 
     def _api_getMe(self, _params: dict[str, Any]) -> dict[str, Any]:

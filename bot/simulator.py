@@ -33,9 +33,15 @@ class ChatSimulator:
     """One person in one chat, talking to the bot."""
 
     def __init__(
-        self, app: Application[Any, Any, Any, Any, Any, Any], api: FakeBotAPI,
-        user_id: int = 1001, first_name: str = "Sanne", last_name: str | None = None,
-        username: str | None = None, chat_id: int | None = None, chat_type: str = "private",
+        self,
+        app: Application[Any, Any, Any, Any, Any, Any],
+        api: FakeBotAPI,
+        user_id: int = 1001,
+        first_name: str = "Sanne",
+        last_name: str | None = None,
+        username: str | None = None,
+        chat_id: int | None = None,
+        chat_type: str = "private",
     ) -> None:
         self.app, self.api = app, api
         self.user = {"id": user_id, "is_bot": False, "first_name": first_name}
@@ -64,15 +70,23 @@ class ChatSimulator:
             entities.append({"type": "bot_command", "offset": 0, "length": length})
         mention = f"@{BOT_USERNAME}"
         if mention in text:
-            entities.append({"type": "mention", "offset": text.index(mention), "length": len(mention)})
+            entities.append(
+                {"type": "mention", "offset": text.index(mention), "length": len(mention)}
+            )
         if entities:
             msg["entities"] = entities
         if reply_to is not None:
             original = self.api.messages.get((self.chat_id, reply_to))
             msg["reply_to_message"] = {
-                "message_id": reply_to, "date": int(time.time()), "chat": self.chat,
-                "from": {"id": BOT_ID, "is_bot": True, "first_name": "Hoofdzaak Werk",
-                         "username": BOT_USERNAME},
+                "message_id": reply_to,
+                "date": int(time.time()),
+                "chat": self.chat,
+                "from": {
+                    "id": BOT_ID,
+                    "is_bot": True,
+                    "first_name": "Hoofdzaak Werk",
+                    "username": BOT_USERNAME,
+                },
                 "text": original.text if original else "",
             }
         return msg
@@ -93,7 +107,9 @@ class ChatSimulator:
             message_id = self.last_bot_message().message_id
         original = self.api.messages.get((self.chat_id, message_id))
         message = {
-            "message_id": message_id, "date": int(time.time()), "chat": self.chat,
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": self.chat,
             "from": {"id": BOT_ID, "is_bot": True, "first_name": "Hoofdzaak Werk"},
             "text": original.text if original else "",
         }
@@ -130,6 +146,13 @@ class ChatSimulator:
             if call.method in ("sendMessage", "sendPhoto", "sendDocument") and chat is not None:
                 sent = [m for m in self.api.chat_messages(int(chat)) if m.text == text]
                 message_id = sent[-1].message_id if sent else None
-            out.append(Output(call.method, int(chat) if chat is not None else None,
-                              int(message_id) if message_id is not None else None, text, buttons))
+            out.append(
+                Output(
+                    call.method,
+                    int(chat) if chat is not None else None,
+                    int(message_id) if message_id is not None else None,
+                    text,
+                    buttons,
+                )
+            )
         return out

@@ -20,8 +20,7 @@ async def browse(update: Update, context: BotContext) -> None:
     if query is None or query.data is None:
         return
     services = context.services
-    _, action, *rest = query.data.split(":", 2) + [""]
-    arg = rest[0] if rest else ""
+    _, action, arg = [*query.data.split(":", 2), "", ""][:3]
     reply = None
     if action == "home":
         reply = sections_reply(services)

@@ -44,7 +44,8 @@ def _without_feedback(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMark
     if markup is None:
         return None
     rows = [
-        row for row in markup.inline_keyboard
+        row
+        for row in markup.inline_keyboard
         if not any(str(b.callback_data or "").startswith(("qa:up:", "qa:down:")) for b in row)
     ]
     return InlineKeyboardMarkup(rows) if rows else None
@@ -69,11 +70,16 @@ async def on_button(update: Update, context: BotContext, session: AsyncSession) 
             await query.edit_message_reply_markup(_without_feedback(query.message.reply_markup))
         return
     if action == "pick" and log_id is not None and len(parts) == 4:
-        await show(update, context,
-                   await qa.choose_suggestion(services, session, person(update), log_id, parts[3]))
+        await show(
+            update,
+            context,
+            await qa.choose_suggestion(services, session, person(update), log_id, parts[3]),
+        )
         return
     if action == "none" and log_id is not None and len(parts) == 3:
-        await show(update, context, await qa.none_of_these(services, session, person(update), log_id))
+        await show(
+            update, context, await qa.none_of_these(services, session, person(update), log_id)
+        )
         return
     if action in ("more", "rel") and len(parts) == 3:
         entry_id = parts[2]
@@ -81,8 +87,11 @@ async def on_button(update: Update, context: BotContext, session: AsyncSession) 
             await query.answer(services.renderer.text("unknown_entry"))
             return
         await query.answer()
-        reply = (qa.more_reply(services, entry_id) if action == "more"
-                 else qa.entry_reply(services, entry_id))
+        reply = (
+            qa.more_reply(services, entry_id)
+            if action == "more"
+            else qa.entry_reply(services, entry_id)
+        )
         await send(update, context, reply)
         return
     await query.answer(stale.text)

@@ -105,8 +105,12 @@ class EvalReport:
             "out_of_scope_rejected": round(self.oos_refused_rate, 4),
             "out_of_scope_answered": round(self.oos_answered_rate, 4),
             "by_section": {
-                k: {"total": t.total, "top1": round(self._rate(t.direct, t.total), 4),
-                    "helped": round(self._rate(t.helped, t.total), 4), "wrong": t.wrong}
+                k: {
+                    "total": t.total,
+                    "top1": round(self._rate(t.direct, t.total), 4),
+                    "helped": round(self._rate(t.helped, t.total), 4),
+                    "wrong": t.wrong,
+                }
                 for k, t in sorted(self.by_section.items())
             },
             "by_kind": {
@@ -114,8 +118,13 @@ class EvalReport:
                 for k, t in sorted(self.by_kind.items())
             },
             "misses": [
-                {"question": it.question, "expected": it.expected, "outcome": m.outcome.value,
-                 "got": m.entry_id or list(m.suggestions), "score": round(m.score, 3)}
+                {
+                    "question": it.question,
+                    "expected": it.expected,
+                    "outcome": m.outcome.value,
+                    "got": m.entry_id or list(m.suggestions),
+                    "score": round(m.score, 3),
+                }
                 for it, m in self.misses
             ],
         }
@@ -199,7 +208,10 @@ def kb_samples(matcher: Matcher, negatives: Sequence[str]) -> list[Sample]:
 
 
 def fit_logistic(
-    samples: Sequence[Sample], label: str, epochs: int = 2000, rate: float = 0.5,
+    samples: Sequence[Sample],
+    label: str,
+    epochs: int = 2000,
+    rate: float = 0.5,
     l2: float = 1e-3,
 ) -> Logistic:
     """Batch gradient descent on the weighted log loss: plain, deterministic."""
@@ -232,8 +244,12 @@ GRID = [round(x * 0.01, 2) for x in range(5, 100)]
 
 
 def choose_thresholds(
-    correct: Logistic, in_scope: Logistic, samples: Sequence[tuple[EvalItem, Candidate | None]],
-    max_wrong: float = 0.02, max_oos_answered: float = 0.05, min_oos_refused: float = 0.92,
+    correct: Logistic,
+    in_scope: Logistic,
+    samples: Sequence[tuple[EvalItem, Candidate | None]],
+    max_wrong: float = 0.02,
+    max_oos_answered: float = 0.05,
+    min_oos_refused: float = 0.92,
 ) -> tuple[float, float]:
     """Answer threshold: the lowest that keeps 'confidently wrong' ≤ `max_wrong` and
     out-of-scope answered outright ≤ `max_oos_answered`. Suggest threshold (on the in-scope
@@ -241,8 +257,10 @@ def choose_thresholds(
     Suggestions cost little when wrong (the user picks or says "Geen van deze"), so the
     suggest threshold trades a few refusals for many more questions helped.
     """
-    rows = [(it, top, correct(top.features) if top else 0.0,
-             in_scope(top.features) if top else 0.0) for it, top in samples]
+    rows = [
+        (it, top, correct(top.features) if top else 0.0, in_scope(top.features) if top else 0.0)
+        for it, top in samples
+    ]
     ins = [r for r in rows if r[0].in_scope]
     oos = [r for r in rows if not r[0].in_scope]
     answer = GRID[-1]

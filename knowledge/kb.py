@@ -161,9 +161,7 @@ def _load_sources(path: Path, problems: list[Problem]) -> Sources | None:
         return None
 
 
-def _cross_checks(
-    sections: list[tuple[str, Section]], sources: Sources
-) -> Iterator[Problem]:
+def _cross_checks(sections: list[tuple[str, Section]], sources: Sources) -> Iterator[Problem]:
     faq_numbers = set(sources.faq_numbers())
     seen_ids: dict[str, str] = {}
     covered: set[str] = set()
@@ -171,7 +169,9 @@ def _cross_checks(
     for fname, section in sections:
         for entry in section.entries:
             if entry.id in seen_ids:
-                yield Problem(fname, entry.id, "id", f"duplicate id (also in {seen_ids[entry.id]})")
+                yield Problem(
+                    fname, entry.id, "id", f"duplicate id (also in {seen_ids[entry.id]})"
+                )
             seen_ids[entry.id] = fname
     for fname, section in sections:
         for entry in section.entries:
@@ -208,7 +208,9 @@ def _cross_checks(
                     yield Problem(fname, entry.id, f"alternatives.{i}", f"used twice: {alt!r}")
                 else:
                     yield Problem(
-                        fname, entry.id, f"alternatives.{i}",
+                        fname,
+                        entry.id,
+                        f"alternatives.{i}",
                         f"{alt!r} is also an alternative of {owner[0]} ({owner[1]})",
                     )
     for number in sorted(faq_numbers - covered, key=lambda n: tuple(map(int, n.split(".")))):

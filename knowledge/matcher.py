@@ -22,7 +22,6 @@ same question always gets the same result.
 from __future__ import annotations
 
 import copy
-import os
 import json
 import math
 import re
@@ -36,8 +35,8 @@ from pathlib import Path
 
 import numpy as np
 from rapidfuzz import process
-from scipy.sparse import csr_matrix
 from rapidfuzz.distance import DamerauLevenshtein
+from scipy.sparse import csr_matrix
 
 from knowledge.kb import KB_DIR, KnowledgeBase
 from knowledge.text import (
@@ -52,16 +51,28 @@ from knowledge.text import (
 
 CALIBRATION_FILE = KB_DIR / "calibration.json"
 FEATURES = (
-    "phrase", "coverage", "profile", "chars", "margin", "phrase_margin", "unknown", "terms"
+    "phrase",
+    "coverage",
+    "profile",
+    "chars",
+    "margin",
+    "phrase_margin",
+    "unknown",
+    "terms",
+    "agree",
+    "runner_up_ratio",
 )
-POOL = 40  # entries scored in full after the first stage
-RERANK = 12  # candidates re-ranked with character trigrams
+# Ranking: first stage over words, ALPHA·best phrasing + BETA·coverage + rest·entry profile
+# (answer text counts ANSWER_TEXT_WEIGHT in coverage); the POOL best are scored in full and
+# the RERANK best of those are mixed with character trigrams at CHAR_WEIGHT. Chosen on
+# rank@1 of both evaluation sets (docs/matcher.md).
+ALPHA = 0.3
+BETA = 0.5
+ANSWER_TEXT_WEIGHT = 0.5
+POOL = 40
+RERANK = 12
 CHAR_WEIGHT = 0.5
-ANSWER_TEXT_WEIGHT = float(os.environ.get('AW', '0.5'))
 SUGGEST_MAX = 3
-import os
-ALPHA = float(os.environ.get("ALPHA", "0.4"))
-BETA = float(os.environ.get("BETA", "0.4"))
 _FAQ_NUMBER = re.compile(r"(?<![\d.])(\d)\.(\d{1,2})(?![\d.])")
 
 
@@ -166,8 +177,8 @@ class Calibration:
 
 # Until a calibration is fitted (kb calibrate), hand-set models with the same shape.
 DEFAULT_CALIBRATION = Calibration(
-    correct=Logistic((4.0, 3.0, 3.0, 2.0, 6.0, 3.0, -4.0, 1.0), -8.0),
-    in_scope=Logistic((3.0, 4.0, 1.0, 2.0, 0.0, 0.0, -6.0, 0.0), -5.0),
+    correct=Logistic((4.0, 3.0, 3.0, 2.0, 6.0, 3.0, -4.0, 1.0, 1.0, -1.0), -8.0),
+    in_scope=Logistic((3.0, 4.0, 1.0, 2.0, 0.0, 0.0, -6.0, 0.0, 0.0, 0.0), -5.0),
     answer_threshold=0.7,
     suggest_threshold=0.5,
 )
@@ -355,8 +366,14 @@ class Index:
         Dutch word the KB does not use ('trein', 'gedicht') is not a typo: it stays unknown,
         which is what makes off-topic questions recognisable.
         """
-        if (tok in self.raw_vocab or not tok[0].isalpha() or len(tok) < 3
-                or stem(tok) in self.stems or self._split(tok) or is_dutch_word(tok)):
+        if (
+            tok in self.raw_vocab
+            or not tok[0].isalpha()
+            or len(tok) < 3
+            or stem(tok) in self.stems
+            or self._split(tok)
+            or is_dutch_word(tok)
+        ):
             return tok, 1.0
         keys = self._raw_by_letter.get(tok[0], [])
         if len(tok) == 3:
@@ -476,19 +493,33 @@ class Index:
         top = reranked[:limit]
         out: list[Candidate] = []
         terms = min(len(vec), 5) / 5
+        word_best = first[0][1] if first else ""
+        char_best = max(reranked, key=lambda t: (t[5], t[1]))[1] if reranked else ""
         for i, (rs, eid, phrase, coverage, cent, chars) in enumerate(top):
             nxt = top[i + 1][0] if i + 1 < len(top) else 0.0
             other_phrase = max((t[2] for j, t in enumerate(top) if j != i), default=0.0)
-            features = (phrase, coverage, cent, chars, rs - nxt, phrase - other_phrase,
-                        unknown_share, terms)
+            agree = (float(eid == word_best) + float(eid == char_best)) / 2
+            features = (
+                phrase,
+                coverage,
+                cent,
+                chars,
+                rs - nxt,
+                phrase - other_phrase,
+                unknown_share,
+                terms,
+                agree,
+                nxt / rs if rs > 0 else 1.0,
+            )
             out.append(Candidate(eid, rs, features))
         return out, unknown_share
 
     # -- character trigrams ----------------------------------------------------------------
 
     def _gram_vector(self, grams: Counter[str]) -> tuple[dict[str, float], float]:
-        vec = {g: self.gram_idf.get(g, self.unknown_idf) * (1 + math.log(c))
-               for g, c in grams.items()}
+        vec = {
+            g: self.gram_idf.get(g, self.unknown_idf) * (1 + math.log(c)) for g, c in grams.items()
+        }
         return vec, math.sqrt(sum(v * v for v in vec.values())) or 1.0
 
     def _char_similarity(
@@ -517,9 +548,7 @@ class Matcher:
     def __init__(self, kb: KnowledgeBase, calibration: Calibration | None = None) -> None:
         self.kb = kb
         if calibration is None:
-            calibration = (
-                Calibration.load() if CALIBRATION_FILE.exists() else DEFAULT_CALIBRATION
-            )
+            calibration = Calibration.load() if CALIBRATION_FILE.exists() else DEFAULT_CALIBRATION
         self.calibration = calibration
         synonyms = SynonymMap((g.canonical, g.variants) for g in kb.synonyms.groups)
         self.analyzer = Analyzer(synonyms, kb.synonyms.stopwords)

@@ -31,12 +31,17 @@ def test_ask_json_one_question(runner: CliRunner) -> None:
 
 
 def test_ask_json_reads_stdin_one_object_per_line(runner: CliRunner) -> None:
-    questions = "wat is een wsp?\nhoeveel kost een treinkaartje naar Groningen\n\nco-financiering\n"
+    questions = (
+        "wat is een wsp?\nhoeveel kost een treinkaartje naar Groningen\n\nco-financiering\n"
+    )
     result = runner.invoke(main, ["ask", "--json"], input=questions)
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert [r["question"] for r in rows] == [
-        "wat is een wsp?", "hoeveel kost een treinkaartje naar Groningen", "co-financiering"]
+        "wat is een wsp?",
+        "hoeveel kost een treinkaartje naar Groningen",
+        "co-financiering",
+    ]
     assert rows[0]["answered"] and rows[0]["entry"] == "faq-9-23"
     assert not rows[1]["answered"] and rows[1]["entry"] is None and rows[1]["answer"] is None
     assert all(set(r) == KEYS for r in rows)
@@ -70,8 +75,9 @@ def test_run_without_token_is_a_clear_error(runner: CliRunner) -> None:
     assert "TELEGRAM_BOT_TOKEN" in result.output and "Traceback" not in result.output
 
 
-def test_malformed_admin_ids_fail_with_one_line(runner: CliRunner,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_malformed_admin_ids_fail_with_one_line(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HOOFDZAAK_ADMINS", "12,abc")
     result = runner.invoke(main, ["run"])
     assert result.exit_code == 2

@@ -13,7 +13,9 @@ from tests.conftest import ADMIN_ID
 
 async def _logs(bot: OfflineBot) -> list[QuestionLog]:
     async with bot.services.db.session() as session:
-        return list((await session.execute(select(QuestionLog).order_by(QuestionLog.id))).scalars())
+        return list(
+            (await session.execute(select(QuestionLog).order_by(QuestionLog.id))).scalars()
+        )
 
 
 async def test_start_welcomes_with_topic_buttons(bot: OfflineBot) -> None:
@@ -49,8 +51,11 @@ async def test_question_gets_answer_with_source_and_feedback_buttons(bot: Offlin
     assert log.entry_id == "faq-5-5" and log.outcome == "answer" and log.feedback == "up"
     toast = bot.api.sent("answerCallbackQuery")[-1].params.get("text", "")
     assert "dank" in toast.lower()
-    assert not any(d.startswith("qa:up") for _, d in chat.last_bot_message().buttons() and [
-        (b["text"], b["callback_data"]) for b in chat.last_bot_message().buttons()])
+    assert not any(
+        d.startswith("qa:up")
+        for _, d in chat.last_bot_message().buttons()
+        and [(b["text"], b["callback_data"]) for b in chat.last_bot_message().buttons()]
+    )
 
 
 async def test_vague_question_suggests_then_press_answers(bot: OfflineBot) -> None:
@@ -73,7 +78,7 @@ async def test_vague_question_suggests_then_press_answers(bot: OfflineBot) -> No
 async def test_none_of_these_records_question_for_programme_team(bot: OfflineBot) -> None:
     chat = bot.chat()
     out = await chat.send("co-financiering")
-    none = [d for _, d in out[-1].buttons if d.startswith("qa:none:")][0]
+    none = next(d for _, d in out[-1].buttons if d.startswith("qa:none:"))
     answer = await chat.press(none, out[-1].message_id)
     assert "programmateam" in answer[-1].text
     admin = bot.chat(ADMIN_ID)
@@ -114,14 +119,20 @@ async def test_faq_browsing_by_section(bot: OfflineBot) -> None:
     assert any(d == "faq:ent:faq-5-10" for _, d in sec[-1].buttons)
     ans = await chat.press("faq:ent:faq-5-10", out[-1].message_id)
     assert "Bron: FAQ 5.10" in ans[-1].text
-    assert ("faq:sec:5" in [d for _, d in ans[-1].buttons])
+    assert "faq:sec:5" in [d for _, d in ans[-1].buttons]
 
 
 async def test_stale_and_forged_buttons_get_polite_notice(bot: OfflineBot) -> None:
     chat = bot.chat()
     await chat.send("/start")
-    for data in ("old:format", "qa:up:999999", "qa:pick:1:not-an-entry", "faq:ent:faq-99-1",
-                 "qa:rel:doc-none", "qa:up:abc"):
+    for data in (
+        "old:format",
+        "qa:up:999999",
+        "qa:pick:1:not-an-entry",
+        "faq:ent:faq-99-1",
+        "qa:rel:doc-none",
+        "qa:up:abc",
+    ):
         out = await chat.press(data)
         notices = [o for o in out if o.method == "answerCallbackQuery"]
         assert notices, data

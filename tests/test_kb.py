@@ -10,8 +10,7 @@ import yaml
 from click.testing import CliRunner
 
 from bot.cli import main
-from knowledge.kb import KB_DIR, check_kb
-from knowledge.kb import KnowledgeBase
+from knowledge.kb import KB_DIR, KnowledgeBase, check_kb
 
 
 def test_every_faq_item_is_in_the_kb(kb: KnowledgeBase) -> None:
@@ -23,8 +22,12 @@ def test_every_faq_item_is_in_the_kb(kb: KnowledgeBase) -> None:
 
 def test_programme_documents_have_entries(kb: KnowledgeBase) -> None:
     docs = {d for e in kb.entries for d in e.doc_names}
-    assert docs >= {"000_1589a74d1cde0a49.txt", "001_36434dae4ce46f82.txt",
-                    "002_412d4ead8c9ea5a9.txt", "003_6150b650257a038e.txt"}
+    assert docs >= {
+        "000_1589a74d1cde0a49.txt",
+        "001_36434dae4ce46f82.txt",
+        "002_412d4ead8c9ea5a9.txt",
+        "003_6150b650257a038e.txt",
+    }
     manager = kb.entry("doc-programmamanager")
     assert "Jan Markerink" in manager.answer and "2024" in manager.answer
 
@@ -65,16 +68,19 @@ def _edit(path: Path, change) -> None:
     [
         (lambda d: d["entries"][0].update(id=d["entries"][1]["id"]), "duplicate id"),
         (lambda d: d["entries"][0].update(refs=["faq:0.9"]), "faq:0.9 is not an FAQ item"),
-        (lambda d: d["entries"][0].update(refs=["faq:0.1", "doc:nope.txt"]),
-         "doc:nope.txt: no such source document"),
+        (
+            lambda d: d["entries"][0].update(refs=["faq:0.1", "doc:nope.txt"]),
+            "doc:nope.txt: no such source document",
+        ),
         (lambda d: d["entries"][0].update(related=["faq-7-77"]), "unknown id 'faq-7-77'"),
         (lambda d: d["entries"][0].update(answer="x" * 901), "at most 900 characters"),
-        (lambda d: d["entries"][0].update(alternatives=["a b", "c d", "e f"]),
-         "at least 4 items"),
+        (lambda d: d["entries"][0].update(alternatives=["a b", "c d", "e f"]), "at least 4 items"),
         (lambda d: d["entries"][0].update(colour="blue"), "Extra inputs are not permitted"),
         (lambda d: d["entries"][0].pop("as_of"), "Field required"),
-        (lambda d: d["entries"][1]["alternatives"].append(d["entries"][0]["alternatives"][0]),
-         "is also an alternative of faq-0-1"),
+        (
+            lambda d: d["entries"][1]["alternatives"].append(d["entries"][0]["alternatives"][0]),
+            "is also an alternative of faq-0-1",
+        ),
         (lambda d: d["entries"].pop(4), "FAQ item 0.5 is not covered"),
     ],
 )
@@ -92,5 +98,6 @@ def test_validator_reports_file_entry_and_field(broken_kb: Path, change, expecte
 def test_broken_yaml_is_reported(broken_kb: Path) -> None:
     (broken_kb / "faq" / "03_commitment.yaml").write_text("entries: [unclosed", encoding="utf-8")
     _, problems = check_kb(broken_kb)
-    assert any(p.file == "faq/03_commitment.yaml" and "cannot read YAML" in p.message
-               for p in problems)
+    assert any(
+        p.file == "faq/03_commitment.yaml" and "cannot read YAML" in p.message for p in problems
+    )

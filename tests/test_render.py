@@ -31,19 +31,22 @@ def test_long_text_splits_at_paragraphs_and_keeps_tags_balanced() -> None:
     assert len(parts) > 1
     assert all(len(p) <= 1000 and _balanced(p) for p in parts)
     assert "".join(strip_html(p) for p in parts).replace(" ", "").replace("\n", "") == strip_html(
-        text).replace(" ", "").replace("\n", "")
+        text
+    ).replace(" ", "").replace("\n", "")
 
 
 def test_a_tag_spanning_a_break_is_closed_and_reopened() -> None:
     text = '<a href="https://example.org">' + "lang " * 400 + "</a>"
     parts = split_message(text, 500)
     assert len(parts) > 1
-    assert all(p.startswith('<a href="https://example.org">') and p.endswith("</a>")
-               for p in parts)
+    assert all(
+        p.startswith('<a href="https://example.org">') and p.endswith("</a>") for p in parts
+    )
 
 
-words = st.sampled_from(["woord", "<b>vet</b>", "<i>schuin</i>", "&amp;", "\n", "\n\n", " ",
-                         "x" * 250, "é", "🙂"])
+words = st.sampled_from(
+    ["woord", "<b>vet</b>", "<i>schuin</i>", "&amp;", "\n", "\n\n", " ", "x" * 250, "é", "🙂"]
+)
 
 
 @settings(max_examples=200, deadline=None)

@@ -56,8 +56,9 @@ async def test_times_come_back_aware_in_utc(tmp_path: Path) -> None:
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 't.db'}")
     await db.upgrade()
     async with db.session() as s:
-        row = await QuestionRepo(s).log(QuestionLog(chat_type="private", text="x",
-                                                     outcome="unknown", score=0.0, asked_at=NOW))
+        row = await QuestionRepo(s).log(
+            QuestionLog(chat_type="private", text="x", outcome="unknown", score=0.0, asked_at=NOW)
+        )
         await s.commit()
         log_id = row.id
     async with db.session() as s:
@@ -73,17 +74,26 @@ async def test_unanswered_groups_and_counts(tmp_path: Path, matcher: Matcher) ->
     await services.db.upgrade()
     async with services.db.session() as s:
         repo = QuestionRepo(s)
-        for i, (text, outcome, feedback, days_ago) in enumerate([
-            ("Wat is het weer?", "unknown", None, 1),
-            ("wat is het weer", "unknown", None, 2),
-            ("Wie betaalt de cofi", "answer", "down", 3),
-            ("Wie betaalt de cofi", "answer", "up", 3),
-            ("oude vraag", "unknown", None, 90),
-        ]):
-            await repo.log(QuestionLog(chat_type="private", text=text, outcome=outcome,
-                                       entry_id="faq-5-1" if outcome == "answer" else None,
-                                       feedback=feedback, score=0.1 * i,
-                                       asked_at=NOW - timedelta(days=days_ago)))
+        for i, (text, outcome, feedback, days_ago) in enumerate(
+            [
+                ("Wat is het weer?", "unknown", None, 1),
+                ("wat is het weer", "unknown", None, 2),
+                ("Wie betaalt de cofi", "answer", "down", 3),
+                ("Wie betaalt de cofi", "answer", "up", 3),
+                ("oude vraag", "unknown", None, 90),
+            ]
+        ):
+            await repo.log(
+                QuestionLog(
+                    chat_type="private",
+                    text=text,
+                    outcome=outcome,
+                    entry_id="faq-5-1" if outcome == "answer" else None,
+                    feedback=feedback,
+                    score=0.1 * i,
+                    asked_at=NOW - timedelta(days=days_ago),
+                )
+            )
         await s.commit()
         groups = await qa.unanswered(services, s, days=30)
     assert [(g.text, g.count, g.downvoted) for g in groups] == [

@@ -37,8 +37,10 @@ def entry_reply(
     rows: list[tuple[Button, ...]] = []
     if log_id is not None:
         rows.append(
-            (Button(r.text("thumbs_up"), f"qa:up:{log_id}"),
-             Button(r.text("thumbs_down"), f"qa:down:{log_id}"))
+            (
+                Button(r.text("thumbs_up"), f"qa:up:{log_id}"),
+                Button(r.text("thumbs_down"), f"qa:down:{log_id}"),
+            )
         )
     if entry.more:
         rows.append((Button(r.text("more"), f"qa:more:{entry.id}"),))
@@ -57,9 +59,7 @@ def more_reply(services: Services, entry_id: str) -> Reply:
     entry = kb.entry(entry_id)
     if not entry.more:
         return entry_reply(services, entry_id)
-    text = services.renderer.render(
-        "qa/more.html.j2", entry=entry, source=kb.source_label(entry)
-    )
+    text = services.renderer.render("qa/more.html.j2", entry=entry, source=kb.source_label(entry))
     rows = tuple(
         (Button(kb.by_id[rel].title, f"qa:rel:{rel}"),)
         for rel in entry.related[:RELATED_MAX]
@@ -155,7 +155,7 @@ async def choose_suggestion(
 async def none_of_these(
     services: Services, session: AsyncSession, person: Person, log_id: int
 ) -> Reply | Notice:
-    """"Geen van deze": record the question as unanswered for the programme team."""
+    """ "Geen van deze": record the question as unanswered for the programme team."""
     log = await _own_log(services, session, person, log_id)
     if isinstance(log, Notice):
         await session.commit()
@@ -214,15 +214,20 @@ async def unanswered(
     for logs in groups.values():
         newest = max(logs, key=lambda r: (r.asked_at, r.id))
         entry_ids = [r.entry_id for r in logs if r.entry_id and r.feedback == "down"]
-        title = services.kb.by_id[entry_ids[0]].title if entry_ids and entry_ids[0] in (
-            services.kb.by_id) else None
-        out.append(UnansweredGroup(
-            text=newest.text,
-            count=len(logs),
-            downvoted=sum(r.feedback == "down" for r in logs),
-            last_asked=newest.asked_at,
-            entry_title=title,
-        ))
+        title = (
+            services.kb.by_id[entry_ids[0]].title
+            if entry_ids and entry_ids[0] in (services.kb.by_id)
+            else None
+        )
+        out.append(
+            UnansweredGroup(
+                text=newest.text,
+                count=len(logs),
+                downvoted=sum(r.feedback == "down" for r in logs),
+                last_asked=newest.asked_at,
+                entry_title=title,
+            )
+        )
     out.sort(key=lambda g: (-g.count, -g.last_asked.timestamp(), g.text))
     return out
 
@@ -230,7 +235,9 @@ async def unanswered(
 async def unanswered_reply(services: Services, session: AsyncSession, days: int = 30) -> Reply:
     groups = await unanswered(services, session, days)
     text = services.renderer.render(
-        "admin/unanswered.html.j2", groups=groups[:30], days=days,
+        "admin/unanswered.html.j2",
+        groups=groups[:30],
+        days=days,
         total=sum(g.count for g in groups),
     )
     return Reply(text)

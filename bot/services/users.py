@@ -31,7 +31,9 @@ class SeenCache:
         if len(self.rows) >= CACHE_MAX:
             self.rows.clear()
         self.rows[person.telegram_id] = (
-            user_id, (person.first_name, person.last_name, person.username), now
+            user_id,
+            (person.first_name, person.last_name, person.username),
+            now,
         )
 
     def forget(self, telegram_id: int) -> None:
