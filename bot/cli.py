@@ -146,9 +146,15 @@ def kb() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def kb_check(as_json: bool) -> None:
     """Validate every YAML file of the knowledge base."""
-    from knowledge.kb import check_kb
+    from knowledge.kb import Problem, check_kb
+    from knowledge.matcher import CALIBRATION_FILE, Calibration
 
     base, problems = check_kb()
+    try:
+        Calibration.load(CALIBRATION_FILE)
+    except (OSError, ValueError, KeyError) as exc:
+        problems.append(Problem(CALIBRATION_FILE.name, None, None,
+                                f"{exc} (run: hoofdzaak kb calibrate)"))
     if as_json:
         _echo_json(
             {
@@ -236,11 +242,11 @@ def kb_eval(path: Path, as_json: bool, misses: bool) -> None:
 @click.option("--write/--dry-run", default=True, help="Write knowledge/calibration.json.")
 def kb_calibrate(path: Path, write: bool) -> None:
     """Fit the matcher's score model and choose its thresholds (docs/matcher.md)."""
-    from knowledge.evaluation import calibrate, load_eval, load_negatives
+    from knowledge.evaluation import VAGUE_FILE, calibrate, load_eval, load_lines, load_negatives
     from knowledge.kb import load_kb
     from knowledge.matcher import CALIBRATION_FILE
 
-    cal, info = calibrate(load_kb(), load_eval(path), load_negatives())
+    cal, info = calibrate(load_kb(), load_eval(path), load_negatives(), load_lines(VAGUE_FILE))
     if write:
         cal.dump(CALIBRATION_FILE, info)
         click.echo(f"wrote {CALIBRATION_FILE}")
@@ -332,3 +338,7 @@ def db_backup(target: Path) -> None:
     with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
         src.backup(dst)
     click.echo(f"backed up {source} to {target}")
+
+
+if __name__ == "__main__":
+    main()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
-import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
+from scipy.optimize import minimize
 
 from knowledge.kb import KB_DIR, KnowledgeBase
 from knowledge.matcher import (
@@ -22,6 +24,7 @@ from knowledge.matcher import (
 
 OUT_OF_SCOPE = "-"
 NEGATIVES_FILE = KB_DIR / "calibration_negatives.txt"
+VAGUE_FILE = KB_DIR / "calibration_vague.txt"
 
 
 @dataclass(frozen=True)
@@ -188,8 +191,11 @@ def eval_samples(matcher: Matcher, items: Sequence[EvalItem]) -> list[Sample]:
     return samples
 
 
-def kb_samples(matcher: Matcher, negatives: Sequence[str]) -> list[Sample]:
-    """Leave-one-out over the KB's own phrasings, plus the out-of-scope training list."""
+def kb_samples(
+    matcher: Matcher, negatives: Sequence[str], vague: Sequence[str] = ()
+) -> list[Sample]:
+    """Leave-one-out over the KB's own phrasings, the out-of-scope training list, and vague
+    questions (in scope, but no single right answer)."""
     samples: list[Sample] = []
     index = matcher.index
     for e_idx, entry in enumerate(matcher.kb.entries):
@@ -204,35 +210,40 @@ def kb_samples(matcher: Matcher, negatives: Sequence[str]) -> list[Sample]:
         top = _top(matcher, text)
         if top is not None:
             samples.append(Sample(top.features, 0, 0))
+    for text in vague:
+        top = _top(matcher, text)
+        if top is not None:
+            samples.append(Sample(top.features, 0, 1, EVAL_WEIGHT))
     return samples
 
 
-def fit_logistic(
-    samples: Sequence[Sample],
-    label: str,
-    epochs: int = 2000,
-    rate: float = 0.5,
-    l2: float = 1e-3,
-) -> Logistic:
-    """Batch gradient descent on the weighted log loss: plain, deterministic."""
-    n_feat = len(samples[0].features)
-    w = [0.0] * n_feat
-    b = 0.0
-    total = sum(s.weight for s in samples)
-    rows = [(s.features, getattr(s, label), s.weight) for s in samples]
-    for _ in range(epochs):
-        gw = [0.0] * n_feat
-        gb = 0.0
-        for feats, y, weight in rows:
-            z = b + sum(wi * fi for wi, fi in zip(w, feats, strict=True))
-            p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
-            err = (p - y) * weight
-            for i, f in enumerate(feats):
-                gw[i] += err * f
-            gb += err
-        w = [wi - rate * (g / total + l2 * wi) for wi, g in zip(w, gw, strict=True)]
-        b -= rate * gb / total
-    return Logistic(tuple(w), b)
+def fit_logistic(samples: Sequence[Sample], label: str, l2: float = 1e-4) -> Logistic:
+    """Weighted, L2-regularised logistic regression, solved with L-BFGS (deterministic)."""
+    x = np.array([s.features for s in samples], dtype=np.float64)
+    y = np.array([getattr(s, label) for s in samples], dtype=np.float64)
+    w = np.array([s.weight for s in samples], dtype=np.float64)
+    w = w / w.sum()
+    x1 = np.hstack([x, np.ones((len(x), 1))])
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        z = x1 @ theta
+        # log(1 + e^z) - y·z, computed stably
+        value = float(np.sum(w * (np.logaddexp(0.0, z) - y * z)))
+        p = 1.0 / (1.0 + np.exp(-z))
+        grad = x1.T @ (w * (p - y))
+        reg = theta.copy()
+        reg[-1] = 0.0  # the bias is not penalised
+        return value + 0.5 * l2 * float(reg @ reg), grad + l2 * reg
+
+    result = minimize(loss, np.zeros(x1.shape[1]), jac=True, method="L-BFGS-B")
+    theta = result.x
+    return Logistic(tuple(float(t) for t in theta[:-1]), float(theta[-1]))
+
+
+def load_lines(path: Path) -> list[str]:
+    """Non-empty, non-comment lines of a question list."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
 
 
 def load_negatives(path: Path = NEGATIVES_FILE) -> list[str]:
@@ -294,17 +305,19 @@ def _fold(item: EvalItem, folds: int) -> int:
 
 
 def calibrate(
-    kb: KnowledgeBase, items: Sequence[EvalItem], negatives: Sequence[str], folds: int = 2
+    kb: KnowledgeBase, items: Sequence[EvalItem], negatives: Sequence[str],
+    vague: Sequence[str] = (), folds: int = 2,
 ) -> tuple[Calibration, dict[str, object]]:
     """Fit the score models and choose thresholds; report cross-validated figures too.
 
     Training data: leave-one-out over the KB's phrasings, the out-of-scope list in
-    `calibration_negatives.txt`, and the evaluation questions (weighted ×3). Because the
+    `calibration_negatives.txt`, the vague questions in `calibration_vague.txt` and the
+    evaluation questions (the last two weighted ×3). Because the
     evaluation set takes part, `kb eval` on it is optimistic; the `cross_validated` figures
     come from fitting without one fold and measuring on it.
     """
     plain = Matcher(kb, DEFAULT_CALIBRATION)
-    base = kb_samples(plain, negatives)
+    base = kb_samples(plain, negatives, vague)
     cal = _fit(plain, base, items)
     held_out = EvalReport()
     for k in range(folds):

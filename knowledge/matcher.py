@@ -34,6 +34,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import stopwordsiso
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 from scipy.sparse import csr_matrix
@@ -61,6 +62,10 @@ FEATURES = (
     "terms",
     "agree",
     "runner_up_ratio",
+    "distinct",
+    "mass",
+    "evidence",
+    "rivals",
 )
 # Ranking: first stage over words, ALPHA·best phrasing + BETA·coverage + rest·entry profile
 # (answer text counts ANSWER_TEXT_WEIGHT in coverage); the POOL best are scored in full and
@@ -74,6 +79,13 @@ RERANK = 12
 CHAR_WEIGHT = 0.5
 SUGGEST_MAX = 3
 _FAQ_NUMBER = re.compile(r"(?<![\d.])(\d)\.(\d{1,2})(?![\d.])")
+
+
+# Dutch function words (stopwords-iso) plus a few common verb forms: never "unknown".
+FUNCTION_WORDS = frozenset(stopwordsiso.stopwords("nl")) | frozenset(
+    ["bedoelt", "bedoelen", "bedoeld", "betekent", "zit", "zitten", "gaat", "komt", "krijg",
+     "krijgt", "kom", "graag", "ok", "oke", "hoi", "vraag", "vraagje", "please", "thanks"]
+)
 
 
 def trigrams(words: Iterable[str]) -> Counter[str]:
@@ -177,8 +189,8 @@ class Calibration:
 
 # Until a calibration is fitted (kb calibrate), hand-set models with the same shape.
 DEFAULT_CALIBRATION = Calibration(
-    correct=Logistic((4.0, 3.0, 3.0, 2.0, 6.0, 3.0, -4.0, 1.0, 1.0, -1.0), -8.0),
-    in_scope=Logistic((3.0, 4.0, 1.0, 2.0, 0.0, 0.0, -6.0, 0.0, 0.0, 0.0), -5.0),
+    correct=Logistic((4, 3, 3, 2, 6, 3, -4, 1, 1, -1, 1, 1, 2, -2), -8.0),
+    in_scope=Logistic((3, 4, 1, 2, 0, 0, -6, 0, 0, 0, 2, 2, 0, 0), -6.0),
     answer_threshold=0.7,
     suggest_threshold=0.5,
 )
@@ -202,6 +214,7 @@ class Index:
         """`entries`: (id, phrasings, answer text) per entry."""
         self.analyzer = analyzer
         self.entry_ids = [e[0] for e in entries]
+        self.entry_pos = {eid: i for i, eid in enumerate(self.entry_ids)}
         surface_phr = [[analyzer.surface(p) for p in phr] for _, phr, _ in entries]
         surface_ans = [analyzer.surface(ans) for _, _, ans in entries]
         self.surface_vocab: dict[str, str] = {}
@@ -234,6 +247,7 @@ class Index:
         # An unknown word weighs as much as a typical KB word: enough to count against a
         # match, not so much that one odd word sinks a clear question.
         self.unknown_idf = statistics.median(self.idf.values()) if self.idf else 1.0
+        self.max_idf = max(self.idf.values(), default=1.0)
 
         self.phrasings: list[_Phrasing] = []
         self.entry_phrasings: list[list[int]] = [[] for _ in range(n)]
@@ -405,7 +419,9 @@ class Index:
             confidence = min(corrected[i][1] for i in sources)
             resolved = self.resolve(tok)
             if not resolved:
-                if len(tok) > 2 and not tok.isdigit():
+                # an unknown content word counts against the match; "bedoelt", "zowel"
+                # and other function words the KB happens not to use do not
+                if len(tok) > 2 and not tok.isdigit() and tok not in FUNCTION_WORDS:
                     unknown += self.unknown_idf**2
                 continue
             for term, weight in resolved:
@@ -494,11 +510,18 @@ class Index:
         out: list[Candidate] = []
         terms = min(len(vec), 5) / 5
         word_best = first[0][1] if first else ""
+        # how many entries explain the whole question: many means a vague question
+        rivals = math.log1p(sum(1 for t in scored if t[4] >= 0.99)) / math.log1p(POOL)
+        # how specific the recognised words are: the rarest one, and all of them together
+        distinct = max(vec.values()) / self.max_idf
+        mass = min(1.0, math.sqrt(known_sq) / (2 * self.max_idf))
         char_best = max(reranked, key=lambda t: (t[5], t[1]))[1] if reranked else ""
         for i, (rs, eid, phrase, coverage, cent, chars) in enumerate(top):
             nxt = top[i + 1][0] if i + 1 < len(top) else 0.0
             other_phrase = max((t[2] for j, t in enumerate(top) if j != i), default=0.0)
             agree = (float(eid == word_best) + float(eid == char_best)) / 2
+            rival = top[1][1] if i == 0 and len(top) > 1 else top[0][1]
+            evidence = self._evidence(vec, eid, rival if rival != eid else None) / total_sq
             features = (
                 phrase,
                 coverage,
@@ -510,9 +533,26 @@ class Index:
                 terms,
                 agree,
                 nxt / rs if rs > 0 else 1.0,
+                distinct,
+                mass,
+                evidence,
+                rivals,
             )
             out.append(Candidate(eid, rs, features))
         return out, unknown_share
+
+    def _evidence(self, vec: dict[str, float], entry: str, rival: str | None) -> float:
+        """Weight of the question's words that `entry` has and `rival` lacks, minus the
+        reverse: how much of the question speaks for this entry rather than the other."""
+        mine = self.entry_term_counts[self.entry_pos[entry]]
+        theirs = self.entry_term_counts[self.entry_pos[rival]] if rival else Counter[str]()
+        score = 0.0
+        for term, w in vec.items():
+            if term in mine and term not in theirs:
+                score += w * w
+            elif term in theirs and term not in mine:
+                score -= w * w
+        return score
 
     # -- character trigrams ----------------------------------------------------------------
 

@@ -32,7 +32,7 @@ def test_ask_json_one_question(runner: CliRunner) -> None:
 
 def test_ask_json_reads_stdin_one_object_per_line(runner: CliRunner) -> None:
     questions = (
-        "wat is een wsp?\nhoeveel kost een treinkaartje naar Groningen\n\nco-financiering\n"
+        "wat is een wsp?\nhoeveel kost een treinkaartje naar Groningen\n\nwerkgevers\n"
     )
     result = runner.invoke(main, ["ask", "--json"], input=questions)
     assert result.exit_code == 0, result.output

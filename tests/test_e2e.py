@@ -60,7 +60,7 @@ async def test_question_gets_answer_with_source_and_feedback_buttons(bot: Offlin
 
 async def test_vague_question_suggests_then_press_answers(bot: OfflineBot) -> None:
     chat = bot.chat()
-    out = await chat.send("co-financiering")
+    out = await chat.send("werkgevers")
     msg = out[-1]
     assert "Gaat je vraag over een van deze" in msg.text
     picks = [d for _, d in msg.buttons if d.startswith("qa:pick:")]
@@ -77,13 +77,13 @@ async def test_vague_question_suggests_then_press_answers(bot: OfflineBot) -> No
 
 async def test_none_of_these_records_question_for_programme_team(bot: OfflineBot) -> None:
     chat = bot.chat()
-    out = await chat.send("co-financiering")
+    out = await chat.send("werkgevers")
     none = next(d for _, d in out[-1].buttons if d.startswith("qa:none:"))
     answer = await chat.press(none, out[-1].message_id)
     assert "programmateam" in answer[-1].text
     admin = bot.chat(ADMIN_ID)
     report = await admin.send("/onbeantwoord")
-    assert "co-financiering" in report[-1].text and "1×" in report[-1].text
+    assert "werkgevers" in report[-1].text and "1×" in report[-1].text
 
 
 async def test_unknown_question_is_honest_and_points_to_faq(bot: OfflineBot) -> None:

@@ -117,7 +117,7 @@ def test_greeting_before_a_question_is_ignored(matcher: Matcher) -> None:
 
 
 def test_vague_question_gets_suggestions(matcher: Matcher) -> None:
-    m = matcher.match("co-financiering")
+    m = matcher.match("werkgevers")
     assert m.outcome is Outcome.SUGGEST
     assert 1 <= len(m.suggestions) <= 3
     assert len(set(m.suggestions)) == len(m.suggestions)
