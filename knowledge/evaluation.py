@@ -13,7 +13,9 @@ from scipy.optimize import minimize
 
 from knowledge.kb import KB_DIR, KnowledgeBase
 from knowledge.matcher import (
+    ANSWER_MIN_IN_SCOPE,
     DEFAULT_CALIBRATION,
+    FEATURE_SIGNS,
     Calibration,
     Candidate,
     Logistic,
@@ -218,7 +220,8 @@ def kb_samples(
 
 
 def fit_logistic(samples: Sequence[Sample], label: str, l2: float = 1e-4) -> Logistic:
-    """Weighted, L2-regularised logistic regression, solved with L-BFGS (deterministic)."""
+    """Weighted, L2-regularised logistic regression with sign-constrained weights, solved
+    with L-BFGS-B (deterministic)."""
     x = np.array([s.features for s in samples], dtype=np.float64)
     y = np.array([getattr(s, label) for s in samples], dtype=np.float64)
     w = np.array([s.weight for s in samples], dtype=np.float64)
@@ -235,7 +238,9 @@ def fit_logistic(samples: Sequence[Sample], label: str, l2: float = 1e-4) -> Log
         reg[-1] = 0.0  # the bias is not penalised
         return value + 0.5 * l2 * float(reg @ reg), grad + l2 * reg
 
-    result = minimize(loss, np.zeros(x1.shape[1]), jac=True, method="L-BFGS-B")
+    bounds = [(0.0, None) if sign > 0 else (None, 0.0) for sign in FEATURE_SIGNS.values()]
+    bounds.append((None, None))  # bias
+    result = minimize(loss, np.zeros(x1.shape[1]), jac=True, method="L-BFGS-B", bounds=bounds)
     theta = result.x
     return Logistic(tuple(float(t) for t in theta[:-1]), float(theta[-1]))
 
@@ -258,8 +263,8 @@ def choose_thresholds(
     correct: Logistic,
     in_scope: Logistic,
     samples: Sequence[tuple[EvalItem, Candidate | None]],
-    max_wrong: float = 0.02,
-    max_oos_answered: float = 0.05,
+    max_wrong: float = 0.025,
+    max_oos_answered: float = 0.04,
     min_oos_refused: float = 0.92,
 ) -> tuple[float, float]:
     """Answer threshold: the lowest that keeps 'confidently wrong' ≤ `max_wrong` and
@@ -276,14 +281,22 @@ def choose_thresholds(
     oos = [r for r in rows if not r[0].in_scope]
     answer = GRID[-1]
     for t in GRID:
-        wrong = sum(1 for it, top, p, _ in ins if top and p >= t and top.entry_id != it.expected)
-        oos_answered = sum(1 for _, top, p, _ in oos if top and p >= t)
+        wrong = sum(
+            1 for it, top, p, q in ins
+            if top and p >= t and q >= ANSWER_MIN_IN_SCOPE and top.entry_id != it.expected
+        )
+        oos_answered = sum(
+            1 for _, top, p, q in oos if top and p >= t and q >= ANSWER_MIN_IN_SCOPE
+        )
         if wrong <= max_wrong * len(ins) and oos_answered <= max_oos_answered * len(oos):
             answer = t
             break
     suggest = GRID[-1]
     for t in GRID:
-        refused = sum(1 for _, top, p, q in oos if not top or (p < answer and q < t))
+        refused = sum(
+            1 for _, top, p, q in oos
+            if not top or ((p < answer or q < ANSWER_MIN_IN_SCOPE) and q < t)
+        )
         if refused >= min_oos_refused * len(oos):
             suggest = t
             break
@@ -305,8 +318,11 @@ def _fold(item: EvalItem, folds: int) -> int:
 
 
 def calibrate(
-    kb: KnowledgeBase, items: Sequence[EvalItem], negatives: Sequence[str],
-    vague: Sequence[str] = (), folds: int = 2,
+    kb: KnowledgeBase,
+    items: Sequence[EvalItem],
+    negatives: Sequence[str],
+    vague: Sequence[str] = (),
+    folds: int = 2,
 ) -> tuple[Calibration, dict[str, object]]:
     """Fit the score models and choose thresholds; report cross-validated figures too.
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from knowledge.models import (
     FAQ_REF,
     Entry,
+    OffTopic,
     Regions,
     Section,
     SmallTalk,
@@ -75,6 +76,7 @@ class KnowledgeBase:
     synonyms: Synonyms
     smalltalk: SmallTalk
     regions: Regions
+    offtopic: OffTopic
     sources: Sources
     by_id: Mapping[str, Entry] = field(default_factory=dict)
     section_of: Mapping[str, str] = field(default_factory=dict)
@@ -224,6 +226,7 @@ def check_kb(kb_dir: Path = KB_DIR) -> tuple[KnowledgeBase | None, list[Problem]
     synonyms = _parse(Synonyms, kb_dir / "synonyms.yaml", problems)
     smalltalk = _parse(SmallTalk, kb_dir / "smalltalk.yaml", problems)
     regions = _parse(Regions, kb_dir / "regions.yaml", problems)
+    offtopic = _parse(OffTopic, kb_dir / "offtopic.yaml", problems)
     files = sorted((kb_dir / "faq").glob("*.yaml"))
     if not files:
         problems.append(Problem("faq/", None, None, "no entry files found"))
@@ -234,7 +237,14 @@ def check_kb(kb_dir: Path = KB_DIR) -> tuple[KnowledgeBase | None, list[Problem]
             sections.append((_label(path), section))
     if sources is not None:
         problems.extend(_cross_checks(sections, sources))
-    if problems or sources is None or synonyms is None or smalltalk is None or regions is None:
+    if (
+        problems
+        or sources is None
+        or synonyms is None
+        or smalltalk is None
+        or regions is None
+        or offtopic is None
+    ):
         return None, problems
     by_id = {e.id: e for _, s in sections for e in s.entries}
     section_of = {e.id: s.section for _, s in sections for e in s.entries}
@@ -243,6 +253,7 @@ def check_kb(kb_dir: Path = KB_DIR) -> tuple[KnowledgeBase | None, list[Problem]
         synonyms=synonyms,
         smalltalk=smalltalk,
         regions=regions,
+        offtopic=offtopic,
         sources=sources,
         by_id=by_id,
         section_of=section_of,

@@ -51,22 +51,27 @@ from knowledge.text import (
 )
 
 CALIBRATION_FILE = KB_DIR / "calibration.json"
-FEATURES = (
-    "phrase",
-    "coverage",
-    "profile",
-    "chars",
-    "margin",
-    "phrase_margin",
-    "unknown",
-    "terms",
-    "agree",
-    "runner_up_ratio",
-    "distinct",
-    "mass",
-    "evidence",
-    "rivals",
-)
+# The features of the top entry, and the sign each one's weight must have: more of a "+"
+# feature never makes the bot less sure (the fit is constrained, so it cannot learn odd
+# shapes from a few examples).
+FEATURE_SIGNS = {
+    "phrase": +1,  # best cosine with one phrasing
+    "coverage": +1,  # share of the question the entry's phrasings explain
+    "profile": +1,  # cosine with the entry's term profile
+    "chars": +1,  # best character-trigram cosine
+    "margin": +1,  # score gap to the runner-up
+    "phrase_margin": +1,  # phrasing-cosine gap to the best other candidate
+    "unknown": -1,  # share of the question in words the KB does not know
+    "terms": +1,  # number of recognised terms (capped at 5)
+    "agree": +1,  # word stage and trigram stage pick the same entry
+    "runner_up_ratio": -1,  # runner-up score / top score
+    "distinct": +1,  # rarest recognised word, relative
+    "mass": +1,  # all recognised words together, relative
+    "evidence": +1,  # question words this entry has and the runner-up lacks (minus reverse)
+    "rivals": -1,  # how many entries explain the whole question
+    "offtopic": -1,  # a word from offtopic.yaml (contact details, weather, HR, …)
+}
+FEATURES = tuple(FEATURE_SIGNS)
 # Ranking: first stage over words, ALPHA·best phrasing + BETA·coverage + rest·entry profile
 # (answer text counts ANSWER_TEXT_WEIGHT in coverage); the POOL best are scored in full and
 # the RERANK best of those are mixed with character trigrams at CHAR_WEIGHT. Chosen on
@@ -78,13 +83,34 @@ POOL = 40
 RERANK = 12
 CHAR_WEIGHT = 0.5
 SUGGEST_MAX = 3
+# Never answer outright what the in-scope model finds more likely off-topic than not.
+ANSWER_MIN_IN_SCOPE = 0.5
 _FAQ_NUMBER = re.compile(r"(?<![\d.])(\d)\.(\d{1,2})(?![\d.])")
 
 
 # Dutch function words (stopwords-iso) plus a few common verb forms: never "unknown".
 FUNCTION_WORDS = frozenset(stopwordsiso.stopwords("nl")) | frozenset(
-    ["bedoelt", "bedoelen", "bedoeld", "betekent", "zit", "zitten", "gaat", "komt", "krijg",
-     "krijgt", "kom", "graag", "ok", "oke", "hoi", "vraag", "vraagje", "please", "thanks"]
+    [
+        "bedoelt",
+        "bedoelen",
+        "bedoeld",
+        "betekent",
+        "zit",
+        "zitten",
+        "gaat",
+        "komt",
+        "krijg",
+        "krijgt",
+        "kom",
+        "graag",
+        "ok",
+        "oke",
+        "hoi",
+        "vraag",
+        "vraagje",
+        "please",
+        "thanks",
+    ]
 )
 
 
@@ -189,8 +215,8 @@ class Calibration:
 
 # Until a calibration is fitted (kb calibrate), hand-set models with the same shape.
 DEFAULT_CALIBRATION = Calibration(
-    correct=Logistic((4, 3, 3, 2, 6, 3, -4, 1, 1, -1, 1, 1, 2, -2), -8.0),
-    in_scope=Logistic((3, 4, 1, 2, 0, 0, -6, 0, 0, 0, 2, 2, 0, 0), -6.0),
+    correct=Logistic((4, 3, 3, 2, 6, 3, -4, 1, 1, -1, 1, 1, 2, -2, -3), -8.0),
+    in_scope=Logistic((3, 4, 1, 2, 0, 0, -6, 0, 0, 0, 2, 2, 0, 0, -3), -6.0),
     answer_threshold=0.7,
     suggest_threshold=0.5,
 )
@@ -210,9 +236,11 @@ class Index:
         self,
         analyzer: Analyzer,
         entries: Sequence[tuple[str, Sequence[str], str]],
+        offtopic: Iterable[str] = (),
     ) -> None:
-        """`entries`: (id, phrasings, answer text) per entry."""
+        """`entries`: (id, phrasings, answer text) per entry; `offtopic`: marker words."""
         self.analyzer = analyzer
+        self.offtopic = frozenset(canonical_text(w) for w in offtopic)
         self.entry_ids = [e[0] for e in entries]
         self.entry_pos = {eid: i for i, eid in enumerate(self.entry_ids)}
         surface_phr = [[analyzer.surface(p) for p in phr] for _, phr, _ in entries]
@@ -411,7 +439,7 @@ class Index:
         unknown = 0.0
         words: list[str] = []
         corrected = [self.correct(t) for t in tokens(text)]
-        mapped = self.analyzer.synonyms.apply_tracked([t for t, _ in corrected])
+        mapped = self.analyzer.synonyms.apply_tracked([t for t, _ in corrected], fuzzy=True)
         for tok, sources in mapped:
             if tok in self.analyzer.stopwords:
                 continue
@@ -440,6 +468,7 @@ class Index:
         leave-one-out calibration on the KB's own alternatives).
         """
         vec, unknown, words = self.analyse(text)
+        offtopic = float(any(t in self.offtopic for t in tokens(text)))
         known_sq = sum(w * w for w in vec.values())
         total_sq = known_sq + unknown
         if not vec or total_sq == 0:
@@ -537,6 +566,7 @@ class Index:
                 mass,
                 evidence,
                 rivals,
+                offtopic,
             )
             out.append(Candidate(eid, rs, features))
         return out, unknown_share
@@ -598,6 +628,7 @@ class Matcher:
                 (e.id, (e.question, e.title, *e.alternatives), f"{e.answer}\n{e.more or ''}")
                 for e in kb.entries
             ],
+            offtopic=kb.offtopic.words,
         )
         self._smalltalk: dict[str, str] = {}
         for intent in kb.smalltalk.intents:
@@ -673,9 +704,10 @@ class Matcher:
         cal = self.calibration
         top = candidates[0]
         score = cal.correct(top.features)
-        if score >= cal.answer_threshold:
+        in_scope = cal.in_scope(top.features)
+        if score >= cal.answer_threshold and in_scope >= ANSWER_MIN_IN_SCOPE:
             return Match(question, Outcome.ANSWER, score, entry_id=top.entry_id)
-        if cal.in_scope(top.features) >= cal.suggest_threshold:
+        if in_scope >= cal.suggest_threshold:
             floor = top.rank_score * 0.5
             ids = tuple(c.entry_id for c in candidates[:SUGGEST_MAX] if c.rank_score >= floor)
             return Match(question, Outcome.SUGGEST, score, suggestions=ids)

@@ -87,6 +87,10 @@ class SmallTalk(_Frozen):
     intents: tuple[SmallTalkIntent, ...]
 
 
+class OffTopic(_Frozen):
+    words: tuple[str, ...] = Field(min_length=1)
+
+
 class Region(_Frozen):
     code: str = Field(pattern=r"^AM\d{2}$")
     name: str

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import simplemma
 import snowballstemmer
+from rapidfuzz.distance import DamerauLevenshtein
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[a-z]+")
 _APOSTROPHE_S = re.compile(r"(\w)['’`]s\b")
@@ -79,6 +80,10 @@ class SynonymMap:
                 if key and key != target:
                     self._phrases[key] = target
         self._max_len = max((len(k) for k in self._phrases), default=1)
+        self._by_length: dict[int, list[tuple[str, ...]]] = {}
+        for key in sorted(self._phrases):
+            if len(key) >= 2:
+                self._by_length.setdefault(len(key), []).append(key)
 
     def known_tokens(self) -> set[str]:
         """Every token that occurs in a variant or a canonical form."""
@@ -89,13 +94,20 @@ class SynonymMap:
     def apply(self, toks: Sequence[str]) -> list[str]:
         return [t for t, _ in self.apply_tracked(toks)]
 
-    def apply_tracked(self, toks: Sequence[str]) -> list[tuple[str, range]]:
-        """Like `apply`, with the positions in `toks` each output token came from."""
+    def apply_tracked(self, toks: Sequence[str], fuzzy: bool = False) -> list[tuple[str, range]]:
+        """Like `apply`, with the positions in `toks` each output token came from.
+
+        With `fuzzy`, a multi-word variant also matches with one typo in one of its words
+        ("sterk door wek", "ips ligt"): inside a known name a real-but-wrong word is a typo.
+        """
         out: list[tuple[str, range]] = []
         i = 0
         while i < len(toks):
             for n in range(min(self._max_len, len(toks) - i), 0, -1):
-                target = self._phrases.get(tuple(toks[i : i + n]))
+                window = tuple(toks[i : i + n])
+                target = self._phrases.get(window)
+                if target is None and fuzzy and n >= 2:
+                    target = self._near_phrase(window)
                 if target is not None:
                     out.extend((t, range(i, i + n)) for t in target)
                     i += n
@@ -104,6 +116,17 @@ class SynonymMap:
                 out.append((toks[i], range(i, i + 1)))
                 i += 1
         return out
+
+    def _near_phrase(self, window: tuple[str, ...]) -> tuple[str, ...] | None:
+        for key in self._by_length.get(len(window), ()):
+            differing = [(a, b) for a, b in zip(key, window, strict=True) if a != b]
+            if (
+                len(differing) == 1
+                and len(differing[0][0]) >= 3
+                and DamerauLevenshtein.distance(*differing[0]) == 1
+            ):
+                return self._phrases[key]
+        return None
 
 
 class Analyzer:

@@ -31,16 +31,14 @@ def test_ask_json_one_question(runner: CliRunner) -> None:
 
 
 def test_ask_json_reads_stdin_one_object_per_line(runner: CliRunner) -> None:
-    questions = (
-        "wat is een wsp?\nhoeveel kost een treinkaartje naar Groningen\n\nwerkgevers\n"
-    )
+    questions = "wat is een wsp?\nhoeveel kost een treinkaartje naar Groningen\n\nwerkgevers\n"
     result = runner.invoke(main, ["ask", "--json"], input=questions)
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert [r["question"] for r in rows] == [
         "wat is een wsp?",
         "hoeveel kost een treinkaartje naar Groningen",
-        "co-financiering",
+        "werkgevers",
     ]
     assert rows[0]["answered"] and rows[0]["entry"] == "faq-9-23"
     assert not rows[1]["answered"] and rows[1]["entry"] is None and rows[1]["answer"] is None

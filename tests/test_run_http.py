@@ -16,21 +16,21 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 TOKEN = "123456:TEST-token-abc"
 
 
 class _BotApi(BaseHTTPRequestHandler):
-    calls: list[tuple[str, dict[str, Any]]] = []
+    calls: ClassVar[list[tuple[str, dict[str, Any]]]] = []
     update_sent = False
     lock = threading.Lock()
 
     def log_message(self, *args: object) -> None:
         return None
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length).decode()
         ctype = self.headers.get("Content-Type", "")
@@ -42,7 +42,7 @@ class _BotApi(BaseHTTPRequestHandler):
         if not self.path.startswith(prefix):
             self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
             return
-        method = self.path[len(prefix):]
+        method = self.path[len(prefix) :]
         with self.lock:
             self.calls.append((method, params))
         result: Any = True
@@ -53,22 +53,28 @@ class _BotApi(BaseHTTPRequestHandler):
                 first = not _BotApi.update_sent
                 _BotApi.update_sent = True
             if first:
-                result = [{
-                    "update_id": 1,
-                    "message": {
-                        "message_id": 10, "date": int(time.time()),
-                        "chat": {"id": 555, "type": "private", "first_name": "Ans"},
-                        "from": {"id": 555, "is_bot": False, "first_name": "Ans"},
-                        "text": "wie betaalt de eerste 8 gesprekken?",
-                    },
-                }]
+                result = [
+                    {
+                        "update_id": 1,
+                        "message": {
+                            "message_id": 10,
+                            "date": int(time.time()),
+                            "chat": {"id": 555, "type": "private", "first_name": "Ans"},
+                            "from": {"id": 555, "is_bot": False, "first_name": "Ans"},
+                            "text": "wie betaalt de eerste 8 gesprekken?",
+                        },
+                    }
+                ]
             else:
                 time.sleep(0.2)
                 result = []
         elif method == "sendMessage":
-            result = {"message_id": 11, "date": int(time.time()),
-                      "chat": {"id": int(params["chat_id"]), "type": "private"},
-                      "text": params.get("text", "")}
+            result = {
+                "message_id": 11,
+                "date": int(time.time()),
+                "chat": {"id": int(params["chat_id"]), "type": "private"},
+                "text": params.get("text", ""),
+            }
         self._reply(200, {"ok": True, "result": result})
 
     def _reply(self, status: int, body: dict[str, Any]) -> None:
@@ -90,8 +96,12 @@ def test_run_polls_a_bot_api_server_and_stops_on_sigterm(tmp_path: Path) -> None
         "DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run"], env=env, cwd=tmp_path,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "bot.cli", "run"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 60
