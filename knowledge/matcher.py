@@ -394,7 +394,7 @@ class Index:
         parts = self._split(tok)
         if parts:
             return tuple((p, 0.9) for p in parts)
-        if tok.startswith("ge") and stem(tok[2:]) in self.stems:
+        if len(tok) > 4 and tok.startswith("ge") and stem(tok[2:]) in self.stems:
             return ((stem(tok[2:]), 0.9),)
         return ()
 

@@ -49,7 +49,7 @@ def stem(token: str) -> str:
     'krijgen', 'financiering'. simplemma's Dutch lemma table maps such forms (ending in -t or
     -d) to the infinitive; we use it only there, as its noun lemmas are less reliable.
     """
-    if token[0].isdigit():
+    if not token or token[0].isdigit():
         return token
     if len(token) > 3 and token[-1] in "td":
         lemma = simplemma.lemmatize(token, lang="nl")
