@@ -282,7 +282,8 @@ def choose_thresholds(
     answer = GRID[-1]
     for t in GRID:
         wrong = sum(
-            1 for it, top, p, q in ins
+            1
+            for it, top, p, q in ins
             if top and p >= t and q >= ANSWER_MIN_IN_SCOPE and top.entry_id != it.expected
         )
         oos_answered = sum(
@@ -294,7 +295,8 @@ def choose_thresholds(
     suggest = GRID[-1]
     for t in GRID:
         refused = sum(
-            1 for _, top, p, q in oos
+            1
+            for _, top, p, q in oos
             if not top or ((p < answer or q < ANSWER_MIN_IN_SCOPE) and q < t)
         )
         if refused >= min_oos_refused * len(oos):
