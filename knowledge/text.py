@@ -80,10 +80,12 @@ class SynonymMap:
                 if key and key != target:
                     self._phrases[key] = target
         self._max_len = max((len(k) for k in self._phrases), default=1)
-        self._by_length: dict[int, list[tuple[str, ...]]] = {}
+        # multi-word variants by "all words but one": finds one-word typos in O(words)
+        self._blanked: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
         for key in sorted(self._phrases):
             if len(key) >= 2:
-                self._by_length.setdefault(len(key), []).append(key)
+                for j in range(len(key)):
+                    self._blanked.setdefault((*key[:j], "", *key[j + 1 :]), []).append(key)
 
     def known_tokens(self) -> set[str]:
         """Every token that occurs in a variant or a canonical form."""
@@ -118,14 +120,16 @@ class SynonymMap:
         return out
 
     def _near_phrase(self, window: tuple[str, ...]) -> tuple[str, ...] | None:
-        for key in self._by_length.get(len(window), ()):
-            differing = [(a, b) for a, b in zip(key, window, strict=True) if a != b]
-            if (
-                len(differing) == 1
-                and len(differing[0][0]) >= 3
-                and DamerauLevenshtein.distance(*differing[0]) == 1
-            ):
-                return self._phrases[key]
+        """A variant that differs from `window` in one word, by one edit."""
+        for j, typed in enumerate(window):
+            blanked = (*window[:j], "", *window[j + 1 :])
+            for key in self._blanked.get(blanked, ()):
+                if (
+                    len(key[j]) >= 3
+                    and key[j] != typed
+                    and DamerauLevenshtein.distance(key[j], typed) == 1
+                ):
+                    return self._phrases[key]
         return None
 
 
