@@ -85,7 +85,7 @@ def build_application(
     if settings.telegram_base_file_url:
         builder = builder.base_file_url(settings.telegram_base_file_url)
     if settings.rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     app: App = builder.build()
     app.bot_data["services"] = services
 

@@ -62,6 +62,10 @@ def _settings() -> Settings:
         _fail(f"configuration: {field}: {first['msg']}", 2)
 
 
+def pct(x: object) -> str:
+    return f"{100 * float(str(x)):.1f}%"
+
+
 def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False))
 
@@ -205,7 +209,6 @@ def kb_eval(path: Path, as_json: bool, misses: bool) -> None:
     if as_json:
         _echo_json(data)
         return
-    pct = lambda x: f"{100 * float(x):.1f}%"  # noqa: E731
     click.echo(
         f"questions: {data['questions']} ({data['in_scope']} in scope, "
         f"{data['out_of_scope']} out of scope)"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,8 +27,8 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
 
 
 R = TypeVar("R")
-Handler = Callable[[Update, BotContext], Awaitable[R]]
-SessionHandler = Callable[[Update, BotContext, AsyncSession], Awaitable[R]]
+Handler = Callable[[Update, BotContext], Coroutine[Any, Any, R]]
+SessionHandler = Callable[[Update, BotContext, AsyncSession], Coroutine[Any, Any, R]]
 
 
 def with_session(func: SessionHandler[R]) -> Handler[R]:

@@ -66,7 +66,8 @@ async def on_button(update: Update, context: BotContext, session: AsyncSession) 
     if action in ("up", "down") and log_id is not None and len(parts) == 3:
         notice = await qa.feedback(services, session, person(update), log_id, action)
         await query.answer(notice.text)
-        if notice.text == services.renderer.text(f"feedback_thanks_{action}") and query.message:
+        thanked = notice.text == services.renderer.text(f"feedback_thanks_{action}")
+        if thanked and isinstance(query.message, Message):
             await query.edit_message_reply_markup(_without_feedback(query.message.reply_markup))
         return
     if action == "pick" and log_id is not None and len(parts) == 4:

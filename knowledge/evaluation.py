@@ -238,7 +238,9 @@ def fit_logistic(samples: Sequence[Sample], label: str, l2: float = 1e-4) -> Log
         reg[-1] = 0.0  # the bias is not penalised
         return value + 0.5 * l2 * float(reg @ reg), grad + l2 * reg
 
-    bounds = [(0.0, None) if sign > 0 else (None, 0.0) for sign in FEATURE_SIGNS.values()]
+    bounds: list[tuple[float | None, float | None]] = [
+        (0.0, None) if sign > 0 else (None, 0.0) for sign in FEATURE_SIGNS.values()
+    ]
     bounds.append((None, None))  # bias
     result = minimize(loss, np.zeros(x1.shape[1]), jac=True, method="L-BFGS-B", bounds=bounds)
     theta = result.x

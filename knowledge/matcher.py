@@ -485,7 +485,7 @@ class Index:
         q = np.zeros(len(self.term_ids))
         for term, w in vec.items():
             q[self.term_ids[term]] = w
-        cos = self.phrase_matrix @ q / q_norm
+        cos = np.asarray(self.phrase_matrix @ q, dtype=np.float64) / q_norm
         if excluded_pid >= 0:
             cos[excluded_pid] = 0.0
         phrase_by_entry = np.zeros(len(self.entry_ids))
@@ -606,7 +606,7 @@ class Index:
                 q[j] = w
         rows = [pid for e in entries for pid in self.entry_phrasings[e]]
         starts = np.cumsum([0] + [len(self.entry_phrasings[e]) for e in entries[:-1]])
-        sims = self.gram_matrix[rows] @ q / qnorm
+        sims = np.asarray(self.gram_matrix[rows] @ q, dtype=np.float64) / qnorm
         if excluded_pid >= 0 and excluded_pid in rows:
             sims[rows.index(excluded_pid)] = 0.0
         return [float(x) for x in np.maximum.reduceat(sims, starts)]

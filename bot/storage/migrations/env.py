@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -14,7 +16,7 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def _render_item(type_: str, obj: object, _ctx: object) -> str | bool:
+def _render_item(type_: str, obj: object, _ctx: AutogenContext) -> str | Literal[False]:
     """Render our UtcDateTime as a plain aware DateTime: migrations don't import bot code."""
     if type_ == "type" and isinstance(obj, UtcDateTime):
         return "sa.DateTime(timezone=True)"
