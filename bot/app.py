@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from telegram import BotCommand, LinkPreviewOptions
+from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
@@ -119,6 +119,13 @@ async def _post_init(app: App) -> None:
         await app.bot.set_my_commands(commands)
     except TelegramError:
         log.warning("could not register the command list", exc_info=True)
+    # The programme team also sees its own commands (in its private chats with the bot).
+    admin_commands = [*commands, BotCommand("onbeantwoord", r.text("cmd_onbeantwoord"))]
+    for admin_id in services.settings.admins:
+        try:
+            await app.bot.set_my_commands(admin_commands, scope=BotCommandScopeChat(admin_id))
+        except TelegramError:  # e.g. the admin has not started the bot yet
+            log.info("no admin command list for %s yet", admin_id)
 
 
 async def _post_shutdown(app: App) -> None:

@@ -134,6 +134,24 @@ def test_any_text_gives_a_valid_deterministic_result(matcher: Matcher, text: str
         assert first.entry_id in matcher.kb.by_id
 
 
+SECTIONS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "P"]
+
+
+@pytest.mark.parametrize("section", SECTIONS)
+def test_each_section_of_the_eval_set(matcher: Matcher, section: str) -> None:
+    """No part of the FAQ is left behind: per section at least 75% answered right outright
+    and 85% helped (right answer or among the suggestions)."""
+    items = [
+        it
+        for it in load_eval(DATA / "faq_eval.tsv")
+        if it.in_scope and matcher.kb.section_of[it.expected] == section
+    ]
+    report = evaluate(matcher, items)
+    assert report.in_scope.total >= 10
+    assert report.direct_rate >= 0.75, report.as_dict()["misses"]
+    assert report.helped_rate >= 0.85, report.as_dict()["misses"]
+
+
 def test_eval_floors(matcher: Matcher) -> None:
     """The floors of the issue on our own evaluation set (docs/matcher.md has the figures)."""
     report = evaluate(matcher, load_eval(DATA / "faq_eval.tsv"))
