@@ -18,7 +18,7 @@ from bot.fakeapi import OFFLINE_TOKEN
 from bot.render import Renderer
 from bot.services import Services, amsterdam_now
 from bot.storage.db import Database
-from handlers import admin, errors, faq, qa, start
+from handlers import admin, checks, errors, faq, qa, start
 from handlers.common import BotContext
 from knowledge.kb import KnowledgeBase, load_kb
 from knowledge.matcher import Matcher
@@ -90,6 +90,7 @@ def build_application(
     app.bot_data["services"] = services
 
     # One group: the first matching handler wins, so the catch-all for stale buttons is last.
+    app.add_handlers(checks.handlers(services))
     for module in (start, faq, admin, qa, errors):
         app.add_handlers(module.handlers())
     app.add_error_handler(errors.on_error)
@@ -114,7 +115,8 @@ async def _post_init(app: App) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
     await services.db.upgrade()
     r = services.renderer
-    commands = [BotCommand(c, r.text(f"cmd_{c}")) for c in ("start", "faq", "help")]
+    names = ["start", "faq", *(c.command for c in services.kb.checks.values()), "help"]
+    commands = [BotCommand(c, r.text(f"cmd_{c}")) for c in names]
     try:
         await app.bot.set_my_commands(commands)
     except TelegramError:

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from bot import __version__
 from bot.config import Settings
+from knowledge.decisions import Evaluation, FactVocabulary
 
 DEFAULT_EVAL = Path("tests/data/faq_eval.tsv")
 # what the calibration is fitted on; tests/data/faq_test.tsv is kept out, for measuring only
@@ -308,6 +309,107 @@ def kb_unanswered(days: int, as_json: bool) -> None:
     for g in groups:
         extra = f", {g.downvoted}x 👎" if g.downvoted else ""
         click.echo(f"{g.count:4}x  {g.text}{extra}")
+
+
+# -- guided checks -----------------------------------------------------------------------------
+
+
+def _check_json(evaluation: Evaluation, vocab: FactVocabulary) -> dict[str, Any]:
+    nxt = None
+    if evaluation.next_fact is not None:
+        fact = vocab.facts[evaluation.next_fact]
+        nxt = {
+            "fact": evaluation.next_fact,
+            "question": fact.question,
+            "options": [{"value": v, "label": label} for v, label in fact.options.items()],
+        }
+    outcome = evaluation.outcome
+    return {
+        "check": evaluation.check.id,
+        "complete": evaluation.complete,
+        "outcome": outcome.verdict if outcome else None,
+        "reasons": evaluation.reasons,
+        "refs": evaluation.refs,
+        "next": nxt,
+    }
+
+
+@main.command("check")
+@click.argument("name", required=False)
+@click.option(
+    "--answers",
+    "-a",
+    multiple=True,
+    metavar="FACT=VALUE",
+    help="A known fact; repeat for several (or give several after one --answers).",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: outcome or next question.")
+@click.option("--list", "list_checks", is_flag=True, help="List the checks.")
+@click.option("--diagram", is_flag=True, help="Print the tree as a Mermaid flowchart.")
+@click.argument("extra", nargs=-1)
+def check_cmd(
+    name: str | None,
+    answers: tuple[str, ...],
+    as_json: bool,
+    list_checks: bool,
+    diagram: bool,
+    extra: tuple[str, ...],
+) -> None:
+    """Run a guided check (kandidaat, traject, cofinanciering); interactive without --json."""
+    from knowledge.decisions import CheckInputError, evaluate, mermaid
+    from knowledge.kb import load_kb
+
+    base = load_kb()
+    if list_checks:
+        if as_json:
+            _echo_json(
+                [
+                    {"check": c.id, "command": f"/{c.command}", "title": c.title}
+                    for c in base.checks.values()
+                ]
+            )
+        else:
+            for c in base.checks.values():
+                click.echo(f"{c.id:<16} /{c.command:<16} {c.title}")
+        return
+    if name is None:
+        _fail("give a check name (see: hoofdzaak check --list)", 2)
+    check = base.checks.get(name)
+    if check is None:
+        _fail(f"unknown check {name!r} (checks: {', '.join(base.checks)})", 2)
+    if diagram:
+        click.echo(mermaid(check, base.facts))
+        return
+    known: dict[str, str] = {}
+    for item in (*answers, *extra):
+        fact, sep, value = item.partition("=")
+        if not sep or not fact or not value:
+            _fail(f"answers look like FACT=VALUE, got {item!r}", 2)
+        known[fact.strip()] = value.strip()
+    try:
+        evaluation = evaluate(check, base.facts, known)
+    except CheckInputError as exc:
+        _fail(str(exc), 2)
+    if as_json:
+        _echo_json(_check_json(evaluation, base.facts))
+        return
+    click.echo(check.title)
+    while not evaluation.complete:
+        assert evaluation.next_fact is not None
+        asked = base.facts.facts[evaluation.next_fact]
+        options = list(asked.options.items())
+        click.echo(f"\n{asked.question}  ({asked.help})")
+        for i, (_, label) in enumerate(options, 1):
+            click.echo(f"  {i}. {label}")
+        choice = click.prompt("Kies", type=click.IntRange(1, len(options)))
+        known[evaluation.next_fact] = options[choice - 1][0]
+        evaluation = evaluate(check, base.facts, known)
+    outcome = evaluation.outcome
+    assert outcome is not None
+    click.echo(f"\n{outcome.title}")
+    for reason in evaluation.reasons:
+        click.echo(f"- {reason}")
+    click.echo(f"Bron: {', '.join(evaluation.refs)}")
 
 
 # -- database --------------------------------------------------------------------------------

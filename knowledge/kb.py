@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from knowledge.decisions import Check, FactVocabulary, validate
 from knowledge.models import (
     FAQ_REF,
     Entry,
@@ -77,6 +78,8 @@ class KnowledgeBase:
     smalltalk: SmallTalk
     regions: Regions
     offtopic: OffTopic
+    facts: FactVocabulary
+    checks: Mapping[str, Check]
     sources: Sources
     by_id: Mapping[str, Entry] = field(default_factory=dict)
     section_of: Mapping[str, str] = field(default_factory=dict)
@@ -105,7 +108,9 @@ class KnowledgeBase:
 
 def _label(path: Path) -> str:
     """How problems name a file: relative to the KB folder ('faq/05_cofinanciering.yaml')."""
-    return f"{path.parent.name}/{path.name}" if path.parent.name == "faq" else path.name
+    if path.parent.name in ("faq", "checks"):
+        return f"{path.parent.name}/{path.name}"
+    return path.name
 
 
 def _read_yaml(path: Path, problems: list[Problem]) -> Any:
@@ -219,6 +224,33 @@ def _cross_checks(sections: list[tuple[str, Section]], sources: Sources) -> Iter
         yield Problem("faq/", None, None, f"FAQ item {number} is not covered by any entry")
 
 
+def _check_trees(
+    checks: Mapping[str, Check], facts: FactVocabulary, sources: Sources, entry_ids: set[str]
+) -> Iterator[Problem]:
+    refs = {f"faq:{n}": True for n in sources.faq_numbers()}
+    refs.update({f"doc:{d}": True for d in sources.documents})
+    codes: dict[str, str] = {}
+    commands: dict[str, str] = {}
+    for check in checks.values():
+        fname = f"checks/{check.id}.yaml"
+        for where, message in validate(check, facts, refs):
+            yield Problem(fname, check.id, where, message)
+        if check.code in codes:
+            yield Problem(fname, check.id, "code", f"also used by {codes[check.code]}")
+        if check.command in commands:
+            yield Problem(fname, check.id, "command", f"also used by {commands[check.command]}")
+        codes[check.code] = commands[check.command] = check.id
+        for entry in check.suggest_for:
+            if entry not in entry_ids:
+                yield Problem(fname, check.id, "suggest_for", f"unknown entry {entry!r}")
+        for name, outcome in check.outcomes.items():
+            for entry in outcome.related:
+                if entry not in entry_ids:
+                    yield Problem(
+                        fname, check.id, f"outcomes.{name}.related", f"unknown entry {entry!r}"
+                    )
+
+
 def check_kb(kb_dir: Path = KB_DIR) -> tuple[KnowledgeBase | None, list[Problem]]:
     """Load and validate everything; return the KB (None on errors) and all problems."""
     problems: list[Problem] = []
@@ -227,6 +259,13 @@ def check_kb(kb_dir: Path = KB_DIR) -> tuple[KnowledgeBase | None, list[Problem]
     smalltalk = _parse(SmallTalk, kb_dir / "smalltalk.yaml", problems)
     regions = _parse(Regions, kb_dir / "regions.yaml", problems)
     offtopic = _parse(OffTopic, kb_dir / "offtopic.yaml", problems)
+    facts = _parse(FactVocabulary, kb_dir / "checks" / "facts.yaml", problems)
+    checks: dict[str, Check] = {}
+    for path in sorted((kb_dir / "checks").glob("*.yaml")):
+        if path.name != "facts.yaml":
+            check = _parse(Check, path, problems)
+            if check is not None:
+                checks[check.id] = check
     files = sorted((kb_dir / "faq").glob("*.yaml"))
     if not files:
         problems.append(Problem("faq/", None, None, "no entry files found"))
@@ -237,6 +276,9 @@ def check_kb(kb_dir: Path = KB_DIR) -> tuple[KnowledgeBase | None, list[Problem]
             sections.append((_label(path), section))
     if sources is not None:
         problems.extend(_cross_checks(sections, sources))
+        if facts is not None:
+            ids = {e.id for _, s in sections for e in s.entries}
+            problems.extend(_check_trees(checks, facts, sources, ids))
     if (
         problems
         or sources is None
@@ -244,6 +286,7 @@ def check_kb(kb_dir: Path = KB_DIR) -> tuple[KnowledgeBase | None, list[Problem]
         or smalltalk is None
         or regions is None
         or offtopic is None
+        or facts is None
     ):
         return None, problems
     by_id = {e.id: e for _, s in sections for e in s.entries}
@@ -254,6 +297,8 @@ def check_kb(kb_dir: Path = KB_DIR) -> tuple[KnowledgeBase | None, list[Problem]
         smalltalk=smalltalk,
         regions=regions,
         offtopic=offtopic,
+        facts=facts,
+        checks=checks,
         sources=sources,
         by_id=by_id,
         section_of=section_of,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.services import Services
+from bot.services import Services, checks
 from bot.services.qa import entry_reply
 from bot.services.replies import Button, Reply
 
@@ -33,6 +33,7 @@ def start_reply(services: Services, first_name: str | None) -> Reply:
         elif target in services.kb.by_id:
             buttons.append(Button(label, f"qa:rel:{target}"))
     buttons.append(Button("Alle vragen", "faq:home"))
+    buttons += [checks.start_button(services, c) for c in services.kb.checks.values()]
     text = services.renderer.render("common/start.html.j2", first_name=first_name)
     return Reply.column(text, buttons)
 

@@ -11,7 +11,7 @@ from markupsafe import escape
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.render import strip_html
-from bot.services import Services
+from bot.services import Services, checks
 from bot.services.replies import Button, Notice, Person, Reply
 from bot.services.users import record_seen
 from bot.storage.models import QuestionLog
@@ -47,6 +47,7 @@ def entry_reply(
     for rel in entry.related[:RELATED_MAX]:
         if rel in kb.by_id:
             rows.append((Button(kb.by_id[rel].title, f"qa:rel:{rel}"),))
+    rows += [(b,) for b in checks.suggestions_for_entry(services, entry.id)]
     if back:
         section = kb.section_of[entry.id]
         title = kb.sources.section_titles.get(section, "Over het programma")

@@ -65,3 +65,18 @@ class QuestionLog(Base):
     # None | up | down | none (pressed "Geen van deze")
     feedback: Mapped[str | None] = mapped_column(String(8))
     asked_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class CheckLog(Base):
+    """A finished guided check, anonymous: which check, which outcome, when, which region."""
+
+    __tablename__ = "check_log"
+    __table_args__ = (Index("ix_check_log_check_finished", "check_id", "finished_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    check_id: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(64))  # the outcome node, e.g. nee_poh
+    verdict: Mapped[str] = mapped_column(String(8))  # ja | nee | uwv
+    region: Mapped[str | None] = mapped_column(String(8))  # AMxx once users have regions
+    chat_type: Mapped[str] = mapped_column(String(16))
+    finished_at: Mapped[datetime] = mapped_column()

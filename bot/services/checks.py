@@ -1,0 +1,183 @@
+"""Guided checks in the chat: one question at a time, then the verdict with its reasons.
+
+The state of a check lives in its buttons: callback data `chk:<code>:<user>:<path>` carry the
+check, the person who started it and the answers so far (option positions, see
+`knowledge.decisions.encode`). Nothing is kept on the server between presses, so a check
+survives a restart of the bot, and an old button simply continues from where it was.
+`chk:<code>:0:` starts a check for whoever presses it (buttons under /start and answers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import Services
+from bot.services.replies import Button, Notice, Reply
+from bot.storage.models import CheckLog
+from knowledge.decisions import Check, CheckInputError, Evaluation, decode, encode, evaluate
+
+PREFIX = "chk"
+HELP_ACTION = "?"
+FOLLOW_UPS = 5  # FAQ answers offered under a verdict
+
+
+@dataclass(frozen=True)
+class Press:
+    """Parsed callback data of a check button."""
+
+    code: str
+    owner: int  # Telegram id of the person whose check it is; 0 = whoever presses
+    path: str
+    action: str = ""
+
+    @classmethod
+    def parse(cls, data: str) -> Press | None:
+        parts = data.split(":")
+        if len(parts) not in (4, 5) or parts[0] != PREFIX or not parts[2].isdigit():
+            return None
+        action = parts[4] if len(parts) == 5 else ""
+        if action not in ("", HELP_ACTION) or not (parts[3] == "" or parts[3].isdigit()):
+            return None
+        return cls(parts[1], int(parts[2]), parts[3], action)
+
+
+def data(check: Check, owner: int, path: str, action: str = "") -> str:
+    return f"{PREFIX}:{check.code}:{owner}:{path}" + (f":{action}" if action else "")
+
+
+def by_code(services: Services, code: str) -> Check | None:
+    return next((c for c in services.kb.checks.values() if c.code == code), None)
+
+
+def by_command(services: Services, command: str) -> Check | None:
+    return next((c for c in services.kb.checks.values() if c.command == command), None)
+
+
+def start_button(services: Services, check: Check) -> Button:
+    return Button(services.renderer.text("check_suggest", title=check.title), data(check, 0, ""))
+
+
+def suggestions_for_entry(services: Services, entry_id: str) -> list[Button]:
+    """ "Doe de check" buttons for an FAQ answer about eligibility."""
+    return [
+        start_button(services, c) for c in services.kb.checks.values() if entry_id in c.suggest_for
+    ]
+
+
+def _answers(services: Services, evaluation: Evaluation) -> list[tuple[str, str]]:
+    facts = services.kb.facts.facts
+    return [(facts[s.fact].short, facts[s.fact].options[s.value]) for s in evaluation.steps]
+
+
+def _source_label(services: Services, refs: list[str]) -> str:
+    docs = services.kb.sources.documents
+    parts = []
+    for ref in refs:
+        if ref.startswith("faq:"):
+            parts.append(f"FAQ {ref[4:]}")
+        elif ref[4:] in docs:
+            parts.append(docs[ref[4:]].label)
+    return ", ".join(parts)
+
+
+def _nav(services: Services, check: Check, owner: int, path: str) -> tuple[Button, ...]:
+    r = services.renderer
+    row = []
+    if path:
+        row.append(Button(r.text("check_back"), data(check, owner, path[:-1])))
+    if len(path) > 1:
+        row.append(Button(r.text("check_restart"), data(check, owner, "")))
+    return tuple(row)
+
+
+def render(services: Services, check: Check, owner: int, path: str) -> Reply:
+    """The message for a check at `path`: the next question, or the verdict."""
+    vocab = services.kb.facts
+    evaluation = evaluate(check, vocab, decode(check, vocab, path))
+    r = services.renderer
+    if evaluation.outcome is None:
+        assert evaluation.next_fact is not None
+        fact = vocab.facts[evaluation.next_fact]
+        text = r.render(
+            "checks/question.html.j2",
+            check=check,
+            answers=_answers(services, evaluation),
+            number=len(evaluation.steps) + 1,
+            question=fact.question,
+        )
+        rows: list[tuple[Button, ...]] = [
+            (Button(label, data(check, owner, path + str(i))),)
+            for i, label in enumerate(fact.options.values())
+        ]
+        rows.append(
+            (
+                *_nav(services, check, owner, path),
+                Button(r.text("check_help"), data(check, owner, path, HELP_ACTION)),
+            )
+        )
+        return Reply(text, tuple(rows))
+    refs = evaluation.refs
+    text = r.render(
+        "checks/verdict.html.j2",
+        check=check,
+        answers=_answers(services, evaluation),
+        outcome=evaluation.outcome,
+        reasons=evaluation.reasons,
+        sources=_source_label(services, refs),
+    )
+    kb = services.kb
+    follow = [f"faq-{ref[4:].replace('.', '-')}" for ref in refs if ref.startswith("faq:")]
+    follow += list(evaluation.outcome.related)
+    rows = [
+        (
+            Button(
+                f"{kb.entry(e).faq_numbers[0] + ' ' if kb.entry(e).faq_numbers else ''}"
+                f"{kb.entry(e).title}",
+                f"qa:rel:{e}",
+            ),
+        )
+        for e in [e for e in dict.fromkeys(follow) if e in kb.by_id][:FOLLOW_UPS]
+    ]
+    rows.append(_nav(services, check, owner, path))
+    return Reply(text, tuple(rows))
+
+
+def start(services: Services, check: Check, owner: int) -> Reply:
+    return render(services, check, owner, "")
+
+
+async def press(
+    services: Services, session: AsyncSession, press: Press, presser: int, chat_type: str
+) -> Reply | Notice:
+    """A check button was pressed: the next message, a help pop-up, or a polite notice."""
+    r = services.renderer
+    check = by_code(services, press.code)
+    if check is None:
+        return Notice(r.text("stale_button"))
+    if press.owner not in (0, presser):
+        return Notice(r.text("check_not_yours", command=check.command), alert=True)
+    owner = press.owner or presser
+    vocab = services.kb.facts
+    try:
+        evaluation = evaluate(check, vocab, decode(check, vocab, press.path))
+    except CheckInputError:
+        return Notice(r.text("check_stale", command=check.command))
+    if press.action == HELP_ACTION:
+        if evaluation.next_fact is None:
+            return Notice(evaluation.outcome.title if evaluation.outcome else check.title)
+        return Notice(vocab.facts[evaluation.next_fact].help, alert=True)
+    if evaluation.outcome_id is not None and evaluation.outcome is not None:
+        session.add(
+            CheckLog(
+                check_id=check.id,
+                outcome=evaluation.outcome_id,
+                verdict=evaluation.outcome.verdict,
+                region=None,
+                chat_type=chat_type[:16],
+                finished_at=services.clock(),
+            )
+        )
+        await session.commit()
+    return render(services, check, owner, encode(check, vocab, evaluation))
