@@ -122,7 +122,11 @@ async def _post_init(app: App) -> None:
     except TelegramError:
         log.warning("could not register the command list", exc_info=True)
     # The programme team also sees its own commands (in its private chats with the bot).
-    admin_commands = [*commands, BotCommand("onbeantwoord", r.text("cmd_onbeantwoord"))]
+    admin_commands = [
+        *commands,
+        BotCommand("onbeantwoord", r.text("cmd_onbeantwoord")),
+        BotCommand("checkstats", r.text("cmd_checkstats")),
+    ]
     for admin_id in services.settings.admins:
         try:
             await app.bot.set_my_commands(admin_commands, scope=BotCommandScopeChat(admin_id))

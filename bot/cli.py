@@ -346,6 +346,8 @@ def _check_json(evaluation: Evaluation, vocab: FactVocabulary) -> dict[str, Any]
 @click.option("--json", "as_json", is_flag=True, help="One JSON object: outcome or next question.")
 @click.option("--list", "list_checks", is_flag=True, help="List the checks.")
 @click.option("--diagram", is_flag=True, help="Print the tree as a Mermaid flowchart.")
+@click.option("--stats", is_flag=True, help="How often each outcome occurred (from the log).")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 3650))
 @click.argument("extra", nargs=-1)
 def check_cmd(
     name: str | None,
@@ -353,12 +355,17 @@ def check_cmd(
     as_json: bool,
     list_checks: bool,
     diagram: bool,
+    stats: bool,
+    days: int,
     extra: tuple[str, ...],
 ) -> None:
     """Run a guided check (kandidaat, traject, cofinanciering); interactive without --json."""
     from knowledge.decisions import CheckInputError, evaluate, mermaid
     from knowledge.kb import load_kb
 
+    if stats:
+        _check_stats(days, as_json)
+        return
     base = load_kb()
     if list_checks:
         if as_json:
@@ -410,6 +417,35 @@ def check_cmd(
     for reason in evaluation.reasons:
         click.echo(f"- {reason}")
     click.echo(f"Bron: {', '.join(evaluation.refs)}")
+
+
+def _check_stats(days: int, as_json: bool) -> None:
+    from bot.app import build_services
+    from bot.services import checks
+
+    async def collect() -> list[checks.OutcomeCount]:
+        services = build_services(_settings())
+        try:
+            await services.db.upgrade()
+            async with services.db.session() as session:
+                return await checks.stats(services, session, days)
+        finally:
+            await services.db.dispose()
+
+    _prepare_sqlite_dir()
+    rows = asyncio.run(collect())
+    if as_json:
+        _echo_json(
+            [
+                {"check": r.check_id, "outcome": r.outcome, "verdict": r.verdict, "count": r.count}
+                for r in rows
+            ]
+        )
+        return
+    if not rows:
+        click.echo(f"no finished checks in the last {days} days")
+    for r in rows:
+        click.echo(f"{r.count:5}  {r.check_id:<16} {r.verdict:<4} {r.title}")
 
 
 # -- database --------------------------------------------------------------------------------

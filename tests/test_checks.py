@@ -24,6 +24,7 @@ from bot.storage.models import CheckLog
 from knowledge.decisions import Check, CheckInputError, decode, encode, evaluate, validate
 from knowledge.kb import KnowledgeBase
 from knowledge.matcher import Matcher
+from tests.conftest import ADMIN_ID
 
 CANDIDATE_GGZ = {"basis", "specialistisch"}
 
@@ -427,3 +428,28 @@ async def test_faq_answer_offers_the_check_and_start_has_buttons(bot: OfflineBot
     assert any(o.method == "editMessageText" and "Vraag 1." in o.text for o in out)
     welcome = await chat.send("/start")
     assert any(d.startswith("chk:c:0:") for _, d in welcome[-1].buttons)
+
+
+async def test_programme_team_sees_how_often_each_outcome_occurs(bot: OfflineBot) -> None:
+    chat = bot.chat()
+    for data in ("chk:k:1001:2", "chk:k:1001:2", "chk:k:1001:00"):
+        await chat.send("/kandidaat")
+        await chat.press(data)
+    report = await bot.chat(ADMIN_ID).send("/checkstats")
+    text = report[-1].text
+    assert "Valt deze kandidaat binnen de doelgroep?" in text
+    assert "Nee, alleen de POH-GGZ telt (nog) niet: <b>2×</b>" in text
+    assert "Ja, dit is een kandidaat: <b>1×</b>" in text
+    refused = await bot.chat(5050).send("/checkstats")
+    assert "alleen voor het programmateam" in refused[-1].text
+
+
+def test_cli_check_stats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'stats.db'}")
+    runner = CliRunner()
+    runner.invoke(main, ["chat"], input="/traject\n2\n")  # professional: nee → verdict
+    result = runner.invoke(main, ["check", "--stats", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == [
+        {"check": "traject", "outcome": "nee_professional", "verdict": "nee", "count": 1}
+    ]

@@ -10,7 +10,9 @@ survives a restart of the bot, and an old button simply continues from where it 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import Services
@@ -181,3 +183,44 @@ async def press(
         )
         await session.commit()
     return render(services, check, owner, encode(check, vocab, evaluation))
+
+
+@dataclass(frozen=True)
+class OutcomeCount:
+    check_id: str
+    check_title: str
+    outcome: str
+    title: str
+    verdict: str
+    count: int
+
+
+async def stats(services: Services, session: AsyncSession, days: int) -> list[OutcomeCount]:
+    """How often each outcome of each check occurred in the last `days` days."""
+    since = services.clock() - timedelta(days=days)
+    stmt = (
+        select(CheckLog.check_id, CheckLog.outcome, func.count(CheckLog.id))
+        .where(CheckLog.finished_at >= since)
+        .group_by(CheckLog.check_id, CheckLog.outcome)
+    )
+    out = []
+    for check_id, outcome_id, count in (await session.execute(stmt)).all():
+        check = services.kb.checks.get(check_id)
+        outcome = check.outcomes.get(outcome_id) if check else None
+        out.append(
+            OutcomeCount(
+                check_id,
+                check.title if check else check_id,
+                outcome_id,
+                outcome.title if outcome else outcome_id,
+                outcome.verdict if outcome else "?",
+                int(count),
+            )
+        )
+    out.sort(key=lambda c: (c.check_id, -c.count, c.outcome))
+    return out
+
+
+async def stats_reply(services: Services, session: AsyncSession, days: int) -> Reply:
+    rows = await stats(services, session, days)
+    return Reply(services.renderer.render("checks/stats.html.j2", rows=rows, days=days))
