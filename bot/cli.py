@@ -8,8 +8,9 @@ import logging
 import re
 import sqlite3
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 from pydantic import ValidationError
@@ -17,6 +18,11 @@ from pydantic import ValidationError
 from bot import __version__
 from bot.config import Settings
 from knowledge.decisions import Evaluation, FactVocabulary
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.services import Services
 
 DEFAULT_EVAL = Path("tests/data/faq_eval.tsv")
 # what the calibration is fitted on; tests/data/faq_test.tsv is kept out, for measuring only
@@ -276,20 +282,9 @@ def kb_calibrate(paths: tuple[Path, ...], write: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def kb_unanswered(days: int, as_json: bool) -> None:
     """Questions the bot could not answer (or that got 👎), grouped and counted."""
-    from bot.app import build_services
     from bot.services import qa
 
-    async def collect() -> list[qa.UnansweredGroup]:
-        services = build_services(_settings())
-        try:
-            await services.db.upgrade()
-            async with services.db.session() as session:
-                return await qa.unanswered(services, session, days)
-        finally:
-            await services.db.dispose()
-
-    _prepare_sqlite_dir()
-    groups = asyncio.run(collect())
+    groups = _query(lambda services, session: qa.unanswered(services, session, days))
     if as_json:
         _echo_json(
             [
@@ -420,20 +415,9 @@ def check_cmd(
 
 
 def _check_stats(days: int, as_json: bool) -> None:
-    from bot.app import build_services
     from bot.services import checks
 
-    async def collect() -> list[checks.OutcomeCount]:
-        services = build_services(_settings())
-        try:
-            await services.db.upgrade()
-            async with services.db.session() as session:
-                return await checks.stats(services, session, days)
-        finally:
-            await services.db.dispose()
-
-    _prepare_sqlite_dir()
-    rows = asyncio.run(collect())
+    rows = _query(lambda services, session: checks.stats(services, session, days))
     if as_json:
         _echo_json(
             [
@@ -449,6 +433,26 @@ def _check_stats(days: int, as_json: bool) -> None:
 
 
 # -- database --------------------------------------------------------------------------------
+
+
+T = TypeVar("T")
+
+
+def _query(run: Callable[[Services, AsyncSession], Awaitable[T]]) -> T:
+    """Run one service query against the configured database (migrated first)."""
+    from bot.app import build_services
+
+    async def go() -> T:
+        services = build_services(_settings())
+        try:
+            await services.db.upgrade()
+            async with services.db.session() as session:
+                return await run(services, session)
+        finally:
+            await services.db.dispose()
+
+    _prepare_sqlite_dir()
+    return asyncio.run(go())
 
 
 def _prepare_sqlite_dir() -> None:

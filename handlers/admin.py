@@ -1,42 +1,40 @@
-"""Programme team: /onbeantwoord lists unanswered and 👎 questions, grouped and counted."""
+"""Programme team: /onbeantwoord (unanswered and 👎 questions) and /checkstats (check outcomes)."""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler
 
-from bot.services import checks, qa
+from bot.services import Services, checks, qa
 from bot.services.replies import Reply
 from handlers.common import BotContext, send, with_session
 
-
-@with_session
-async def unanswered(update: Update, context: BotContext, session: AsyncSession) -> None:
-    services = context.services
-    user = update.effective_user
-    if user is None or not services.is_admin(user.id):
-        await send(update, context, Reply(services.renderer.text("not_admin")))
-        return
-    await send(update, context, await qa.unanswered_reply(services, session, _days(context.args)))
+Report = Callable[[Services, AsyncSession, int], Awaitable[Reply]]
 
 
-@with_session
-async def check_stats(update: Update, context: BotContext, session: AsyncSession) -> None:
-    services = context.services
-    user = update.effective_user
-    if user is None or not services.is_admin(user.id):
-        await send(update, context, Reply(services.renderer.text("not_admin")))
-        return
-    days = _days(context.args)
-    await send(update, context, await checks.stats_reply(services, session, days))
+def _report(make: Report) -> Callable[[Update, BotContext], Coroutine[Any, Any, None]]:
+    """A command for the programme team only: `/command [days]` → `make(…, days)`."""
 
+    @with_session
+    async def handler(update: Update, context: BotContext, session: AsyncSession) -> None:
+        services = context.services
+        user = update.effective_user
+        if user is None or not services.is_admin(user.id):
+            await send(update, context, Reply(services.renderer.text("not_admin")))
+            return
+        args = context.args
+        days = max(1, min(365, int(args[0]))) if args and args[0].isdigit() else 30
+        await send(update, context, await make(services, session, days))
 
-def _days(args: list[str] | None, default: int = 30) -> int:
-    if args and args[0].isdigit():
-        return max(1, min(365, int(args[0])))
-    return default
+    return handler
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, None]]:
-    return [CommandHandler("onbeantwoord", unanswered), CommandHandler("checkstats", check_stats)]
+    return [
+        CommandHandler("onbeantwoord", _report(qa.unanswered_reply)),
+        CommandHandler("checkstats", _report(checks.stats_reply)),
+    ]
