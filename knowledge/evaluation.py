@@ -265,7 +265,7 @@ def choose_thresholds(
     correct: Logistic,
     in_scope: Logistic,
     samples: Sequence[tuple[EvalItem, Candidate | None]],
-    max_wrong: float = 0.025,
+    max_wrong: float = 0.0225,
     max_oos_answered: float = 0.04,
     min_oos_refused: float = 0.92,
 ) -> tuple[float, float]:

@@ -85,6 +85,7 @@ CHAR_WEIGHT = 0.5
 SUGGEST_MAX = 3
 # Never answer outright what the in-scope model finds more likely off-topic than not.
 ANSWER_MIN_IN_SCOPE = 0.5
+GREETING = "greeting"  # the small-talk intent that may precede a question
 _FAQ_NUMBER = re.compile(r"(?<![\d.])(\d)\.(\d{1,2})(?![\d.])")
 
 
@@ -650,21 +651,27 @@ class Matcher:
         if not toks:
             return None, ""
         intent: str | None = None
-        # leading and trailing small-talk phrases ("hoi, …", "…, dank je")
+        whole = self._smalltalk.get(" ".join(toks))
+        if whole is not None:
+            return whole, ""
+        # a greeting before a question ("hoi, …") and thanks after it ("…, dank je"); not the
+        # other way round: "… wordt het morgen" is about tomorrow, not a greeting
         changed = True
         while changed and toks:
             changed = False
             for n in range(min(self._smalltalk_max, len(toks)), 0, -1):
                 head = self._smalltalk.get(" ".join(toks[:n]))
-                if head is not None:
+                if head == GREETING:
                     intent, toks, changed = intent or head, toks[n:], True
                     break
                 tail = self._smalltalk.get(" ".join(toks[-n:]))
-                if tail is not None:
+                if tail is not None and tail != GREETING:
                     intent, toks, changed = intent or tail, toks[:-n], True
                     break
-        if not toks:
-            return intent, ""
+        if intent is not None and all(
+            t in FUNCTION_WORDS or t in self.analyzer.stopwords for t in toks
+        ):
+            return intent, ""  # "goedemorgen allemaal", "bedankt hoor"
         return None, " ".join(toks)
 
     def smalltalk_reply(self, intent_id: str) -> str:
