@@ -16,7 +16,7 @@ from telegram.request import BaseRequest
 from bot.config import TIMEZONE, Settings
 from bot.fakeapi import OFFLINE_TOKEN
 from bot.render import Renderer
-from bot.services import Services, amsterdam_now
+from bot.services import Services, amsterdam_now, regions
 from bot.storage.db import Database
 from handlers import admin, checks, errors, faq, qa, start
 from handlers.common import BotContext
@@ -114,6 +114,8 @@ async def _post_init(app: App) -> None:
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     await services.db.upgrade()
+    async with services.db.session() as session:
+        await regions.ensure_regions(session, services.kb)
     r = services.renderer
     names = ["start", "faq", *(c.command for c in services.kb.checks.values()), "help"]
     commands = [BotCommand(c, r.text(f"cmd_{c}")) for c in names]

@@ -432,6 +432,104 @@ def _check_stats(days: int, as_json: bool) -> None:
         click.echo(f"{r.count:5}  {r.check_id:<16} {r.verdict:<4} {r.title}")
 
 
+# -- regions ---------------------------------------------------------------------------------
+
+
+@main.group()
+def regions() -> None:
+    """The 35 labour market regions: division and annual target per year."""
+
+
+def _current_year() -> int:
+    from bot.services import amsterdam_now
+
+    return amsterdam_now().year
+
+
+@regions.command("list")
+@click.option("--year", type=click.IntRange(2017, 2100), default=None, help="Default: this year.")
+@click.option("--json", "as_json", is_flag=True)
+def regions_list(year: int | None, as_json: bool) -> None:
+    """The regions with their division and target for a year."""
+    from bot.services import regions as svc
+
+    the_year = year or _current_year()
+
+    async def run(services: Services, session: AsyncSession) -> list[svc.RegionRow]:
+        await svc.ensure_regions(session, services.kb)
+        return await svc.list_regions(session, the_year)
+
+    rows = _query(run)
+    if as_json:
+        _echo_json(
+            [
+                {
+                    "code": r.code,
+                    "name": r.name,
+                    "centrumgemeente": r.centrumgemeente,
+                    "year": r.year,
+                    "division": r.division,
+                    "target": r.target,
+                }
+                for r in rows
+            ]
+        )
+        return
+    for r in rows:
+        target = "-" if r.target is None else str(r.target)
+        click.echo(f"{r.code}  {r.name:<36} {r.division or '-':<24} {target:>5}")
+
+
+@regions.command("set")
+@click.argument("code")
+@click.option("--year", type=int, default=None, help="Default: this year.")
+@click.option(
+    "--division", default=None, help="champions-league, eredivisie, keuken-kampioen-divisie"
+)
+@click.option("--target", type=int, default=None, help="Trajectories to start in that year.")
+def regions_set(code: str, year: int | None, division: str | None, target: int | None) -> None:
+    """Set a region's division and/or target for a year."""
+    from bot.services import regions as svc
+
+    if division is None and target is None:
+        _fail("give --division and/or --target", 2)
+    setting = svc.RegionSetting(code.upper(), year or _current_year(), division, target)
+
+    async def run(services: Services, session: AsyncSession) -> None:
+        await svc.set_regions(session, services.kb, [setting])
+
+    try:
+        _query(run)
+    except svc.RegionInputError as exc:
+        _fail(str(exc), 2)
+    click.echo(f"{setting.code} {setting.year}: saved")
+
+
+@regions.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def regions_import(path: Path) -> None:
+    """Import division and target per region and year from a CSV (code,year,division,target).
+
+    All rows are checked first: with any error nothing is stored.
+    """
+    from bot.services import regions as svc
+    from knowledge.kb import load_kb
+
+    try:
+        settings = svc.parse_csv(path.read_text(encoding="utf-8-sig"))
+    except svc.RegionInputError as exc:
+        _fail(str(exc), 2)
+    problems = svc.check_all(load_kb(), settings)
+    if problems:
+        _fail("nothing imported: " + "; ".join(problems), 2)
+
+    async def run(services: Services, session: AsyncSession) -> None:
+        await svc.set_regions(session, services.kb, settings)
+
+    _query(run)
+    click.echo(f"imported {len(settings)} row(s)")
+
+
 # -- database --------------------------------------------------------------------------------
 
 

@@ -97,5 +97,11 @@ class Region(_Frozen):
     centrumgemeente: str
 
 
+class Division(_Frozen):
+    id: str = Field(pattern=r"^[a-z-]+$")
+    name: str
+
+
 class Regions(_Frozen):
+    divisions: tuple[Division, ...] = Field(min_length=1)
     regions: tuple[Region, ...] = Field(min_length=35, max_length=35)

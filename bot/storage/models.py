@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -80,3 +90,26 @@ class CheckLog(Base):
     region: Mapped[str | None] = mapped_column(String(8))  # AMxx once users have regions
     chat_type: Mapped[str] = mapped_column(String(16))
     finished_at: Mapped[datetime] = mapped_column()
+
+
+class Region(Base):
+    """A labour market region (arbeidsmarktregio), seeded from knowledge/regions.yaml."""
+
+    __tablename__ = "regions"
+
+    code: Mapped[str] = mapped_column(String(4), primary_key=True)  # AM01 … AM38
+    name: Mapped[str] = mapped_column(String(80))
+    centrumgemeente: Mapped[str] = mapped_column(String(80))
+
+
+class RegionYear(Base):
+    """Division and annual target of a region in one year: set by the programme team."""
+
+    __tablename__ = "region_years"
+    __table_args__ = (UniqueConstraint("region_code", "year", name="uq_region_years_region_year"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    year: Mapped[int] = mapped_column(Integer)
+    division: Mapped[str | None] = mapped_column(String(32))
+    target: Mapped[int | None] = mapped_column(Integer)
