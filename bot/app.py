@@ -117,7 +117,7 @@ async def _post_init(app: App) -> None:
     async with services.db.session() as session:
         await regions.ensure_regions(session, services.kb)
     r = services.renderer
-    names = ["start", "faq", *(c.command for c in services.kb.checks.values()), "help"]
+    names = ["start", "faq", *(c.command for c in services.kb.checks.values()), "ik", "help"]
     commands = [BotCommand(c, r.text(f"cmd_{c}")) for c in names]
     try:
         await app.bot.set_my_commands(commands)

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     database_url: str = Field(default=DEFAULT_DATABASE_URL, alias="DATABASE_URL")
     admins: Annotated[tuple[int, ...], NoDecode] = Field(default=(), alias="HOOFDZAAK_ADMINS")
     webhook_url: str | None = Field(default=None, alias="WEBHOOK_URL")
+    # for the invite deep links printed by the CLI (the bot itself asks Telegram)
+    bot_username: str | None = Field(default=None, alias="TELEGRAM_BOT_USERNAME")
     # Telegram's limits are honoured with PTB's AIORateLimiter against the real Bot API; the
     # offline console and the tests talk to an in-process fake and switch it off.
     rate_limiter: bool = True

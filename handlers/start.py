@@ -1,16 +1,25 @@
-"""/start and /help."""
+"""/start (with an invite code from a deep link: join), /help and /ik."""
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler
 
+from bot.services import accounts
 from bot.services.faq import help_reply, start_reply
-from handlers.common import BotContext, send
+from handlers.common import BotContext, person, send, with_session
 
 
-async def start(update: Update, context: BotContext) -> None:
+@with_session
+async def start(update: Update, context: BotContext, session: AsyncSession) -> None:
     user = update.effective_user
+    if context.args and user is not None:
+        code = context.args[0]
+        await send(
+            update, context, await accounts.join(context.services, session, person(update), code)
+        )
+        return
     await send(update, context, start_reply(context.services, user.first_name if user else None))
 
 
@@ -20,5 +29,16 @@ async def show_help(update: Update, context: BotContext) -> None:
     await send(update, context, help_reply(context.services, is_admin, context.bot.username))
 
 
+@with_session
+async def whoami(update: Update, context: BotContext, session: AsyncSession) -> None:
+    if update.effective_user is None:
+        return
+    await send(update, context, await accounts.me(context.services, session, person(update)))
+
+
 def handlers() -> list[BaseHandler[Update, BotContext, None]]:
-    return [CommandHandler("start", start), CommandHandler("help", show_help)]
+    return [
+        CommandHandler("start", start),
+        CommandHandler("help", show_help),
+        CommandHandler("ik", whoami),
+    ]

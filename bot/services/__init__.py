@@ -11,7 +11,7 @@ from datetime import datetime
 
 from bot.config import TIMEZONE, Settings
 from bot.render import Renderer
-from bot.services.users import SeenCache
+from bot.services.users import CodeAttempts, SeenCache
 from bot.storage.db import Database
 from knowledge.kb import KnowledgeBase
 from knowledge.matcher import Matcher
@@ -32,6 +32,13 @@ class Services:
     renderer: Renderer
     clock: Callable[[], datetime] = field(default=amsterdam_now)
     seen: SeenCache = field(default_factory=SeenCache)
+    invite_attempts: CodeAttempts = field(default_factory=CodeAttempts)
+
+    def region_codes(self) -> set[str]:
+        return {r.code for r in self.kb.regions.regions}
+
+    def region_name(self, code: str | None) -> str | None:
+        return next((r.name for r in self.kb.regions.regions if r.code == code), None)
 
     def is_admin(self, telegram_id: int) -> bool:
         return telegram_id in self.settings.admins

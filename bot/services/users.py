@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.replies import Person
+from bot.storage.models import Invite, User
 from bot.storage.repos import UserRepo
 
 SEEN_REFRESH = timedelta(minutes=5)
@@ -55,3 +60,160 @@ async def record_seen(
     if cache is not None:
         cache.remember(person, user.id, now)
     return user.id
+
+
+# -- roles and invites -------------------------------------------------------------------------
+
+ROLES = ("coach", "regio", "programma")
+CODE_BYTES = 16  # secrets.token_urlsafe(16): 22 characters of A-Za-z0-9_- (deep-link safe)
+WRONG_CODE_LIMIT = 5  # wrong codes per person …
+WRONG_CODE_WINDOW = timedelta(minutes=15)  # … in this window, then locked out until it passes
+
+
+class UserInputError(ValueError):
+    """Bad input for a user or invite operation; the message says what."""
+
+
+@dataclass
+class CodeAttempts:
+    """Wrong invite codes per Telegram id (in memory: a restart forgives, which is fine)."""
+
+    failures: dict[int, list[datetime]] = field(default_factory=dict)
+
+    def locked(self, telegram_id: int, now: datetime) -> bool:
+        recent = [t for t in self.failures.get(telegram_id, []) if now - t < WRONG_CODE_WINDOW]
+        self.failures[telegram_id] = recent
+        return len(recent) >= WRONG_CODE_LIMIT
+
+    def failed(self, telegram_id: int, now: datetime) -> None:
+        self.failures.setdefault(telegram_id, []).append(now)
+
+
+def _check_role_region(role: str, region: str | None, regions: set[str]) -> None:
+    if role not in ROLES:
+        raise UserInputError(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
+    if role in ("coach", "regio") and region is None:
+        raise UserInputError(f"role {role} needs a region (--region AMxx)")
+    if region is not None and region not in regions:
+        raise UserInputError(f"unknown region {region!r}")
+
+
+async def create_invite(
+    session: AsyncSession,
+    regions: set[str],
+    role: str,
+    region: str | None,
+    uses: int,
+    days: int,
+    now: datetime,
+    created_by: int | None = None,
+) -> Invite:
+    """A new invite code; commits."""
+    region = region.upper() if region else None
+    _check_role_region(role, region, regions)
+    if not 1 <= uses <= 1000:
+        raise UserInputError("uses must be between 1 and 1000")
+    if not 1 <= days <= 365:
+        raise UserInputError("days must be between 1 and 365")
+    invite = Invite(
+        code=secrets.token_urlsafe(CODE_BYTES),
+        role=role,
+        region=region,
+        uses_left=uses,
+        expires_at=now + timedelta(days=days),
+        revoked=False,
+        created_by=created_by,
+        created_at=now,
+    )
+    session.add(invite)
+    await session.commit()
+    return invite
+
+
+class Joined(StrEnum):
+    OK = "ok"
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    USED_UP = "used_up"
+    REVOKED = "revoked"
+    LOCKED = "locked"
+
+
+async def redeem_invite(
+    session: AsyncSession,
+    person: Person,
+    code: str,
+    now: datetime,
+    attempts: CodeAttempts,
+) -> tuple[Joined, User | None]:
+    """Join with an invite code: the person gets its role and region; commits."""
+    if attempts.locked(person.telegram_id, now):
+        return Joined.LOCKED, None
+    invite = await session.scalar(select(Invite).where(Invite.code == code.strip()[:64]))
+    if invite is None:
+        attempts.failed(person.telegram_id, now)
+        return Joined.UNKNOWN, None
+    if invite.revoked:
+        return Joined.REVOKED, None
+    if invite.expires_at <= now:
+        return Joined.EXPIRED, None
+    if invite.uses_left <= 0:
+        return Joined.USED_UP, None
+    user = await UserRepo(session).seen(
+        person.telegram_id, person.first_name, person.last_name, person.username, now
+    )
+    user.role, user.region, user.active = invite.role, invite.region, True
+    invite.uses_left -= 1
+    await session.commit()
+    return Joined.OK, user
+
+
+async def revoke_invite(session: AsyncSession, code: str) -> bool:
+    invite = await session.scalar(select(Invite).where(Invite.code == code))
+    if invite is None:
+        return False
+    invite.revoked = True
+    await session.commit()
+    return True
+
+
+def effective_role(user: User | None, telegram_id: int, admins: tuple[int, ...]) -> str | None:
+    """The role that counts: ids in HOOFDZAAK_ADMINS are always programma."""
+    if telegram_id in admins:
+        return "programma"
+    if user is None or not user.active:
+        return None
+    return user.role
+
+
+async def list_users(session: AsyncSession) -> Sequence[User]:
+    return (await session.execute(select(User).order_by(User.id))).scalars().all()
+
+
+async def set_user(
+    session: AsyncSession,
+    regions: set[str],
+    telegram_id: int,
+    role: str | None,
+    region: str | None,
+) -> User:
+    user = await UserRepo(session).by_telegram_id(telegram_id)
+    if user is None:
+        raise UserInputError(f"no user with Telegram id {telegram_id} (they must /start first)")
+    new_role = role or user.role
+    new_region = region.upper() if region else user.region
+    if new_role is None:
+        raise UserInputError("give --role")
+    _check_role_region(new_role, new_region, regions)
+    user.role, user.region, user.active = new_role, new_region, True
+    await session.commit()
+    return user
+
+
+async def deactivate(session: AsyncSession, telegram_id: int) -> User:
+    user = await UserRepo(session).by_telegram_id(telegram_id)
+    if user is None:
+        raise UserInputError(f"no user with Telegram id {telegram_id}")
+    user.active = False
+    await session.commit()
+    return user

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import true as sa_true
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -55,6 +57,12 @@ class User(Base):
     username: Mapped[str | None] = mapped_column(String(64))
     first_seen: Mapped[datetime] = mapped_column()
     last_seen: Mapped[datetime] = mapped_column()
+    # coach | regio | programma; None: not registered (can still use the FAQ and the checks)
+    role: Mapped[str | None] = mapped_column(String(16), default=None)
+    region: Mapped[str | None] = mapped_column(
+        ForeignKey("regions.code", name="fk_users_region_regions"), default=None
+    )
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
 
 
 class QuestionLog(Base):
@@ -113,3 +121,19 @@ class RegionYear(Base):
     year: Mapped[int] = mapped_column(Integer)
     division: Mapped[str | None] = mapped_column(String(32))
     target: Mapped[int | None] = mapped_column(Integer)
+
+
+class Invite(Base):
+    """A code that lets someone join with a role (and region): /start <code> or a deep link."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    region: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
+    uses_left: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column()
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column()

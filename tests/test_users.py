@@ -1,0 +1,136 @@
+"""Roles, invites and /ik: joining by deep link, every way a code can fail, the CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.offline import OfflineBot
+from bot.services import regions, users
+from tests.conftest import ADMIN_ID
+
+
+async def _invite(
+    bot: OfflineBot,
+    role: str = "coach",
+    region: str | None = "AM18",
+    uses: int = 1,
+    days: int = 14,
+) -> str:
+    services = bot.services
+    async with services.db.session() as session:
+        await regions.ensure_regions(session, services.kb)
+        invite = await users.create_invite(
+            session, services.region_codes(), role, region, uses, days, services.clock()
+        )
+        return invite.code
+
+
+async def test_join_by_deep_link_and_see_role(bot: OfflineBot) -> None:
+    code = await _invite(bot)
+    assert re.fullmatch(r"[A-Za-z0-9_-]{16,64}", code)
+    chat = bot.chat(3001)
+    assert "nog niet aangemeld" in (await chat.send("/ik"))[-1].text
+    out = await chat.send(f"/start {code}")
+    assert "jobcoach" in out[-1].text and "Groot Amsterdam" in out[-1].text
+    me = await chat.send("/ik")
+    assert "jobcoach" in me[-1].text and "AM18" in me[-1].text
+
+
+async def test_admins_are_programme_team(bot: OfflineBot) -> None:
+    out = await bot.chat(ADMIN_ID).send("/ik")
+    assert "programmateam" in out[-1].text
+
+
+async def test_codes_that_do_not_work(bot: OfflineBot) -> None:
+    once = await _invite(bot, uses=1)
+    await bot.chat(3101).send(f"/start {once}")
+    assert "al gebruikt" in (await bot.chat(3102).send(f"/start {once}"))[-1].text
+
+    revoked = await _invite(bot)
+    async with bot.services.db.session() as session:
+        assert await users.revoke_invite(session, revoked)
+    assert "ingetrokken" in (await bot.chat(3103).send(f"/start {revoked}"))[-1].text
+
+    expired = await _invite(bot, days=1)
+    later = bot.services.clock() + timedelta(days=2)
+    bot.services.clock = lambda: later
+    assert "verlopen" in (await bot.chat(3104).send(f"/start {expired}"))[-1].text
+
+
+async def test_guessing_codes_is_locked_out(bot: OfflineBot) -> None:
+    good = await _invite(bot)
+    chat = bot.chat(3201)
+    for i in range(5):
+        out = await chat.send(f"/start gok{i}")
+        assert "ken ik niet" in out[-1].text
+    out = await chat.send(f"/start {good}")
+    assert "Te veel verkeerde codes" in out[-1].text
+    # someone else is not affected
+    assert "jobcoach" in (await bot.chat(3202).send(f"/start {good}"))[-1].text
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'users.db'}")
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "hoofdzaak_test_bot")
+    monkeypatch.setenv("HOOFDZAAK_ADMINS", "77")
+    return CliRunner()
+
+
+def test_cli_invite_and_manage_users(runner: CliRunner) -> None:
+    result = runner.invoke(
+        main,
+        [
+            "users",
+            "invite",
+            "--role",
+            "coach",
+            "--region",
+            "am18",
+            "--uses",
+            "3",
+            "--days",
+            "7",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["link"] == f"https://t.me/hoofdzaak_test_bot?start={data['code']}"
+    assert data["uses"] == 3 and data["region"] == "AM18"
+    # the console user joins with the code
+    runner.invoke(main, ["chat"], input=f"/start {data['code']}\n")
+    rows = json.loads(runner.invoke(main, ["users", "list", "--json"]).output)
+    (row,) = rows
+    assert row["role"] == "coach" and row["region"] == "AM18" and row["active"]
+    uid = str(row["telegram_id"])
+    assert (
+        runner.invoke(main, ["users", "set", uid, "--role", "regio", "--region", "AM01"]).exit_code
+        == 0
+    )
+    assert runner.invoke(main, ["users", "deactivate", uid]).exit_code == 0
+    (row,) = json.loads(runner.invoke(main, ["users", "list", "--json"]).output)
+    assert row["region"] == "AM01" and row["active"] is False and row["role"] is None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["users", "invite", "--role", "coach"], "needs a region"),
+        (["users", "invite", "--role", "regio", "--region", "AM04"], "unknown region"),
+        (["users", "invite", "--role", "boss"], "Invalid value"),
+        (["users", "invite", "--role", "programma", "--days", "999"], "days"),
+        (["users", "set", "12345", "--role", "coach", "--region", "AM18"], "no user"),
+        (["users", "revoke", "nietbestaand"], "no invite"),
+    ],
+)
+def test_cli_user_errors(runner: CliRunner, args: list[str], message: str) -> None:
+    result = runner.invoke(main, args)
+    assert result.exit_code != 0 and message in result.output
