@@ -18,7 +18,7 @@ from bot.fakeapi import OFFLINE_TOKEN
 from bot.render import Renderer
 from bot.services import Services, amsterdam_now, regions
 from bot.storage.db import Database
-from handlers import admin, checks, errors, faq, qa, start
+from handlers import admin, checks, errors, faq, qa, start, users
 from handlers.common import BotContext
 from knowledge.kb import KnowledgeBase, load_kb
 from knowledge.matcher import Matcher
@@ -91,7 +91,7 @@ def build_application(
 
     # One group: the first matching handler wins, so the catch-all for stale buttons is last.
     app.add_handlers(checks.handlers(services))
-    for module in (start, faq, admin, qa, errors):
+    for module in (start, faq, admin, users, qa, errors):
         app.add_handlers(module.handlers())
     app.add_error_handler(errors.on_error)
     return app
@@ -128,6 +128,7 @@ async def _post_init(app: App) -> None:
         *commands,
         BotCommand("onbeantwoord", r.text("cmd_onbeantwoord")),
         BotCommand("checkstats", r.text("cmd_checkstats")),
+        BotCommand("uitnodigen", r.text("cmd_uitnodigen")),
     ]
     for admin_id in services.settings.admins:
         try:

@@ -134,3 +134,42 @@ def test_cli_invite_and_manage_users(runner: CliRunner) -> None:
 def test_cli_user_errors(runner: CliRunner, args: list[str], message: str) -> None:
     result = runner.invoke(main, args)
     assert result.exit_code != 0 and message in result.output
+
+
+def _data(out: list, prefix: str) -> list[str]:
+    return [d for o in out for _, d in o.buttons if str(d).startswith(prefix)]
+
+
+async def test_programme_team_invites_by_chat(bot: OfflineBot) -> None:
+    admin = bot.chat(ADMIN_ID)
+    out = await admin.send("/uitnodigen")
+    assert _data(out, "inv:") == ["inv:coach", "inv:regio", "inv:programma"]
+    out = await admin.press("inv:coach", out[-1].message_id)
+    assert "inv:coach:AM18" in _data(out, "inv:coach:")
+    out = await admin.press("inv:coach:AM18", out[-1].message_id)
+    text = out[-1].text
+    link = re.search(r"https://t\.me/hoofdzaak_werk_bot\?start=([A-Za-z0-9_-]+)", text)
+    assert link and "Groot Amsterdam" in text
+    joined = await bot.chat(3301).send(f"/start {link.group(1)}")
+    assert "jobcoach" in joined[-1].text and "Groot Amsterdam" in joined[-1].text
+
+
+async def test_region_staff_invite_coaches_for_their_own_region_only(bot: OfflineBot) -> None:
+    code = await _invite(bot, role="regio", region="AM01")
+    regio = bot.chat(3401)
+    await regio.send(f"/start {code}")
+    out = await regio.send("/uitnodigen")
+    assert _data(out, "inv:") == ["inv:coach"]
+    # forged buttons: another role, another region
+    await regio.press("inv:programma", out[-1].message_id)
+    assert "alleen" in bot.api.sent("answerCallbackQuery")[-1].params["text"]
+    out = await regio.press("inv:coach:AM18", out[-1].message_id)
+    assert "Groningen" in out[-1].text and "Groot Amsterdam" not in out[-1].text
+
+
+async def test_unregistered_people_cannot_invite(bot: OfflineBot) -> None:
+    chat = bot.chat(3501)
+    assert "alleen" in (await chat.send("/uitnodigen"))[-1].text
+    await chat.send("/start")
+    await chat.press("inv:coach:AM18")
+    assert "alleen" in bot.api.sent("answerCallbackQuery")[-1].params["text"]

@@ -1,0 +1,43 @@
+"""/uitnodigen: make an invite link by chat (callback data inv:<role>[:<region>])."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+
+from bot.services import accounts
+from bot.services.replies import Notice
+from handlers.common import BotContext, person, send, show, with_session
+
+
+@with_session
+async def invite(update: Update, context: BotContext, session: AsyncSession) -> None:
+    if update.effective_user is None:
+        return
+    await send(
+        update, context, await accounts.invite_menu(context.services, session, person(update))
+    )
+
+
+@with_session
+async def on_button(update: Update, context: BotContext, session: AsyncSession) -> None:
+    query = update.callback_query
+    if query is None or query.data is None or update.effective_user is None:
+        return
+    parts = query.data.split(":")
+    if len(parts) not in (2, 3):
+        await show(update, context, Notice(context.services.renderer.text("stale_button")))
+        return
+    region = parts[2] if len(parts) == 3 else None
+    reply = await accounts.invite_press(
+        context.services, session, person(update), parts[1], region, context.bot.username
+    )
+    await show(update, context, reply)
+
+
+def handlers() -> list[BaseHandler[Update, BotContext, None]]:
+    return [
+        CommandHandler("uitnodigen", invite),
+        CallbackQueryHandler(on_button, pattern=r"^inv:"),
+    ]
