@@ -129,6 +129,7 @@ async def _post_init(app: App) -> None:
         BotCommand("onbeantwoord", r.text("cmd_onbeantwoord")),
         BotCommand("checkstats", r.text("cmd_checkstats")),
         BotCommand("uitnodigen", r.text("cmd_uitnodigen")),
+        BotCommand("gebruikers", r.text("cmd_gebruikers")),
     ]
     for admin_id in services.settings.admins:
         try:

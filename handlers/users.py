@@ -1,4 +1,4 @@
-"""/uitnodigen: make an invite link by chat (callback data inv:<role>[:<region>])."""
+"""/uitnodigen: invite links (inv:<role>[:<region>]); /gebruikers: manage users (usr:…)."""
 
 from __future__ import annotations
 
@@ -36,8 +36,28 @@ async def on_button(update: Update, context: BotContext, session: AsyncSession) 
     await show(update, context, reply)
 
 
+@with_session
+async def manage(update: Update, context: BotContext, session: AsyncSession) -> None:
+    if update.effective_user is None:
+        return
+    reply = await accounts.users_menu(context.services, session, person(update))
+    await send(update, context, reply)
+
+
+@with_session
+async def on_user_button(update: Update, context: BotContext, session: AsyncSession) -> None:
+    query = update.callback_query
+    if query is None or query.data is None or update.effective_user is None:
+        return
+    parts = query.data.split(":")[1:]
+    reply = await accounts.user_press(context.services, session, person(update), parts)
+    await show(update, context, reply)
+
+
 def handlers() -> list[BaseHandler[Update, BotContext, None]]:
     return [
         CommandHandler("uitnodigen", invite),
         CallbackQueryHandler(on_button, pattern=r"^inv:"),
+        CommandHandler("gebruikers", manage),
+        CallbackQueryHandler(on_user_button, pattern=r"^usr:"),
     ]

@@ -173,3 +173,29 @@ async def test_unregistered_people_cannot_invite(bot: OfflineBot) -> None:
     await chat.send("/start")
     await chat.press("inv:coach:AM18")
     assert "alleen" in bot.api.sent("answerCallbackQuery")[-1].params["text"]
+
+
+async def test_programme_team_manages_users_by_chat(bot: OfflineBot) -> None:
+    code = await _invite(bot, role="coach", region="AM18")
+    await bot.chat(3601, first_name="Mila").send(f"/start {code}")
+    admin = bot.chat(ADMIN_ID)
+    out = await admin.send("/gebruikers")
+    assert "usr:3601" in _data(out, "usr:3601")
+    msg = out[-1].message_id
+    out = await admin.press("usr:3601", msg)
+    assert "Mila" in out[-1].text and "jobcoach" in out[-1].text
+    out = await admin.press("usr:3601:role:regio", msg)  # keeps the region
+    assert "Rol: regio" in out[-1].text and "Groot Amsterdam" in out[-1].text
+    out = await admin.press("usr:3601:pickregion", msg)
+    out = await admin.press("usr:3601:region:AM01:regio", msg)
+    assert "Groningen" in out[-1].text
+    out = await admin.press("usr:3601:off", msg)
+    assert "non-actief" in out[-1].text
+    assert "nog niet aangemeld" not in (await bot.chat(3601).send("/ik"))[-1].text
+    assert "non-actief" in (await bot.chat(3601).send("/ik"))[-1].text
+    # not for anyone else, also not by a forged button
+    other = bot.chat(3602)
+    assert "programmateam" in (await other.send("/gebruikers"))[-1].text
+    await other.send("/start")
+    await other.press("usr:3601:role:programma")
+    assert "programmateam" in bot.api.sent("answerCallbackQuery")[-1].params["text"]

@@ -10,10 +10,14 @@ from bot.services.users import (
     Joined,
     UserInputError,
     create_invite,
+    deactivate,
     effective_role,
+    list_users,
     record_seen,
     redeem_invite,
+    set_user,
 )
+from bot.storage.models import User
 from bot.storage.repos import UserRepo
 
 ROLE_NAMES = {"coach": "jobcoach", "regio": "regio", "programma": "programmateam"}
@@ -135,3 +139,104 @@ async def invite_press(
             days=INVITE_DAYS,
         )
     )
+
+
+# -- /gebruikers: the programme team manages users ----------------------------------------------
+
+USERS_SHOWN = 40
+
+
+async def users_menu(services: Services, session: AsyncSession, person: Person) -> Reply:
+    r = services.renderer
+    inviter, _ = await _role(services, session, person)
+    if inviter != "programma":
+        return Reply(r.text("not_admin"))
+    people = [u for u in await list_users(session) if u.role or not u.active]
+    buttons = [Button(_label(services, u), f"usr:{u.telegram_id}") for u in people[:USERS_SHOWN]]
+    return Reply.column(
+        r.render("users/users.html.j2", count=len(people), shown=min(len(people), USERS_SHOWN)),
+        buttons,
+    )
+
+
+def _label(services: Services, user: User) -> str:
+    name = " ".join(filter(None, [user.first_name, user.last_name])) or str(user.telegram_id)
+    role = effective_role(user, user.telegram_id, services.settings.admins) or "non-actief"
+    return f"{name} · {ROLE_NAMES.get(role, role)}{' · ' + user.region if user.region else ''}"[
+        :60
+    ]
+
+
+async def user_press(
+    services: Services, session: AsyncSession, person: Person, parts: list[str]
+) -> Reply | Notice:
+    """usr:<id> (details) · usr:<id>:role:<role> · usr:<id>:region:<code> · usr:<id>:off"""
+    r = services.renderer
+    inviter, _ = await _role(services, session, person)
+    if inviter != "programma":
+        return Notice(r.text("not_admin"), alert=True)
+    if parts == ["list"]:
+        return await users_menu(services, session, person)
+    if not parts or not parts[0].isdigit():
+        return Notice(r.text("stale_button"))
+    telegram_id = int(parts[0])
+    user = await UserRepo(session).by_telegram_id(telegram_id)
+    if user is None:
+        return Notice(r.text("stale_button"))
+    action = parts[1:] if len(parts) > 1 else []
+    try:
+        if action[:1] == ["role"] and len(action) == 2:
+            region = user.region if action[1] != "programma" else None
+            if action[1] in ("coach", "regio") and region is None:
+                return _region_choice(services, telegram_id, action[1])
+            await set_user(session, services.region_codes(), telegram_id, action[1], region)
+        elif action[:1] == ["region"] and len(action) == 3:
+            await set_user(session, services.region_codes(), telegram_id, action[2], action[1])
+        elif action == ["off"]:
+            await deactivate(session, telegram_id)
+        elif action == ["pickregion"]:
+            return _region_choice(
+                services, telegram_id, user.role if user.role in ("coach", "regio") else "coach"
+            )
+        elif action:
+            return Notice(r.text("stale_button"))
+    except UserInputError:
+        return Notice(r.text("stale_button"))
+    services.seen.forget(telegram_id)
+    await session.refresh(user)
+    return _user_detail(services, user)
+
+
+def _region_choice(services: Services, telegram_id: int, role: str) -> Reply:
+    regions = services.kb.regions.regions
+    rows = [
+        tuple(
+            Button(f"{reg.code} {reg.name}"[:40], f"usr:{telegram_id}:region:{reg.code}:{role}")
+            for reg in regions[i : i + 2]
+        )
+        for i in range(0, len(regions), 2)
+    ]
+    return Reply(
+        services.renderer.render("users/invite_region.html.j2", role=ROLE_NAMES[role]), tuple(rows)
+    )
+
+
+def _user_detail(services: Services, user: User) -> Reply:
+    role = effective_role(user, user.telegram_id, services.settings.admins)
+    text = services.renderer.render(
+        "users/user.html.j2",
+        label=_label(services, user),
+        role=ROLE_NAMES.get(role or "", role),
+        region=services.region_name(user.region),
+        active=user.active,
+        admin=user.telegram_id in services.settings.admins,
+    )
+    tid = user.telegram_id
+    r = services.renderer
+    rows = [
+        tuple(Button(ROLE_NAMES[x].capitalize(), f"usr:{tid}:role:{x}") for x in ROLE_NAMES),
+        (Button(r.text("user_change_region"), f"usr:{tid}:pickregion"),),
+        (Button(r.text("user_deactivate"), f"usr:{tid}:off"),),
+        (Button(r.text("user_back"), "usr:list"),),
+    ]
+    return Reply(text, tuple(rows))
