@@ -1,0 +1,120 @@
+"""Checking what people type when they register a trajectory: dates and pseudonyms.
+
+Pure functions (no Telegram, no database). Errors carry a short Dutch message for the user.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+EARLIEST_START = date(2017, 1, 1)  # the programme's first regional projects started end 2017
+MONTHS = {
+    "januari": 1,
+    "jan": 1,
+    "februari": 2,
+    "feb": 2,
+    "maart": 3,
+    "mrt": 3,
+    "april": 4,
+    "apr": 4,
+    "mei": 5,
+    "juni": 6,
+    "jun": 6,
+    "juli": 7,
+    "jul": 7,
+    "augustus": 8,
+    "aug": 8,
+    "september": 9,
+    "sep": 9,
+    "sept": 9,
+    "oktober": 10,
+    "okt": 10,
+    "november": 11,
+    "nov": 11,
+    "december": 12,
+    "dec": 12,
+}
+RELATIVE = {"vandaag": 0, "gisteren": 1, "eergisteren": 2}
+PSEUDONYM_MIN, PSEUDONYM_MAX = 2, 40
+
+_NUMERIC = re.compile(r"^(\d{1,2})[-/. ](\d{1,2})(?:[-/. ](\d{2}|\d{4}))?$")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_WORDS = re.compile(r"^(\d{1,2})\s+([a-z]+)\.?(?:\s+(\d{4}))?$")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", re.IGNORECASE)
+_DIGITS = re.compile(r"\d")
+
+
+class InputError(ValueError):
+    """Input we cannot use; `str(error)` is the Dutch explanation for the user."""
+
+
+def parse_dutch_date(text: str, today: date) -> date:
+    """'12-3-2026', '12/3', '12 maart', '12 mrt 2026', '2026-03-12', 'vandaag', 'gisteren'."""
+    raw = " ".join(text.strip().lower().split())
+    if raw in RELATIVE:
+        return today - timedelta(days=RELATIVE[raw])
+    try:
+        if m := _ISO.match(raw):
+            return date(int(m[1]), int(m[2]), int(m[3]))
+        if m := _NUMERIC.match(raw):
+            return date(_year(m[3], today), int(m[2]), int(m[1]))
+        if (m := _WORDS.match(raw)) and m[2] in MONTHS:
+            return date(_year(m[3], today), MONTHS[m[2]], int(m[1]))
+    except ValueError:
+        raise InputError("Die datum bestaat niet. Typ bijvoorbeeld 12-3-2026.") from None
+    raise InputError(
+        "Die datum snap ik niet. Typ bijvoorbeeld 12-3-2026, 12 maart, vandaag of gisteren."
+    )
+
+
+def _year(text: str | None, today: date) -> int:
+    if text is None:
+        return today.year
+    year = int(text)
+    return 2000 + year if year < 100 else year
+
+
+def check_start_date(day: date, today: date) -> date:
+    """A trajectory starts from 2017 on and at most a month ahead."""
+    if day < EARLIEST_START:
+        raise InputError("Een startdatum vóór 2017 kan niet: het programma bestond toen nog niet.")
+    if day > today + timedelta(days=31):
+        raise InputError("Een startdatum kan hooguit een maand vooruit liggen.")
+    return day
+
+
+def elfproef(digits: str) -> bool:
+    """The Dutch BSN check ('11-proef'): 9 digits, weights 9…2 and -1, sum divisible by 11."""
+    if len(digits) != 9 or not digits.isdigit():
+        return False
+    total = sum(int(d) * w for d, w in zip(digits[:8], range(9, 1, -1), strict=True))
+    total -= int(digits[8])
+    return total % 11 == 0 and digits != "000000000"
+
+
+def check_pseudonym(text: str) -> str:
+    """The coach's own code for a candidate: never a BSN, e-mail address or phone number."""
+    value = " ".join(text.strip().split())
+    if not PSEUDONYM_MIN <= len(value) <= PSEUDONYM_MAX:
+        raise InputError(
+            f"Gebruik een code van {PSEUDONYM_MIN} tot {PSEUDONYM_MAX} tekens, "
+            "bijvoorbeeld je eigen afkorting en een nummer (KL-07)."
+        )
+    if _EMAIL.search(value):
+        raise InputError(
+            "Dat lijkt een e-mailadres. Gebruik een eigen code, geen gegevens "
+            "waarmee iemand te herkennen is."
+        )
+    digits = "".join(_DIGITS.findall(value))
+    if len(digits) == 9 and elfproef(digits):
+        raise InputError(
+            "Dat lijkt een BSN. Een BSN mag je hier nooit invullen: gebruik je eigen code."
+        )
+    compact = re.sub(r"[\s().-]", "", value)
+    if re.fullmatch(r"(\+31|0031|0)[1-9]\d{8}", compact):
+        raise InputError(
+            "Dat lijkt een telefoonnummer. Gebruik een eigen code, geen gegevens "
+            "waarmee iemand te herkennen is."
+        )
+    return value

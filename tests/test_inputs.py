@@ -1,0 +1,92 @@
+"""What coaches type when they register a trajectory: Dutch dates and pseudonyms."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.services.inputs import (
+    InputError,
+    check_pseudonym,
+    check_start_date,
+    elfproef,
+    parse_dutch_date,
+)
+
+TODAY = date(2026, 11, 23)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("12-3-2026", date(2026, 3, 12)),
+        ("12/3/26", date(2026, 3, 12)),
+        ("1.11.2025", date(2025, 11, 1)),
+        ("12-3", date(2026, 3, 12)),
+        ("12 maart", date(2026, 3, 12)),
+        ("12 Maart 2025", date(2025, 3, 12)),
+        ("3 okt", date(2026, 10, 3)),
+        ("2026-03-12", date(2026, 3, 12)),
+        ("vandaag", TODAY),
+        (" Gisteren ", date(2026, 11, 22)),
+        ("eergisteren", date(2026, 11, 21)),
+    ],
+)
+def test_dutch_dates(text: str, expected: date) -> None:
+    assert parse_dutch_date(text, TODAY) == expected
+
+
+@pytest.mark.parametrize("text", ["31-2-2026", "morgenochtend", "12 maartje", "", "2026"])
+def test_unusable_dates_explain_in_dutch(text: str) -> None:
+    with pytest.raises(InputError, match="datum"):
+        parse_dutch_date(text, TODAY)
+
+
+def test_start_date_limits() -> None:
+    assert check_start_date(date(2017, 1, 1), TODAY) == date(2017, 1, 1)
+    with pytest.raises(InputError, match="2017"):
+        check_start_date(date(2016, 12, 31), TODAY)
+    with pytest.raises(InputError, match="maand"):
+        check_start_date(date(2027, 1, 1), TODAY)
+
+
+def test_elfproef() -> None:
+    assert elfproef("111222333")  # a well-known test BSN
+    assert elfproef("123456782")
+    assert not elfproef("123456789")
+    assert not elfproef("12345678")
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("111222333", "BSN"),
+        ("1112.22.333", "BSN"),
+        ("bsn 123456782", "BSN"),
+        ("jan.jansen@gemeente.nl", "e-mailadres"),
+        ("06-12345678", "telefoonnummer"),
+        ("+31 6 12345678", "telefoonnummer"),
+        ("x", "tekens"),
+        ("a" * 41, "tekens"),
+    ],
+)
+def test_pseudonyms_that_could_identify_someone_are_refused(text: str, reason: str) -> None:
+    with pytest.raises(InputError, match=reason):
+        check_pseudonym(text)
+
+
+@pytest.mark.parametrize("text", ["KL-07", "coach12 cl 3", "123456789", "AB 2026-14"])
+def test_own_codes_are_fine(text: str) -> None:
+    assert check_pseudonym(text) == " ".join(text.split())
+
+
+@given(st.text(max_size=80))
+def test_any_text_is_accepted_or_explained(text: str) -> None:
+    for check in (lambda t: parse_dutch_date(t, TODAY), check_pseudonym):
+        try:
+            check(text)
+        except InputError as exc:
+            assert str(exc)  # a Dutch explanation, never a crash
