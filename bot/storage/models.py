@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -137,3 +138,53 @@ class Invite(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column()
+
+
+class Trajectory(Base):
+    """One guided trajectory of one candidate. No names or BSN: the coach's own pseudonym."""
+
+    __tablename__ = "trajectories"
+    __table_args__ = (
+        Index("ix_trajectories_region_start", "region", "start_date"),
+        Index("ix_trajectories_coach_pseudonym", "coach_id", "pseudonym", "start_date"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)  # HW-2026-00123
+    region: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    coach_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    pseudonym: Mapped[str | None] = mapped_column(String(40))
+    method: Mapped[str] = mapped_column(String(32))  # ips | jobcoaching | wabz | reintegratie | …
+    target_group: Mapped[str] = mapped_column(String(16))  # epa | cmd | onbekend
+    initiator: Mapped[str] = mapped_column(String(16))  # uwv | gemeente | anders
+    provider: Mapped[str] = mapped_column(String(32))  # ggz | gemeente | wsp | ribw | …
+    benefit: Mapped[str] = mapped_column(String(32))  # geen | ww | wia | wajong | …
+    treatment: Mapped[str] = mapped_column(String(16))  # basis | specialistisch
+    start_date: Mapped[date] = mapped_column(Date)
+    placement_date: Mapped[date | None] = mapped_column(Date)
+    hours_per_week: Mapped[int | None] = mapped_column(Integer)
+    contract: Mapped[str | None] = mapped_column(String(32))
+    end_date: Mapped[date | None] = mapped_column(Date)
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))  # lopend | geplaatst | beeindigd
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column()
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - optimistic locking
+
+
+class TrajectoryEvent(Base):
+    """Audit trail: who changed which field of a trajectory, when, from what to what."""
+
+    __tablename__ = "trajectory_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trajectory_id: Mapped[int] = mapped_column(
+        ForeignKey("trajectories.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    field: Mapped[str] = mapped_column(String(32))
+    old: Mapped[str | None] = mapped_column(String(64))
+    new: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column()

@@ -1,0 +1,124 @@
+"""Registering trajectories: validated values, a public reference, duplicates, audit events.
+
+The chat flow (`/registreer`) and later edits build on these functions; they never take a
+candidate's name or BSN, only the coach's pseudonym (checked by `inputs.check_pseudonym`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.inputs import InputError, check_pseudonym, check_start_date
+from bot.storage.models import Trajectory, TrajectoryEvent
+
+# Allowed values per field (Dutch labels live in the templates of the flow).
+METHODS = ("ips", "jobcoaching", "wabz", "reintegratie", "anders")
+TARGET_GROUPS = ("epa", "cmd", "onbekend")
+INITIATORS = ("uwv", "gemeente", "anders")
+PROVIDERS = ("ggz", "gemeente", "wsp", "ribw", "reintegratiebureau", "zzp")
+BENEFITS = ("geen", "ww", "wia", "wajong", "zw", "participatiewet", "ioaw_ioaz", "anders")
+TREATMENTS = ("basis", "specialistisch")  # candidates only (the kandidaat check)
+RUNNING, PLACED, ENDED = "lopend", "geplaatst", "beeindigd"
+
+
+@dataclass(frozen=True)
+class NewTrajectory:
+    region: str
+    pseudonym: str
+    start_date: date
+    method: str
+    target_group: str
+    initiator: str
+    provider: str
+    benefit: str
+    treatment: str
+
+
+def validate(new: NewTrajectory, regions: set[str], today: date) -> NewTrajectory:
+    """The same values, checked and normalised; InputError (Dutch) for the first problem."""
+    if new.region not in regions:
+        raise InputError("Die regio ken ik niet.")
+    for value, allowed in (
+        (new.method, METHODS),
+        (new.target_group, TARGET_GROUPS),
+        (new.initiator, INITIATORS),
+        (new.provider, PROVIDERS),
+        (new.benefit, BENEFITS),
+        (new.treatment, TREATMENTS),
+    ):
+        if value not in allowed:
+            raise InputError("Kies een van de knoppen.")
+    return NewTrajectory(
+        new.region,
+        check_pseudonym(new.pseudonym),
+        check_start_date(new.start_date, today),
+        new.method,
+        new.target_group,
+        new.initiator,
+        new.provider,
+        new.benefit,
+        new.treatment,
+    )
+
+
+async def find_duplicate(
+    session: AsyncSession, coach_id: int, pseudonym: str, start: date
+) -> Trajectory | None:
+    """A trajectory of the same coach with the same pseudonym and start date, if any."""
+    return await session.scalar(
+        select(Trajectory).where(
+            Trajectory.coach_id == coach_id,
+            func.lower(Trajectory.pseudonym) == pseudonym.lower(),
+            Trajectory.start_date == start,
+        )
+    )
+
+
+async def next_reference(session: AsyncSession, year: int) -> str:
+    """HW-<year>-<5 digits>, numbered per start year."""
+    prefix = f"HW-{year}-"
+    last = await session.scalar(
+        select(func.max(Trajectory.reference)).where(Trajectory.reference.like(f"{prefix}%"))
+    )
+    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{number:05d}"
+
+
+async def register(
+    session: AsyncSession, new: NewTrajectory, coach_id: int, now: datetime
+) -> Trajectory:
+    """Store a validated trajectory with its reference and a 'registered' event; commits."""
+    trajectory = Trajectory(
+        reference=await next_reference(session, new.start_date.year),
+        region=new.region,
+        coach_id=coach_id,
+        pseudonym=new.pseudonym,
+        method=new.method,
+        target_group=new.target_group,
+        initiator=new.initiator,
+        provider=new.provider,
+        benefit=new.benefit,
+        treatment=new.treatment,
+        start_date=new.start_date,
+        status=RUNNING,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(trajectory)
+    await session.flush()
+    session.add(
+        TrajectoryEvent(
+            trajectory_id=trajectory.id,
+            user_id=coach_id,
+            field="status",
+            old=None,
+            new=RUNNING,
+            at=now,
+        )
+    )
+    await session.commit()
+    return trajectory
