@@ -69,13 +69,13 @@ async def find_duplicate(
     session: AsyncSession, coach_id: int, pseudonym: str, start: date
 ) -> Trajectory | None:
     """A trajectory of the same coach with the same pseudonym and start date, if any."""
-    return await session.scalar(
-        select(Trajectory).where(
-            Trajectory.coach_id == coach_id,
-            func.lower(Trajectory.pseudonym) == pseudonym.lower(),
-            Trajectory.start_date == start,
-        )
+    stmt = select(Trajectory).where(
+        Trajectory.coach_id == coach_id,
+        func.lower(Trajectory.pseudonym) == pseudonym.lower(),
+        Trajectory.start_date == start,
     )
+    found: Trajectory | None = (await session.execute(stmt)).scalars().first()
+    return found
 
 
 async def next_reference(session: AsyncSession, year: int) -> str:
