@@ -199,3 +199,21 @@ async def test_programme_team_manages_users_by_chat(bot: OfflineBot) -> None:
     await other.send("/start")
     await other.press("usr:3601:role:programma")
     assert "programmateam" in bot.api.sent("answerCallbackQuery")[-1].params["text"]
+
+
+async def test_finished_checks_are_logged_with_the_region(bot: OfflineBot) -> None:
+    from sqlalchemy import select
+
+    from bot.storage.models import CheckLog
+
+    code = await _invite(bot, role="coach", region="AM18")
+    coach = bot.chat(3701)
+    await coach.send(f"/start {code}")
+    await coach.send("/kandidaat")
+    await coach.press("chk:k:3701:2")
+    anonymous = bot.chat(3702)
+    await anonymous.send("/kandidaat")
+    await anonymous.press("chk:k:3702:2")
+    async with bot.services.db.session() as session:
+        rows = (await session.execute(select(CheckLog).order_by(CheckLog.id))).scalars().all()
+    assert [r.region for r in rows] == ["AM18", None]

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services import Services
 from bot.services.replies import Button, Notice, Reply
 from bot.storage.models import CheckLog
+from bot.storage.repos import UserRepo
 from knowledge.decisions import Check, CheckInputError, Evaluation, decode, encode, evaluate
 
 PREFIX = "chk"
@@ -171,12 +172,13 @@ async def press(
             return Notice(evaluation.outcome.title if evaluation.outcome else check.title)
         return Notice(vocab.facts[evaluation.next_fact].help, alert=True)
     if evaluation.outcome_id is not None and evaluation.outcome is not None:
+        user = await UserRepo(session).by_telegram_id(presser)
         session.add(
             CheckLog(
                 check_id=check.id,
                 outcome=evaluation.outcome_id,
                 verdict=evaluation.outcome.verdict,
-                region=None,
+                region=user.region if user is not None and user.active else None,
                 chat_type=chat_type[:16],
                 finished_at=services.clock(),
             )
