@@ -254,8 +254,7 @@ def load_lines(path: Path) -> list[str]:
 
 
 def load_negatives(path: Path = NEGATIVES_FILE) -> list[str]:
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
+    return load_lines(path)
 
 
 GRID = [round(x * 0.01, 2) for x in range(5, 100)]

@@ -6,7 +6,7 @@ with its file, entry and field. `hoofdzaak kb check` prints the same list.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -95,15 +95,22 @@ class KnowledgeBase:
         """The entry for FAQ item `number` (e.g. '5.10'), if that item exists."""
         return self.by_id.get("faq-" + number.replace(".", "-"))
 
+    def refs_label(self, refs: Iterable[str]) -> str:
+        """'FAQ 5.10, programmapagina Hoofdzaak Werk' for refs, in their order (a ref to the
+        FAQ file itself adds nothing to the FAQ numbers and is left out)."""
+        parts = []
+        for ref in refs:
+            if ref.startswith("faq:"):
+                parts.append(f"FAQ {ref[4:]}")
+            elif ref[4:] in self.sources.documents and ref[4:] != self.sources.faq_file:
+                parts.append(self.sources.documents[ref[4:]].label)
+        return ", ".join(parts)
+
     def source_label(self, entry: Entry) -> str:
         """'FAQ 5.10, stand 2021' or 'nieuwsbericht verlenging tot 2026, stand 2024'."""
-        parts = [f"FAQ {n}" for n in entry.faq_numbers]
-        parts += [
-            self.sources.documents[d].label
-            for d in entry.doc_names
-            if d in self.sources.documents and d != self.sources.faq_file
-        ]
-        return f"{', '.join(parts)}, stand {entry.as_of}"
+        refs = [r for r in entry.refs if r.startswith("faq:")]
+        refs += [r for r in entry.refs if not r.startswith("faq:")]
+        return f"{self.refs_label(refs)}, stand {entry.as_of}"
 
 
 def _label(path: Path) -> str:

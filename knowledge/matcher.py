@@ -187,9 +187,6 @@ class Calibration:
     answer_threshold: float
     suggest_threshold: float
 
-    def probability(self, features: Sequence[float]) -> float:
-        return self.correct(features)
-
     @classmethod
     def load(cls, path: Path = CALIBRATION_FILE) -> Calibration:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -428,11 +425,6 @@ class Index:
         if found is None:
             return tok, 1.0
         return found[0], 1.0 - 0.15 * found[1]
-
-    def query_vector(self, text: str) -> tuple[dict[str, float], float]:
-        """(term → weight, weight of unknown words) for a question."""
-        vec, unknown, _ = self.analyse(text)
-        return vec, unknown
 
     def analyse(self, text: str) -> tuple[dict[str, float], float, list[str]]:
         """(term → weight, weight of unknown words, corrected words) for a question."""

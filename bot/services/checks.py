@@ -74,17 +74,6 @@ def _answers(services: Services, evaluation: Evaluation) -> list[tuple[str, str]
     return [(facts[s.fact].short, facts[s.fact].options[s.value]) for s in evaluation.steps]
 
 
-def _source_label(services: Services, refs: list[str]) -> str:
-    docs = services.kb.sources.documents
-    parts = []
-    for ref in refs:
-        if ref.startswith("faq:"):
-            parts.append(f"FAQ {ref[4:]}")
-        elif ref[4:] in docs:
-            parts.append(docs[ref[4:]].label)
-    return ", ".join(parts)
-
-
 def _nav(services: Services, check: Check, owner: int, path: str) -> tuple[Button, ...]:
     r = services.renderer
     row = []
@@ -128,7 +117,7 @@ def render(services: Services, check: Check, owner: int, path: str) -> Reply:
         answers=_answers(services, evaluation),
         outcome=evaluation.outcome,
         reasons=evaluation.reasons,
-        sources=_source_label(services, refs),
+        sources=services.kb.refs_label(refs),
     )
     kb = services.kb
     follow = [f"faq-{ref[4:].replace('.', '-')}" for ref in refs if ref.startswith("faq:")]

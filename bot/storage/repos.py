@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
@@ -42,15 +41,6 @@ class UserRepo:
 
     async def count(self) -> int:
         return int(await self.session.scalar(select(func.count(User.id))) or 0)
-
-
-@dataclass(frozen=True)
-class UnansweredGroup:
-    text: str
-    count: int
-    last_asked: datetime
-    downvoted: int
-    example_entry: str | None
 
 
 class QuestionRepo:
