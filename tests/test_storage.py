@@ -102,3 +102,21 @@ async def test_unanswered_groups_and_counts(tmp_path: Path, matcher: Matcher) ->
     ]
     assert groups[1].entry_title == matcher.kb.entry("faq-5-1").title
     await services.db.dispose()
+
+
+def test_migrations_match_the_models(tmp_path: Path) -> None:
+    """A model change without its migration would break every database already in use."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from bot.storage.models import Base
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
+    upgrade(url)
+    engine = sa.create_engine(url.replace("+aiosqlite", ""))
+    try:
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    finally:
+        engine.dispose()
+    assert diff == []

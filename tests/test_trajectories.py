@@ -99,3 +99,23 @@ async def test_concurrent_edits_do_not_overwrite(db: Database) -> None:
     async with db.session() as session:
         stored = await session.get(Trajectory, created.id)
         assert stored is not None and stored.hours_per_week == 24 and stored.version == 2
+
+
+def test_every_stored_value_has_a_dutch_label() -> None:
+    """A value without a label would show up as a bare code in the bot and the export."""
+    from bot.services import trajectories as t
+    from bot.services.fields import fields
+
+    f = fields()
+    for name, codes in {
+        "method": t.METHODS,
+        "target_group": t.TARGET_GROUPS,
+        "initiator": t.INITIATORS,
+        "provider": t.PROVIDERS,
+        "benefit": t.BENEFITS,
+        "treatment": t.TREATMENTS,
+        "contract": t.CONTRACTS,
+        "end_reason": t.END_REASONS,
+        "status": t.STATUSES,
+    }.items():
+        assert tuple(f[name].values) == codes, name

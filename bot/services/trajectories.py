@@ -22,7 +22,10 @@ INITIATORS = ("uwv", "gemeente", "anders")
 PROVIDERS = ("ggz", "gemeente", "wsp", "ribw", "reintegratiebureau", "zzp")
 BENEFITS = ("geen", "ww", "wia", "wajong", "zw", "participatiewet", "ioaw_ioaz", "anders")
 TREATMENTS = ("basis", "specialistisch")  # candidates only (the kandidaat check)
+CONTRACTS = ("loondienst", "tijdelijk", "zelfstandig", "anders")
+END_REASONS = ("werk_duurzaam", "gestopt_kandidaat", "behandeling", "verhuisd", "anders")
 RUNNING, PLACED, ENDED = "lopend", "geplaatst", "beeindigd"
+STATUSES = (RUNNING, PLACED, ENDED)
 
 
 @dataclass(frozen=True)

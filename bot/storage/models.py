@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy import true as sa_true
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -64,6 +65,8 @@ class User(Base):
         ForeignKey("regions.code", name="fk_users_region_regions"), default=None
     )
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    # Rows made by `hoofdzaak demo seed`; `hoofdzaak demo clear` removes exactly these.
+    demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
 
 class QuestionLog(Base):
@@ -122,6 +125,8 @@ class RegionYear(Base):
     year: Mapped[int] = mapped_column(Integer)
     division: Mapped[str | None] = mapped_column(String(32))
     target: Mapped[int | None] = mapped_column(Integer)
+    # Rows made by `hoofdzaak demo seed`; `hoofdzaak demo clear` removes exactly these.
+    demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
 
 class Invite(Base):
@@ -170,6 +175,8 @@ class Trajectory(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column()
+    # Rows made by `hoofdzaak demo seed`; `hoofdzaak demo clear` removes exactly these.
+    demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - optimistic locking
 
@@ -188,3 +195,18 @@ class TrajectoryEvent(Base):
     old: Mapped[str | None] = mapped_column(String(64))
     new: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column()
+
+
+class BotState(Base):
+    """Conversation state and per-user data of the bot (python-telegram-bot persistence).
+
+    kind: `conversation:<name>` (key `<chat>:<user>`, data the state) or `user` (key the
+    Telegram id, data a JSON object such as a half-finished registration).
+    """
+
+    __tablename__ = "bot_state"
+
+    kind: Mapped[str] = mapped_column(String(48), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column()
