@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import Services
@@ -66,12 +68,37 @@ INVITE_USES = 1
 INVITE_DAYS = 14
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking, as far as permissions go (checked again on every command and button)."""
+
+    telegram_id: int
+    user_id: int | None  # users.id, None if the person never talked to the bot
+    role: str | None  # coach | regio | programma | None (not registered)
+    region: str | None  # the own region of a coach or regio user
+
+    def can(self, *roles: str) -> bool:
+        return self.role in roles
+
+
+async def caller(
+    services: Services, session: AsyncSession, person: Person, record: bool = False
+) -> Caller:
+    """The caller's effective role and region; `record` makes sure a users row exists."""
+    if record:
+        await record_seen(session, person, services.clock(), services.seen)
+        await session.commit()
+    user = await UserRepo(session).by_telegram_id(person.telegram_id)
+    role = effective_role(user, person.telegram_id, services.settings.admins)
+    region = user.region if user is not None and role in ("coach", "regio") else None
+    return Caller(person.telegram_id, user.id if user else None, role, region)
+
+
 async def _role(
     services: Services, session: AsyncSession, person: Person
 ) -> tuple[str | None, str | None]:
-    user = await UserRepo(session).by_telegram_id(person.telegram_id)
-    role = effective_role(user, person.telegram_id, services.settings.admins)
-    return role, (user.region if user else None)
+    who = await caller(services, session, person)
+    return who.role, who.region
 
 
 def _allowed(inviter: str | None, role: str) -> bool:
