@@ -40,6 +40,8 @@ class SentMessage:
     reply_markup: dict[str, Any] | None = None
     edits: int = 0
     kind: str = "text"
+    file_name: str | None = None  # photo or document: the uploaded file
+    file: bytes | None = None
 
     def buttons(self) -> list[dict[str, Any]]:
         if not self.reply_markup:
@@ -89,6 +91,10 @@ class FakeBotAPI(BaseRequest):
     ) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]
         params: dict[str, Any] = dict(request_data.parameters) if request_data else {}
+        if request_data is not None and request_data.contains_files:
+            # Uploads (photos, documents) come as multipart parts: (file name, bytes, mime type).
+            for part, value in (request_data.multipart_data or {}).items():
+                params.setdefault("_files", {})[part] = (value[0], value[1])
         self.calls.append(ApiCall(api_method, params))
         failure = self._next_failure(api_method, params)
         if failure is not None:
@@ -216,11 +222,20 @@ class FakeBotAPI(BaseRequest):
             return _Failure(400, "Bad Request: message is too long")
         return self._send(params, text, "text")
 
+    def _send_file(self, params: dict[str, Any], kind: str) -> dict[str, Any]:
+        result = self._send(params, str(params.get("caption", "")), kind)
+        files = params.get("_files") or {}
+        if files:
+            msg = self.messages[(int(params["chat_id"]), result["message_id"])]
+            msg.file_name, content = next(iter(files.values()))
+            msg.file = content if isinstance(content, bytes) else bytes(content.read())
+        return result
+
     def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
-        return self._send(params, str(params.get("caption", "")), "photo")
+        return self._send_file(params, "photo")
 
     def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
-        return self._send(params, str(params.get("caption", "")), "document")
+        return self._send_file(params, "document")
 
     def _edit(self, params: dict[str, Any]) -> SentMessage | _Failure:
         key = (int(params["chat_id"]), int(params["message_id"]))
