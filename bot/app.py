@@ -15,10 +15,11 @@ from telegram.request import BaseRequest
 
 from bot.config import TIMEZONE, Settings
 from bot.fakeapi import OFFLINE_TOKEN
+from bot.persistence import DbPersistence
 from bot.render import Renderer
 from bot.services import Services, amsterdam_now, regions
 from bot.storage.db import Database
-from handlers import admin, checks, errors, faq, qa, start, users
+from handlers import admin, checks, errors, faq, qa, registration, start, users
 from handlers.common import BotContext
 from knowledge.kb import KnowledgeBase, load_kb
 from knowledge.matcher import Matcher
@@ -75,6 +76,7 @@ def build_application(
             )
         )
         .context_types(ContextTypes(context=BotContext))
+        .persistence(DbPersistence(services.db, services.clock))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
@@ -91,6 +93,8 @@ def build_application(
 
     # One group: the first matching handler wins, so the catch-all for stale buttons is last.
     app.add_handlers(checks.handlers(services))
+    app.add_handlers(registration.handlers())
+    app.add_handlers(registration.stop_handlers())
     for module in (start, faq, admin, users, qa, errors):
         app.add_handlers(module.handlers())
     app.add_error_handler(errors.on_error)
@@ -101,9 +105,13 @@ async def start_app(app: App) -> None:
     """Initialise without polling (tests, console): what run_polling does before it polls."""
     await app.initialize()
     await _post_init(app)
+    if app.job_queue is not None:  # conversation timeouts run on it
+        await app.job_queue.start()
 
 
 async def stop_app(app: App) -> None:
+    if app.job_queue is not None and app.job_queue.scheduler.running:
+        await app.job_queue.stop(wait=False)
     await app.shutdown()
     await _post_shutdown(app)
 
@@ -117,7 +125,15 @@ async def _post_init(app: App) -> None:
     async with services.db.session() as session:
         await regions.ensure_regions(session, services.kb)
     r = services.renderer
-    names = ["start", "faq", *(c.command for c in services.kb.checks.values()), "ik", "help"]
+    names = [
+        "start",
+        "faq",
+        *(c.command for c in services.kb.checks.values()),
+        "registreer",
+        "stop",
+        "ik",
+        "help",
+    ]
     commands = [BotCommand(c, r.text(f"cmd_{c}")) for c in names]
     try:
         await app.bot.set_my_commands(commands)

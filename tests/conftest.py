@@ -38,3 +38,19 @@ def settings(tmp_path: Path) -> Settings:
 async def bot(settings: Settings, matcher: Matcher) -> AsyncIterator[OfflineBot]:
     async with offline_bot(settings, build_services(settings, matcher=matcher)) as ob:
         yield ob
+
+
+async def give_role(bot: OfflineBot, telegram_id: int, role: str, region: str | None) -> None:
+    """Make `telegram_id` a registered user with this role (what an invite does)."""
+    from bot.services import regions, users
+    from bot.services.replies import Person
+
+    services = bot.services
+    async with services.db.session() as session:
+        await regions.ensure_regions(session, services.kb)
+        await users.record_seen(
+            session, Person(telegram_id, f"Gebruiker {telegram_id}"), services.clock()
+        )
+        await session.commit()
+        await users.set_user(session, services.region_codes(), telegram_id, role, region)
+    services.seen.forget(telegram_id)

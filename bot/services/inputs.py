@@ -93,6 +93,32 @@ def elfproef(digits: str) -> bool:
     return total % 11 == 0 and digits != "000000000"
 
 
+TUSSENVOEGSELS = {
+    "van",
+    "de",
+    "der",
+    "den",
+    "het",
+    "ter",
+    "ten",
+    "te",
+    "in",
+    "'t",
+    "op",
+    "la",
+    "le",
+}
+
+
+def _looks_like_name(value: str) -> bool:
+    """'Jan Jansen', 'Fatima el Amrani', 'Piet van der Berg': capitalised words, no digits."""
+    words = value.replace("-", " ").split()
+    if len(words) < 2 or any(ch.isdigit() for ch in value):
+        return False
+    core = [w for w in words if w.lower() not in TUSSENVOEGSELS and w.lower() not in ("el", "al")]
+    return len(core) >= 2 and all(w[0].isupper() and w[1:].isalpha() for w in core if w)
+
+
 def check_pseudonym(text: str) -> str:
     """The coach's own code for a candidate: never a BSN, e-mail address or phone number."""
     value = " ".join(text.strip().split())
@@ -105,6 +131,11 @@ def check_pseudonym(text: str) -> str:
         raise InputError(
             "Dat lijkt een e-mailadres. Gebruik een eigen code, geen gegevens "
             "waarmee iemand te herkennen is."
+        )
+    if _looks_like_name(value):
+        raise InputError(
+            "Dat lijkt een naam. Gebruik nooit de naam van de kandidaat, maar je eigen code, "
+            "bijvoorbeeld je afkorting en een nummer (KL-07)."
         )
     digits = "".join(_DIGITS.findall(value))
     if len(digits) == 9 and elfproef(digits):

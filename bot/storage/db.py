@@ -41,6 +41,8 @@ class Database:
         if url.startswith("sqlite"):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._upgraded = False
+        self._upgrade_lock = asyncio.Lock()
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -48,8 +50,11 @@ class Database:
             yield session
 
     async def upgrade(self) -> None:
-        """Apply the Alembic migrations up to head (in a thread: Alembic is blocking)."""
-        await asyncio.to_thread(upgrade, self.url)
+        """Apply the Alembic migrations up to head (in a thread: Alembic is blocking); once."""
+        async with self._upgrade_lock:
+            if not self._upgraded:
+                await asyncio.to_thread(upgrade, self.url)
+                self._upgraded = True
 
     async def dispose(self) -> None:
         await self.engine.dispose()

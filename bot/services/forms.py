@@ -1,0 +1,205 @@
+"""One question at a time: the steps of the trajectory forms, their buttons and their checks.
+
+Used by `/registreer` (registration.py) and by the follow-up forms of `/mijntrajecten`
+(placement, ending, changing a field). A draft is a JSON-friendly dict kept in the
+conversation's user data, so it survives a restart:
+
+    {"step": "start_date", "values": {"pseudonym": "KL-07", ...}, "editing": False,
+     "touched": "2026-11-23T10:00:00+01:00"}
+
+Stored values are strings (dates ISO); `typed()` turns them into the model's types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from bot.services import Services
+from bot.services import trajectories as t
+from bot.services.fields import fields
+from bot.services.inputs import (
+    InputError,
+    check_pseudonym,
+    check_start_date,
+    parse_dutch_date,
+)
+from bot.services.replies import Button
+
+IDLE = timedelta(minutes=30)  # a form nobody touched for this long is dropped
+HOURS_MIN, HOURS_MAX = 1, 60
+DATE_STEPS = ("start_date", "placement_date", "end_date")
+QUICK_DATES = {"vandaag": "Vandaag", "gisteren": "Gisteren"}
+QUICK_HOURS = ("8", "16", "24", "32", "36")
+# the kandidaat check's facts, asked while registering (treatment = the ggz answer)
+CHECK_STEPS = ("ggz", "werken")
+
+CHOICES: Mapping[str, tuple[str, ...]] = {
+    "method": t.METHODS,
+    "target_group": t.TARGET_GROUPS,
+    "initiator": t.INITIATORS,
+    "provider": t.PROVIDERS,
+    "benefit": t.BENEFITS,
+    "treatment": t.TREATMENTS,
+    "contract": t.CONTRACTS,
+    "end_reason": t.END_REASONS,
+}
+
+
+@dataclass(frozen=True)
+class Question:
+    step: str
+    text: str  # plain text (escaped by the template)
+    options: tuple[tuple[str, str], ...]  # (value, label) buttons; may be empty (typed input)
+    columns: int = 1
+
+
+def label_of(services: Services, step: str) -> str:
+    if step in CHECK_STEPS:
+        return "Behandeling" if step == "ggz" else services.kb.facts.facts[step].short
+    return fields()[step].label
+
+
+def value_label(services: Services, step: str, value: str | None) -> str:
+    """What a stored value looks like to a person: '12-3-2026', 'IPS', 'AM18 Groot Amsterdam'."""
+    if value is None or value == "":
+        return "–"
+    if step == "region":
+        return f"{value} {services.region_name(value) or ''}".strip()
+    if step in CHECK_STEPS:
+        return services.kb.facts.facts[step].options.get(value, value)
+    if step in DATE_STEPS:
+        day = date.fromisoformat(value)
+        return f"{day.day}-{day.month}-{day.year}"
+    return fields()[step].value_label(value)
+
+
+def question(services: Services, step: str) -> Question:
+    if step == "region":
+        regions = tuple((r.code, f"{r.code} {r.name}"[:40]) for r in services.kb.regions.regions)
+        return Question(step, fields()["region"].question, regions, columns=2)
+    if step in CHECK_STEPS:
+        fact = services.kb.facts.facts[step]
+        return Question(step, fact.question, tuple(fact.options.items()))
+    spec = fields()[step]
+    if step in CHOICES:
+        options = tuple((v, spec.values[v]) for v in CHOICES[step])
+        return Question(step, spec.question, options, columns=2 if len(options) > 4 else 1)
+    if step in DATE_STEPS:
+        quick = QUICK_DATES if step == "start_date" else {"vandaag": "Vandaag"}
+        return Question(step, spec.question, tuple(quick.items()), columns=2)
+    if step == "hours_per_week":
+        return Question(step, spec.question, tuple((h, h) for h in QUICK_HOURS), columns=5)
+    return Question(step, spec.question, ())
+
+
+def option_rows(prefix: str, q: Question) -> list[tuple[Button, ...]]:
+    """The answer buttons: `<prefix>:v:<step>:<value>`, `columns` per row."""
+    buttons = [Button(text, f"{prefix}:v:{q.step}:{value}") for value, text in q.options]
+    return [tuple(buttons[i : i + q.columns]) for i in range(0, len(buttons), q.columns)]
+
+
+def _choice(services: Services, step: str, raw: str) -> str:
+    """A typed answer to a question with buttons: accept the code or the label, any case."""
+    wanted = " ".join(raw.lower().split())
+    for value, text in question(services, step).options:
+        if wanted in (value.lower(), text.lower()):
+            return value
+    raise InputError("Kies een van de knoppen onder de vraag.")
+
+
+def parse(services: Services, step: str, raw: str, values: Mapping[str, Any], today: date) -> str:
+    """The value to store for an answer (typed or pressed), or InputError in Dutch.
+
+    `values` are the trajectory's other values (a draft or the stored trajectory, as
+    strings), for the checks between fields: placement and end not before the start, and so on.
+    """
+    if step == "pseudonym":
+        return check_pseudonym(raw)
+    if step in DATE_STEPS:
+        day = parse_dutch_date(raw, today)
+        return _check_date(step, day, values, today).isoformat()
+    if step == "hours_per_week":
+        text = raw.strip().replace("uur", "").strip()
+        if not text.isdigit():
+            raise InputError("Typ het aantal uren als een heel getal, bijvoorbeeld 16.")
+        hours = int(text)
+        if not HOURS_MIN <= hours <= HOURS_MAX:
+            raise InputError(f"Het aantal uren per week ligt tussen {HOURS_MIN} en {HOURS_MAX}.")
+        return str(hours)
+    return _choice(services, step, raw)
+
+
+def _day(values: Mapping[str, Any], name: str) -> date | None:
+    value = values.get(name)
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _check_date(step: str, day: date, values: Mapping[str, Any], today: date) -> date:
+    start, placed, ended = (_day(values, n) for n in DATE_STEPS)
+    if step == "start_date":
+        check_start_date(day, today)
+        if placed and day > placed:
+            raise InputError("De startdatum kan niet na de eerste betaalde werkdag liggen.")
+        if ended and day > ended:
+            raise InputError("De startdatum kan niet na de einddatum liggen.")
+        return day
+    if day > today:
+        raise InputError("Die datum ligt in de toekomst. Vul dit in als het zover is.")
+    if start and day < start:
+        raise InputError(
+            f"Die datum ligt vóór de start van het traject ({start.day}-{start.month}-"
+            f"{start.year}). Kijk de datum nog even na."
+        )
+    if step == "placement_date" and ended and day > ended:
+        raise InputError("De eerste betaalde werkdag kan niet na de einddatum liggen.")
+    if step == "end_date" and placed and day < placed:
+        raise InputError("De einddatum kan niet vóór de eerste betaalde werkdag liggen.")
+    return day
+
+
+def ips_too_long(values: Mapping[str, Any], today: date) -> bool:
+    """An IPS trajectory lasts at most 3 years (FAQ 9.12): warn, don't refuse."""
+    start = _day(values, "start_date")
+    if values.get("method") != "ips" or start is None:
+        return False
+    try:
+        limit = start.replace(year=start.year + 3)
+    except ValueError:  # 29 February
+        limit = start.replace(year=start.year + 3, day=28)
+    return (_day(values, "end_date") or today) > limit
+
+
+def typed(step: str, value: str | None) -> object:
+    """A stored string as the model's type (dates, hours)."""
+    if value is None or value == "":
+        return None
+    if step in DATE_STEPS:
+        return date.fromisoformat(value)
+    if step == "hours_per_week":
+        return int(value)
+    return value
+
+
+def as_text(step: str, value: object) -> str | None:
+    """A model value as the string a draft keeps (and the audit trail records)."""
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def touch(draft: dict[str, Any], now: datetime) -> None:
+    draft["touched"] = now.isoformat()
+
+
+def idle(draft: Mapping[str, Any], now: datetime) -> bool:
+    touched = draft.get("touched")
+    if not touched:
+        return False
+    return now - datetime.fromisoformat(str(touched)) > IDLE

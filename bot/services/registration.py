@@ -1,0 +1,361 @@
+"""`/registreer`: a new trajectory, one question at a time, then a summary to confirm.
+
+The conversation itself (states, timeout, persistence) lives in handlers/registration.py;
+this module decides what to ask and what to answer. Callback data: `new:<action>…`
+(`new:v:<step>:<value>` an answer, `new:back`, `new:edit:<step>`, `new:ok`, `new:cancel`,
+`new:resume`, `new:restart`, `new:ask`). Nothing is stored until "Bevestig".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import Services, forms
+from bot.services import trajectories as t
+from bot.services.accounts import Caller, caller
+from bot.services.inputs import InputError
+from bot.services.replies import Button, Notice, Person, Reply
+from knowledge.decisions import evaluate
+
+PREFIX = "new"
+ROLES = ("coach", "regio", "programma")
+STEPS = (
+    "region",
+    "pseudonym",
+    "start_date",
+    "method",
+    "target_group",
+    "initiator",
+    "provider",
+    "benefit",
+    "ggz",
+    "werken",
+)
+SUMMARY = "summary"
+Draft = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Result:
+    """What to show, and the draft to keep (None: the conversation is over)."""
+
+    reply: Reply | Notice
+    draft: Draft | None
+
+    @property
+    def step(self) -> str | None:
+        return None if self.draft is None else str(self.draft["step"])
+
+
+def _steps(draft: Draft) -> tuple[str, ...]:
+    return STEPS[1:] if draft.get("region_fixed") else STEPS
+
+
+def _today(services: Services) -> date:
+    return services.clock().date()
+
+
+# -- rendering ---------------------------------------------------------------------------------
+
+
+def _nav(services: Services, draft: Draft) -> tuple[Button, ...]:
+    r = services.renderer
+    return (
+        Button(r.text("form_back"), f"{PREFIX}:back"),
+        Button(r.text("form_cancel"), f"{PREFIX}:cancel"),
+    )
+
+
+def ask(services: Services, draft: Draft, error: str | None = None) -> Reply:
+    """The current question (or the summary), with an explanation of what went wrong."""
+    if draft["step"] == SUMMARY:
+        raise ValueError("use summary() for the summary")
+    step = str(draft["step"])
+    q = forms.question(services, step)
+    steps = _steps(draft)
+    text = services.renderer.render(
+        "registration/question.html.j2",
+        number=steps.index(step) + 1,
+        total=len(steps),
+        question=q.text,
+        error=error,
+        editing=bool(draft.get("editing")),
+        typed=not q.options or step in forms.DATE_STEPS,
+        quick=bool(q.options),
+    )
+    return Reply(text, (*forms.option_rows(PREFIX, q), _nav(services, draft)))
+
+
+async def summary(
+    services: Services, session: AsyncSession, who: Caller, draft: Draft, error: str | None = None
+) -> Reply:
+    values = draft["values"]
+    r = services.renderer
+    duplicate = None
+    if who.user_id is not None and values.get("pseudonym") and values.get("start_date"):
+        duplicate = await t.find_duplicate(
+            session, who.user_id, values["pseudonym"], date.fromisoformat(values["start_date"])
+        )
+    rows = [
+        (forms.label_of(services, s), forms.value_label(services, s, values.get(s)))
+        for s in _steps(draft)
+    ]
+    text = r.render(
+        "registration/summary.html.j2",
+        rows=rows,
+        duplicate=duplicate.reference if duplicate else None,
+        ips_long=forms.ips_too_long(values, _today(services)),
+        error=error,
+    )
+    edits = [
+        Button(r.text("form_edit", label=forms.label_of(services, s)), f"{PREFIX}:edit:{s}")
+        for s in _steps(draft)
+        if s != "werken"
+    ]
+    buttons: list[tuple[Button, ...]] = [tuple(edits[i : i + 2]) for i in range(0, len(edits), 2)]
+    confirm = r.text("form_confirm_anyway" if duplicate else "form_confirm")
+    buttons.append((Button(confirm, f"{PREFIX}:ok"),))
+    buttons.append((Button(r.text("form_cancel"), f"{PREFIX}:cancel"),))
+    return Reply(text, tuple(buttons))
+
+
+async def _show(
+    services: Services, session: AsyncSession, who: Caller, draft: Draft, error: str | None = None
+) -> Result:
+    draft["error"] = error
+    if draft["step"] == SUMMARY:
+        return Result(await summary(services, session, who, draft, error), draft)
+    return Result(ask(services, draft, error), draft)
+
+
+# -- the flow ---------------------------------------------------------------------------------
+
+
+async def _who(services: Services, session: AsyncSession, person: Person) -> Caller | None:
+    who = await caller(services, session, person, record=True)
+    return who if who.can(*ROLES) else None
+
+
+def _refused(services: Services) -> Result:
+    return Result(Reply(services.renderer.render("registration/not_allowed.html.j2")), None)
+
+
+async def begin(
+    services: Services,
+    session: AsyncSession,
+    person: Person,
+    draft: Draft | None,
+) -> Result:
+    """/registreer: a new draft, or the choice to go on with the one already there."""
+    who = await _who(services, session, person)
+    if who is None:
+        return _refused(services)
+    now = services.clock()
+    r = services.renderer
+    if draft and not forms.idle(draft, now):
+        forms.touch(draft, now)
+        reply = Reply(
+            r.render("registration/resume.html.j2"),
+            (
+                (Button(r.text("form_resume"), f"{PREFIX}:resume"),),
+                (Button(r.text("form_restart"), f"{PREFIX}:restart"),),
+            ),
+        )
+        return Result(reply, draft)
+    return _fresh(services, who)
+
+
+def _fresh(services: Services, who: Caller) -> Result:
+    draft: Draft = {"values": {}, "editing": False}
+    if who.role in ("coach", "regio") and who.region:
+        draft["values"]["region"] = who.region
+        draft["region_fixed"] = True
+    draft["step"] = _steps(draft)[0]
+    forms.touch(draft, services.clock())
+    intro = services.renderer.render(
+        "registration/intro.html.j2",
+        region=forms.value_label(services, "region", draft["values"].get("region")),
+    )
+    first = ask(services, draft)
+    return Result(Reply(intro + "\n\n" + first.text, first.buttons), draft)
+
+
+def expired(services: Services) -> Result:
+    return Result(Reply(services.renderer.render("registration/expired.html.j2")), None)
+
+
+def stopped(services: Services) -> Result:
+    return Result(Reply(services.renderer.render("registration/stopped.html.j2")), None)
+
+
+async def answer_text(
+    services: Services, session: AsyncSession, person: Person, draft: Draft | None, text: str
+) -> Result:
+    """Something typed while a question is open."""
+    if draft is None:
+        return stopped(services)
+    who = await _who(services, session, person)
+    if who is None:
+        return _refused(services)
+    now = services.clock()
+    if forms.idle(draft, now):
+        return expired(services)
+    forms.touch(draft, now)
+    if draft["step"] == SUMMARY:
+        return await _show(
+            services, session, who, draft, services.renderer.text("form_use_buttons")
+        )
+    return await _answer(services, session, who, draft, str(draft["step"]), text)
+
+
+async def press(
+    services: Services, session: AsyncSession, person: Person, draft: Draft | None, data: str
+) -> Result:
+    """A button under a question or the summary."""
+    r = services.renderer
+    if draft is None:
+        return Result(Notice(r.text("form_gone")), None)
+    who = await _who(services, session, person)
+    if who is None:
+        return _refused(services)
+    now = services.clock()
+    if forms.idle(draft, now):
+        return expired(services)
+    forms.touch(draft, now)
+    parts = data.split(":", 3)
+    action = parts[1] if len(parts) > 1 else ""
+    step = str(draft["step"])
+    if action == "v" and len(parts) == 4:
+        if parts[2] != step:
+            return Result(Notice(r.text("form_old_button")), draft)
+        return await _answer(services, session, who, draft, step, parts[3], pressed=True)
+    if action == "cancel":
+        return stopped(services)
+    if action in ("resume", "ask"):
+        return await _show(services, session, who, draft)
+    if action == "restart":
+        return _fresh(services, who)
+    if action == "back":
+        return await _back(services, session, who, draft)
+    if action == "edit" and len(parts) == 3 and parts[2] in _steps(draft):
+        draft["step"], draft["editing"] = parts[2], True
+        return await _show(services, session, who, draft)
+    if action == "ok":
+        if step != SUMMARY:
+            return Result(Notice(r.text("form_old_button")), draft)
+        return await _confirm(services, session, who, draft)
+    return Result(Notice(r.text("stale_button")), draft)
+
+
+async def _back(services: Services, session: AsyncSession, who: Caller, draft: Draft) -> Result:
+    steps = _steps(draft)
+    step = draft["step"]
+    if draft.get("editing"):
+        draft["step"], draft["editing"] = SUMMARY, False
+    elif step == SUMMARY:
+        draft["step"] = steps[-1]
+    elif steps.index(step) > 0:
+        draft["step"] = steps[steps.index(step) - 1]
+    return await _show(services, session, who, draft)
+
+
+def _next(draft: Draft) -> str:
+    """The first unanswered step after an answer; the summary when all are there."""
+    if draft.get("editing"):
+        missing = [s for s in _steps(draft) if s not in draft["values"]]
+        return missing[0] if missing else SUMMARY
+    steps = _steps(draft)
+    position = steps.index(draft["step"])
+    return steps[position + 1] if position + 1 < len(steps) else SUMMARY
+
+
+async def _answer(
+    services: Services,
+    session: AsyncSession,
+    who: Caller,
+    draft: Draft,
+    step: str,
+    raw: str,
+    pressed: bool = False,
+) -> Result:
+    values = draft["values"]
+    try:
+        value = forms.parse(services, step, raw, values, _today(services))
+    except InputError as exc:
+        return await _show(services, session, who, draft, str(exc))
+    values[step] = value
+    if step in forms.CHECK_STEPS:
+        if step == "ggz" and value in ("poh", "ribw", "geen"):
+            values.pop("werken", None)  # the check stops at the treatment
+        out = _out_of_scope(services, draft)
+        if out is not None:
+            return Result(out, draft)
+    draft["step"] = _next(draft)
+    if draft["step"] == SUMMARY:
+        draft["editing"] = False
+    return await _show(services, session, who, draft)
+
+
+def _out_of_scope(services: Services, draft: Draft) -> Reply | None:
+    """Run the kandidaat check on the answers so far: not a candidate → why, nothing stored."""
+    check = services.kb.checks["kandidaat"]
+    answers = {s: draft["values"][s] for s in forms.CHECK_STEPS if s in draft["values"]}
+    evaluation = evaluate(check, services.kb.facts, answers)
+    outcome = evaluation.outcome
+    if outcome is None or outcome.verdict == "ja":
+        return None
+    r = services.renderer
+    text = r.render(
+        "registration/out_of_scope.html.j2",
+        title=outcome.title,
+        explanation=outcome.explanation,
+        sources=services.kb.refs_label(evaluation.refs),
+    )
+    return Reply(
+        text,
+        (
+            (Button(r.text("form_other_answer"), f"{PREFIX}:ask"),),
+            (Button(r.text("form_stop"), f"{PREFIX}:cancel"),),
+        ),
+    )
+
+
+async def _confirm(services: Services, session: AsyncSession, who: Caller, draft: Draft) -> Result:
+    values = draft["values"]
+    missing = [s for s in _steps(draft) if s not in values]
+    if missing:
+        draft["step"], draft["editing"] = missing[0], True
+        return await _show(services, session, who, draft)
+    out = _out_of_scope(services, draft)
+    if out is not None:
+        return Result(out, draft)
+    assert who.user_id is not None  # caller(record=True) made the users row
+    if who.role in ("coach", "regio") and values["region"] != who.region:
+        values["region"] = who.region  # a role change since the start: the own region counts
+    new = t.NewTrajectory(
+        region=values["region"],
+        pseudonym=values["pseudonym"],
+        start_date=date.fromisoformat(values["start_date"]),
+        method=values["method"],
+        target_group=values["target_group"],
+        initiator=values["initiator"],
+        provider=values["provider"],
+        benefit=values["benefit"],
+        treatment=values["ggz"],
+    )
+    try:
+        new = t.validate(new, services.region_codes(), _today(services))
+    except InputError as exc:
+        draft["step"] = SUMMARY
+        return await _show(services, session, who, draft, str(exc))
+    trajectory = await t.register(session, new, who.user_id, services.clock())
+    text = services.renderer.render(
+        "registration/saved.html.j2",
+        reference=trajectory.reference,
+        ips_long=forms.ips_too_long(values, _today(services)),
+    )
+    return Result(Reply(text, toast=services.renderer.text("form_saved_toast")), None)
