@@ -19,7 +19,7 @@ from bot.persistence import DbPersistence
 from bot.render import Renderer
 from bot.services import Services, amsterdam_now, regions
 from bot.storage.db import Database
-from handlers import admin, checks, errors, faq, qa, registration, start, users
+from handlers import admin, checks, errors, faq, followup, qa, registration, start, users
 from handlers.common import BotContext
 from knowledge.kb import KnowledgeBase, load_kb
 from knowledge.matcher import Matcher
@@ -94,6 +94,7 @@ def build_application(
     # One group: the first matching handler wins, so the catch-all for stale buttons is last.
     app.add_handlers(checks.handlers(services))
     app.add_handlers(registration.handlers())
+    app.add_handlers(followup.handlers())
     app.add_handlers(registration.stop_handlers())
     for module in (start, faq, admin, users, qa, errors):
         app.add_handlers(module.handlers())
@@ -130,6 +131,7 @@ async def _post_init(app: App) -> None:
         "faq",
         *(c.command for c in services.kb.checks.values()),
         "registreer",
+        "mijntrajecten",
         "stop",
         "ik",
         "help",

@@ -10,7 +10,6 @@ draft's own time stamp after a restart).
 from __future__ import annotations
 
 import copy
-import warnings
 from enum import IntEnum
 from typing import Any
 
@@ -22,14 +21,13 @@ from telegram.ext import (
     CommandHandler,
     ConversationHandler,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 
-from bot.services import forms
 from bot.services import registration as service
 from bot.services.replies import Notice, Reply
 from handlers.common import BotContext, person, send, show, with_session
+from handlers.forms import conversation, in_group, save_now
 
 NAME = "registreer"
 KEY = "registration"
@@ -59,30 +57,8 @@ def _draft(context: BotContext) -> dict[str, Any] | None:
     return copy.deepcopy(draft) if isinstance(draft, dict) else None
 
 
-async def save_now(
-    update: Update, context: BotContext, name: str, key: str, draft: dict[str, Any] | None
-) -> int:
-    """Keep the draft in user data and write it and the state to the database at once."""
-    user_data = context.user_data
-    if user_data is not None:
-        if draft is None:
-            user_data.pop(key, None)
-        else:
-            user_data[key] = draft
-    step = None if draft is None else draft.get("step")
-    state: int = ConversationHandler.END if step is None else int(STATE_OF.get(str(step), 0))
-    persistence = context.application.persistence
-    user, chat = update.effective_user, update.effective_chat
-    if persistence is not None and user is not None and chat is not None:
-        await persistence.update_user_data(user.id, dict(user_data or {}))
-        await persistence.update_conversation(
-            name, (chat.id, user.id), None if state == ConversationHandler.END else state
-        )
-    return state
-
-
 async def _reply(update: Update, context: BotContext, result: service.Result) -> int:
-    state = await save_now(update, context, NAME, KEY, result.draft)
+    state = await save_now(update, context, NAME, KEY, result.draft, STATE_OF)
     if update.callback_query is not None:
         await show(update, context, result.reply)
     elif isinstance(result.reply, Reply):
@@ -128,45 +104,13 @@ async def on_stop(update: Update, context: BotContext) -> int:
 
 async def on_timeout(update: Update, context: BotContext) -> int:
     """30 minutes without input: say so (a timeout has no button to answer)."""
-    await save_now(update, context, NAME, KEY, None)
+    await save_now(update, context, NAME, KEY, None, STATE_OF)
     chat = update.effective_chat
     if chat is not None:
         reply = service.expired(context.services).reply
         if isinstance(reply, Reply):
             await context.bot.send_message(chat.id, reply.text)
     return ConversationHandler.END
-
-
-async def in_group(update: Update, context: BotContext) -> None:
-    await send(
-        update, context, Reply(context.services.renderer.render("registration/private.html.j2"))
-    )
-
-
-def conversation(
-    name: str,
-    entry_points: list[BaseHandler[Update, BotContext, Any]],
-    state_handlers: list[BaseHandler[Update, BotContext, Any]],
-    states: list[int],
-    fallbacks: list[BaseHandler[Update, BotContext, Any]],
-    on_timeout: Any,
-) -> ConversationHandler[BotContext]:
-    """A persistent conversation in private chats with the same handlers in every state."""
-    with warnings.catch_warnings():
-        # Buttons are tracked per chat and user, not per message: that is what we want here.
-        warnings.filterwarnings("ignore", message=".*per_message=False.*")
-        return ConversationHandler(
-            entry_points=entry_points,
-            states={
-                **{state: state_handlers for state in states},
-                ConversationHandler.TIMEOUT: [TypeHandler(Update, on_timeout)],
-            },
-            fallbacks=fallbacks,
-            name=name,
-            persistent=True,
-            allow_reentry=True,
-            conversation_timeout=forms.IDLE.total_seconds(),
-        )
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, Any]]:

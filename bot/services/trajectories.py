@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
 from bot.services.inputs import InputError, check_pseudonym, check_start_date
 from bot.storage.models import Trajectory, TrajectoryEvent
@@ -125,3 +126,59 @@ async def register(
     )
     await session.commit()
     return trajectory
+
+
+class Conflict(Exception):
+    """The trajectory changed since the user saw it (optimistic locking): nothing was saved."""
+
+
+async def change(
+    session: AsyncSession,
+    trajectory_id: int,
+    seen_version: int,
+    changes: dict[str, object],
+    user_id: int | None,
+    now: datetime,
+    status: str | None = None,
+) -> Trajectory:
+    """Apply validated field changes (and a new status) with an audit event per field.
+
+    Raises Conflict when someone else saved first: the version the user saw is not the stored
+    one (or another writer commits between our read and our write: the version column makes
+    that UPDATE match no row). Commits.
+    """
+    trajectory = await session.get(Trajectory, trajectory_id, populate_existing=True)
+    if trajectory is None:
+        raise Conflict("gone")
+    if trajectory.version != seen_version:
+        raise Conflict("changed")
+    if status is not None and status != trajectory.status:
+        changes = {**changes, "status": status}
+    for name, new in changes.items():
+        old = getattr(trajectory, name)
+        if old == new:
+            continue
+        setattr(trajectory, name, new)
+        session.add(
+            TrajectoryEvent(
+                trajectory_id=trajectory.id,
+                user_id=user_id,
+                field=name,
+                old=_text(old),
+                new=_text(new),
+                at=now,
+            )
+        )
+    trajectory.updated_at = now
+    try:
+        await session.commit()
+    except StaleDataError:
+        await session.rollback()
+        raise Conflict("changed") from None
+    return trajectory
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat() if isinstance(value, date) else str(value)

@@ -1,0 +1,460 @@
+"""`/mijntrajecten`: the list, the details with history, and the forms that change a trajectory.
+
+Callback data (`mt:`), every press checked again against the caller's role:
+    mt:l:<scope>:<page>        the list; scope m (mine), r (my region), a (all: programme team)
+    mt:d:<id>                  details and history
+    mt:p:<id>:<version>        placement form      mt:e:<id>:<version>  ending form
+    mt:w:<id>:<version>        change a field: pick the field (mt:f:<field>), then the value
+    mt:v:<step>:<value>        an answer button in a form;  mt:x  stop the form
+Forms keep a draft (kind, id, version, step, values) like /registreer; the version is the one
+the user saw, so a change by someone else in between is reported, never overwritten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import Services, forms
+from bot.services import trajectories as t
+from bot.services.accounts import Caller, caller
+from bot.services.fields import fields
+from bot.services.inputs import InputError
+from bot.services.replies import Button, Notice, Person, Reply
+from bot.storage.models import Trajectory, TrajectoryEvent, User
+
+PREFIX = "mt"
+PAGE = 8
+HISTORY = 12
+ROLES = ("coach", "regio", "programma")
+FORM_STEPS = {
+    "place": ("placement_date", "hours_per_week", "contract"),
+    "end": ("end_date", "end_reason"),
+}
+BASE_FIELDS = (
+    "pseudonym",
+    "start_date",
+    "method",
+    "target_group",
+    "initiator",
+    "provider",
+    "benefit",
+    "treatment",
+)
+Draft = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Result:
+    reply: Reply | Notice
+    draft: Draft | None  # an open form; None: no form (any more)
+
+    @property
+    def step(self) -> str | None:
+        return None if self.draft is None else str(self.draft["step"])
+
+
+# -- who may see and change what ------------------------------------------------------------
+
+
+def can_view(who: Caller, trajectory: Trajectory) -> bool:
+    if who.role == "programma":
+        return True
+    if who.role == "regio" and trajectory.region == who.region:
+        return True
+    return who.role in ROLES and who.user_id is not None and trajectory.coach_id == who.user_id
+
+
+def can_edit(who: Caller, trajectory: Trajectory) -> bool:
+    """The coach who registered it, and the programme team; regio staff only look."""
+    if who.role == "programma":
+        return True
+    return who.role in ROLES and who.user_id is not None and trajectory.coach_id == who.user_id
+
+
+def editable_fields(who: Caller, trajectory: Trajectory) -> tuple[str, ...]:
+    names = list(BASE_FIELDS)
+    if who.role == "programma":
+        names.insert(0, "region")
+    if trajectory.placement_date is not None:
+        names += FORM_STEPS["place"]
+    if trajectory.status == t.ENDED:
+        names += FORM_STEPS["end"]
+    return tuple(names)
+
+
+def _scopes(who: Caller) -> tuple[str, ...]:
+    if who.role == "programma":
+        return ("m", "a")
+    if who.role == "regio":
+        return ("m", "r")
+    return ("m",)
+
+
+def _where(stmt: Select[Any], who: Caller, scope: str) -> Select[Any]:
+    if scope == "a":
+        return stmt
+    if scope == "r":
+        return stmt.where(Trajectory.region == who.region)
+    return stmt.where(Trajectory.coach_id == who.user_id)
+
+
+# -- rendering ------------------------------------------------------------------------------
+
+
+def _today(services: Services) -> date:
+    return services.clock().date()
+
+
+def _values(trajectory: Trajectory) -> dict[str, str | None]:
+    """The stored values as a form keeps them (strings; dates ISO)."""
+    names = ("region", *BASE_FIELDS, *FORM_STEPS["place"], *FORM_STEPS["end"], "status")
+    return {n: forms.as_text(n, getattr(trajectory, n)) for n in names}
+
+
+def _label(services: Services, name: str, value: str | None) -> str:
+    return forms.value_label(services, name, value)
+
+
+def _days(services: Services, trajectory: Trajectory) -> int:
+    return max(0, (services.clock() - trajectory.updated_at).days)
+
+
+async def listing(
+    services: Services, session: AsyncSession, who: Caller, scope: str = "m", page: int = 0
+) -> Reply:
+    r = services.renderer
+    if scope not in _scopes(who):
+        scope = "m"
+    total = await session.scalar(_where(select(func.count(Trajectory.id)), who, scope)) or 0
+    pages = max(1, -(-total // PAGE))
+    page = min(max(page, 0), pages - 1)
+    order = (Trajectory.status == t.ENDED, Trajectory.updated_at.desc(), Trajectory.id.desc())
+    rows = (
+        await session.execute(
+            _where(select(Trajectory), who, scope).order_by(*order).offset(page * PAGE).limit(PAGE)
+        )
+    ).scalars()
+    buttons: list[tuple[Button, ...]] = []
+    for row in rows:
+        status = fields()["status"].value_label(row.status)
+        text = f"{row.reference} · {row.pseudonym or '–'} · {status} · {_days(services, row)} d"
+        buttons.append((Button(text[:64], f"{PREFIX}:d:{row.id}"),))
+    paging = []
+    if page > 0:
+        paging.append(Button(r.text("list_previous"), f"{PREFIX}:l:{scope}:{page - 1}"))
+    if page + 1 < pages:
+        paging.append(Button(r.text("list_next"), f"{PREFIX}:l:{scope}:{page + 1}"))
+    if paging:
+        buttons.append(tuple(paging))
+    for other in _scopes(who):
+        if other != scope:
+            buttons.append((Button(r.text(f"list_scope_{other}"), f"{PREFIX}:l:{other}:0"),))
+    text = r.render(
+        "followup/list.html.j2",
+        scope=scope,
+        region=services.region_name(who.region),
+        total=total,
+        page=page + 1,
+        pages=pages,
+    )
+    return Reply(text, tuple(buttons))
+
+
+async def _history(
+    services: Services, session: AsyncSession, trajectory: Trajectory
+) -> list[tuple[str, str, str, str, str]]:
+    stmt = (
+        select(TrajectoryEvent, User.first_name)
+        .outerjoin(User, User.id == TrajectoryEvent.user_id)
+        .where(TrajectoryEvent.trajectory_id == trajectory.id)
+        .order_by(TrajectoryEvent.id.desc())
+        .limit(HISTORY)
+    )
+    out = []
+    for event, name in (await session.execute(stmt)).all():
+        when = event.at.astimezone(services.clock().tzinfo)
+        out.append(
+            (
+                f"{when.day}-{when.month}-{when.year}",
+                fields()[event.field].label if event.field in fields() else event.field,
+                _label(services, event.field, event.old),
+                _label(services, event.field, event.new),
+                name or "onbekend",
+            )
+        )
+    return out
+
+
+async def detail(
+    services: Services,
+    session: AsyncSession,
+    who: Caller,
+    trajectory: Trajectory,
+    note: str | None = None,
+) -> Reply:
+    r = services.renderer
+    values = _values(trajectory)
+    shown = ["region", *BASE_FIELDS]
+    if trajectory.placement_date is not None:
+        shown += FORM_STEPS["place"]
+    if trajectory.status == t.ENDED:
+        shown += FORM_STEPS["end"]
+    text = r.render(
+        "followup/detail.html.j2",
+        reference=trajectory.reference,
+        status=_label(services, "status", trajectory.status),
+        rows=[(forms.label_of(services, n), _label(services, n, values[n])) for n in shown],
+        days=_days(services, trajectory),
+        ips_long=trajectory.status != t.ENDED and forms.ips_too_long(values, _today(services)),
+        history=await _history(services, session, trajectory),
+        note=note,
+        read_only=not can_edit(who, trajectory),
+    )
+    tid, version = trajectory.id, trajectory.version
+    buttons: list[tuple[Button, ...]] = []
+    if can_edit(who, trajectory):
+        actions = []
+        if trajectory.status == t.RUNNING:
+            actions.append(Button(r.text("mt_place"), f"{PREFIX}:p:{tid}:{version}"))
+        if trajectory.status != t.ENDED:
+            actions.append(Button(r.text("mt_end"), f"{PREFIX}:e:{tid}:{version}"))
+        actions.append(Button(r.text("mt_edit"), f"{PREFIX}:w:{tid}:{version}"))
+        buttons.append(tuple(actions))
+    buttons.append((Button(r.text("mt_back_to_list"), f"{PREFIX}:l:m:0"),))
+    return Reply(text, tuple(buttons))
+
+
+# -- forms ----------------------------------------------------------------------------------
+
+
+def _ask(services: Services, draft: Draft, error: str | None = None) -> Reply:
+    r = services.renderer
+    step = str(draft["step"])
+    stop = (Button(r.text("form_cancel"), f"{PREFIX}:x"),)
+    if step == "field":
+        names = draft["fields"]
+        buttons = [Button(forms.label_of(services, n), f"{PREFIX}:f:{n}") for n in names]
+        rows = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
+        text = r.render("followup/pick_field.html.j2", reference=draft["reference"], error=error)
+        return Reply(text, (*rows, stop))
+    q = forms.question(services, step)
+    text = r.render(
+        "followup/question.html.j2",
+        reference=draft["reference"],
+        kind=draft["kind"],
+        question=q.text,
+        error=error,
+        current=_label(services, step, draft["current"].get(step))
+        if draft["kind"] == "edit"
+        else None,
+        typed=not q.options or step in forms.DATE_STEPS or step == "hours_per_week",
+    )
+    return Reply(text, (*forms.option_rows(PREFIX, q), stop))
+
+
+async def _load(
+    services: Services, session: AsyncSession, who: Caller, tid: str
+) -> Trajectory | Notice:
+    r = services.renderer
+    trajectory = await session.get(Trajectory, int(tid)) if tid.isdigit() else None
+    if trajectory is None:
+        return Notice(r.text("mt_gone"), alert=True)
+    if not can_view(who, trajectory):
+        return Notice(r.text("mt_not_yours"), alert=True)
+    return trajectory
+
+
+async def _open_form(
+    services: Services,
+    session: AsyncSession,
+    who: Caller,
+    kind: str,
+    trajectory: Trajectory,
+    version: str,
+) -> Result:
+    r = services.renderer
+    if not can_edit(who, trajectory):
+        return Result(Notice(r.text("mt_read_only"), alert=True), None)
+    if str(trajectory.version) != version:
+        reply = await detail(services, session, who, trajectory, note=r.text("mt_conflict"))
+        return Result(reply, None)
+    if kind == "place" and trajectory.status != t.RUNNING:
+        return Result(Notice(r.text("mt_cannot_place"), alert=True), None)
+    if kind == "end" and trajectory.status == t.ENDED:
+        return Result(Notice(r.text("mt_already_ended"), alert=True), None)
+    draft: Draft = {
+        "kind": kind,
+        "id": trajectory.id,
+        "version": trajectory.version,
+        "reference": trajectory.reference,
+        "current": _values(trajectory),
+        "values": {},
+    }
+    if kind == "edit":
+        draft["step"], draft["fields"] = "field", list(editable_fields(who, trajectory))
+    else:
+        draft["step"] = FORM_STEPS[kind][0]
+    forms.touch(draft, services.clock())
+    return Result(_ask(services, draft), draft)
+
+
+async def _answer(
+    services: Services, session: AsyncSession, who: Caller, draft: Draft, raw: str
+) -> Result:
+    step = str(draft["step"])
+    context: Mapping[str, Any] = {**draft["current"], **draft["values"]}
+    try:
+        value = forms.parse(services, step, raw, context, _today(services))
+    except InputError as exc:
+        return Result(_ask(services, draft, str(exc)), draft)
+    draft["values"][step] = value
+    if draft["kind"] != "edit":
+        steps = FORM_STEPS[draft["kind"]]
+        position = steps.index(step)
+        if position + 1 < len(steps):
+            draft["step"] = steps[position + 1]
+            return Result(_ask(services, draft), draft)
+    return await _save(services, session, who, draft)
+
+
+async def _save(services: Services, session: AsyncSession, who: Caller, draft: Draft) -> Result:
+    r = services.renderer
+    changes = {name: forms.typed(name, value) for name, value in draft["values"].items()}
+    status = {"place": t.PLACED, "end": t.ENDED}.get(draft["kind"])
+    trajectory = await session.get(Trajectory, int(draft["id"]))
+    if trajectory is None or not can_edit(who, trajectory):
+        return Result(Notice(r.text("mt_read_only"), alert=True), None)
+    if "region" in changes and changes["region"] not in services.region_codes():
+        return Result(_ask(services, draft, r.text("stale_button")), draft)
+    try:
+        trajectory = await t.change(
+            session,
+            trajectory.id,
+            int(draft["version"]),
+            changes,
+            who.user_id,
+            services.clock(),
+            status,
+        )
+    except t.Conflict:
+        await session.rollback()
+        fresh = await session.get(Trajectory, int(draft["id"]), populate_existing=True)
+        if fresh is None:
+            return Result(Notice(r.text("mt_gone"), alert=True), None)
+        return Result(
+            await detail(services, session, who, fresh, note=r.text("mt_conflict")), None
+        )
+    note = r.text(f"mt_saved_{draft['kind']}")
+    return Result(await detail(services, session, who, trajectory, note=note), None)
+
+
+# -- entry points ---------------------------------------------------------------------------
+
+
+async def _who(services: Services, session: AsyncSession, person: Person) -> Caller | None:
+    who = await caller(services, session, person, record=True)
+    return who if who.can(*ROLES) else None
+
+
+def _refused(services: Services) -> Result:
+    return Result(Reply(services.renderer.render("registration/not_allowed.html.j2")), None)
+
+
+async def start(services: Services, session: AsyncSession, person: Person) -> Result:
+    """/mijntrajecten"""
+    who = await _who(services, session, person)
+    if who is None:
+        return _refused(services)
+    return Result(await listing(services, session, who), None)
+
+
+async def press(
+    services: Services, session: AsyncSession, person: Person, draft: Draft | None, data: str
+) -> Result:
+    r = services.renderer
+    who = await _who(services, session, person)
+    if who is None:
+        return _refused(services)
+    parts = data.split(":")
+    action = parts[1] if len(parts) > 1 else ""
+    if action == "l" and len(parts) == 4 and parts[3].isdigit():
+        return Result(await listing(services, session, who, parts[2], int(parts[3])), None)
+    if action in ("d", "p", "e", "w") and len(parts) >= 3:
+        loaded = await _load(services, session, who, parts[2])
+        if isinstance(loaded, Notice):
+            return Result(loaded, draft)
+        if action == "d":
+            return Result(await detail(services, session, who, loaded), None)
+        if len(parts) != 4:
+            return Result(Notice(r.text("stale_button")), draft)
+        kind = {"p": "place", "e": "end", "w": "edit"}[action]
+        return await _open_form(services, session, who, kind, loaded, parts[3])
+    # the rest belongs to an open form
+    if draft is None:
+        return Result(Notice(r.text("form_gone")), None)
+    now = services.clock()
+    if forms.idle(draft, now):
+        return Result(Reply(r.render("followup/expired.html.j2")), None)
+    forms.touch(draft, now)
+    if action == "x":
+        return await _stopped(services, session, who, draft)
+    if action == "f" and len(parts) == 3 and draft["step"] == "field":
+        if parts[2] not in draft["fields"]:
+            return Result(Notice(r.text("stale_button")), draft)
+        draft["step"] = parts[2]
+        return Result(_ask(services, draft), draft)
+    if action == "v" and len(parts) >= 4:
+        step, value = parts[2], ":".join(parts[3:])
+        if step != draft["step"]:
+            return Result(Notice(r.text("form_old_button")), draft)
+        return await _answer(services, session, who, draft, value)
+    return Result(Notice(r.text("stale_button")), draft)
+
+
+async def text(
+    services: Services, session: AsyncSession, person: Person, draft: Draft | None, raw: str
+) -> Result:
+    r = services.renderer
+    if draft is None:
+        return Result(Reply(r.text("form_gone")), None)
+    who = await _who(services, session, person)
+    if who is None:
+        return _refused(services)
+    now = services.clock()
+    if forms.idle(draft, now):
+        return Result(Reply(r.render("followup/expired.html.j2")), None)
+    forms.touch(draft, now)
+    if draft["step"] == "field":
+        return Result(_ask(services, draft, r.text("form_use_buttons_field")), draft)
+    return await _answer(services, session, who, draft, raw)
+
+
+async def _stopped(
+    services: Services, session: AsyncSession, who: Caller, draft: Draft | None
+) -> Result:
+    r = services.renderer
+    trajectory = await session.get(Trajectory, int(draft["id"])) if draft else None
+    if trajectory is None or not can_view(who, trajectory):
+        return Result(Reply(r.text("mt_stopped")), None)
+    return Result(
+        await detail(services, session, who, trajectory, note=r.text("mt_stopped")), None
+    )
+
+
+async def stop(
+    services: Services, session: AsyncSession, person: Person, draft: Draft | None
+) -> Result:
+    who = await _who(services, session, person)
+    if who is None:
+        return _refused(services)
+    return await _stopped(services, session, who, draft)
+
+
+def expired(services: Services) -> Reply:
+    return Reply(services.renderer.render("followup/expired.html.j2"))
