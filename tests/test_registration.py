@@ -289,3 +289,19 @@ async def test_old_and_forged_buttons_change_nothing(rbot: OfflineBot) -> None:
     assert "doelgroep" in out.lower()
     async with rbot.services.db.session() as session:
         assert await session.scalar(select(func.count()).select_from(Trajectory)) == 0
+
+
+async def test_the_timeout_job_tells_the_user(rbot: OfflineBot) -> None:
+    """While the bot runs, the job queue ends an idle conversation with a message."""
+    chat = rbot.chat(COACH)
+    await chat.send("/registreer")
+    await chat.send("KL-14")
+    assert rbot.app.job_queue is not None
+    [job] = rbot.app.job_queue.jobs()
+    next_run = job.next_t
+    assert next_run is not None and timedelta(minutes=29) < next_run - datetime.now(TIMEZONE)
+    await job.run(rbot.app)  # what the scheduler does after 30 minutes
+    assert "30 minuten" in chat.last_bot_message().text
+    out = _text(await chat.send("vandaag"))  # no form any more: a question for the FAQ
+    assert "Wanneer is het traject gestart" not in out
+    assert "Vraag 1 van 9" in _text(await chat.send("/registreer"))
