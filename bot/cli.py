@@ -661,6 +661,60 @@ def regions_import(path: Path) -> None:
     click.echo(f"imported {len(settings)} row(s)")
 
 
+# -- export ----------------------------------------------------------------------------------
+
+
+@main.group("export")
+def export_group() -> None:
+    """Export data as files (pseudonyms only, never names)."""
+
+
+@export_group.command("trajectories")
+@click.option("--format", "fmt", required=True, type=click.Choice(["csv", "xlsx"]))
+@click.option(
+    "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="File."
+)
+@click.option("--region", default=None, help="AMxx; default: all regions.")
+@click.option(
+    "--year", type=click.IntRange(2017, 2100), default=None, help="Start year; default: all."
+)
+@click.option("--json", "as_json", is_flag=True)
+def export_trajectories(
+    fmt: str, out: Path, region: str | None, year: int | None, as_json: bool
+) -> None:
+    """Write trajectories to a CSV (;-separated, UTF-8 with BOM, ISO dates) or XLSX file."""
+    from bot.services import export as svc
+
+    selection = svc.Selection(region.upper() if region else None, year)
+    the_format: svc.Format = "csv" if fmt == "csv" else "xlsx"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".{out.name}.part")
+
+    async def run(services: Services, session: AsyncSession) -> int:
+        if selection.region is not None and selection.region not in services.region_codes():
+            _fail(f"unknown region {selection.region!r} (AM01 … AM38, see regions list)", 2)
+        with partial.open("wb") as fh:
+            return await svc.write_export(services, session, selection, {the_format: fh})
+
+    try:
+        count = _query(run)
+        partial.replace(out)
+    finally:
+        partial.unlink(missing_ok=True)
+    if as_json:
+        _echo_json(
+            {
+                "path": str(out),
+                "format": fmt,
+                "rows": count,
+                "region": selection.region,
+                "year": year,
+            }
+        )
+        return
+    click.echo(f"wrote {count} trajectories to {out}")
+
+
 # -- database --------------------------------------------------------------------------------
 
 
