@@ -715,6 +715,68 @@ def export_trajectories(
     click.echo(f"wrote {count} trajectories to {out}")
 
 
+# -- demo data -------------------------------------------------------------------------------
+
+
+@main.group()
+def demo() -> None:
+    """Demo data to try the bot with: clearly marked, removed again by `demo clear`."""
+
+
+def _demo_counts_text(counts: dict[str, int]) -> str:
+    return (
+        f"{counts['users']} users, {counts['region_years']} region years, "
+        f"{counts['trajectories']} trajectories, {counts['events']} events"
+    )
+
+
+@demo.command("seed")
+@click.option("--seed", "seed_value", type=int, default=2021, show_default=True)
+@click.option(
+    "--scale",
+    type=click.FloatRange(0.01, 50),
+    default=1.0,
+    show_default=True,
+    help="More or fewer trajectories (1: a few thousand).",
+)
+@click.option("--json", "as_json", is_flag=True)
+def demo_seed(seed_value: int, scale: float, as_json: bool) -> None:
+    """Fill the database with demo users, region years and trajectories (demo=True)."""
+    import time
+
+    from bot.services import demo as svc
+    from bot.services import regions as regions_svc
+
+    async def run(services: Services, session: AsyncSession) -> svc.DemoCounts:
+        await regions_svc.ensure_regions(session, services.kb)
+        return await svc.seed(session, services.kb, services.clock(), seed_value, scale)
+
+    started = time.perf_counter()
+    try:
+        counts = _query(run).as_dict()
+    except svc.DemoError as exc:
+        _fail(str(exc))
+    seconds = round(time.perf_counter() - started, 2)
+    if as_json:
+        _echo_json({**counts, "seconds": seconds})
+        return
+    click.echo(f"demo data added: {_demo_counts_text(counts)} ({seconds} s)")
+    click.echo("remove it again with: hoofdzaak demo clear")
+
+
+@demo.command("clear")
+@click.option("--json", "as_json", is_flag=True)
+def demo_clear(as_json: bool) -> None:
+    """Remove exactly the demo rows; real data is never touched."""
+    from bot.services import demo as svc
+
+    counts = _query(lambda _services, session: svc.clear(session)).as_dict()
+    if as_json:
+        _echo_json(counts)
+        return
+    click.echo(f"demo data removed: {_demo_counts_text(counts)}")
+
+
 # -- database --------------------------------------------------------------------------------
 
 
