@@ -107,13 +107,33 @@ def run() -> None:
 
 
 @main.command()
-def chat() -> None:
-    """Talk to the bot in this terminal: no Telegram, no token (same database)."""
+@click.option(
+    "--rol",
+    "role",
+    type=click.Choice(["coach", "regio", "programma"]),
+    default="programma",
+    show_default=True,
+    help="Your role in this console.",
+)
+@click.option("--regio", "region", default=None, help="Your region as coach or regio (AM18).")
+@click.option("--demo", is_flag=True, help="Fill an empty database with demo data first.")
+def chat(role: str, region: str | None, demo: bool) -> None:
+    """Talk to the bot in this terminal: no Telegram, no token (same database).
+
+    Files the bot sends (exports, charts) are saved under data/console/.
+    """
+    from bot.console import ConsoleError, ConsoleOptions
     from bot.console import main as console_main
 
     settings = _settings()
     _setup_logging(logging.WARNING)
-    sys.exit(console_main(settings))
+    _prepare_sqlite_dir()
+    options = ConsoleOptions(role, region.upper() if region else None, demo)
+    try:
+        code = console_main(settings, options)
+    except ConsoleError as exc:
+        _fail(str(exc), 2)
+    sys.exit(code)
 
 
 @main.command()
