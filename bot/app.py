@@ -18,7 +18,7 @@ from bot.fakeapi import OFFLINE_TOKEN
 from bot.render import Renderer
 from bot.services import Services, amsterdam_now, regions
 from bot.storage.db import Database
-from handlers import admin, checks, errors, export, faq, qa, start, users
+from handlers import admin, checks, errors, export, faq, qa, region_settings, start, users
 from handlers.common import BotContext
 from knowledge.kb import KnowledgeBase, load_kb
 from knowledge.matcher import Matcher
@@ -91,7 +91,7 @@ def build_application(
 
     # One group: the first matching handler wins, so the catch-all for stale buttons is last.
     app.add_handlers(checks.handlers(services))
-    for module in (start, faq, admin, users, export, qa, errors):
+    for module in (start, faq, admin, users, export, region_settings, qa, errors):
         app.add_handlers(module.handlers())
     app.add_error_handler(errors.on_error)
     return app
@@ -131,6 +131,7 @@ async def _post_init(app: App) -> None:
         BotCommand("uitnodigen", r.text("cmd_uitnodigen")),
         BotCommand("gebruikers", r.text("cmd_gebruikers")),
         BotCommand("export", r.text("cmd_export")),
+        BotCommand("regios", r.text("cmd_regios")),
     ]
     for admin_id in services.settings.admins:
         try:
