@@ -767,16 +767,17 @@ def demo_seed(seed_value: int, scale: float, as_json: bool) -> None:
     from bot.services import demo as svc
     from bot.services import regions as regions_svc
 
-    async def run(services: Services, session: AsyncSession) -> svc.DemoCounts:
+    async def run(services: Services, session: AsyncSession) -> tuple[svc.DemoCounts, float]:
         await regions_svc.ensure_regions(session, services.kb)
-        return await svc.seed(session, services.kb, services.clock(), seed_value, scale)
+        started = time.perf_counter()
+        counts = await svc.seed(session, services.kb, services.clock(), seed_value, scale)
+        return counts, time.perf_counter() - started
 
-    started = time.perf_counter()
     try:
-        counts = _query(run).as_dict()
+        made, took = _query(run)
     except svc.DemoError as exc:
         _fail(str(exc))
-    seconds = round(time.perf_counter() - started, 2)
+    counts, seconds = made.as_dict(), round(took, 2)
     if as_json:
         _echo_json({**counts, "seconds": seconds})
         return

@@ -79,7 +79,7 @@ ROWS = [
         contract="tijdelijk",
         pseudonym="=HYPERLINK(1)",
     ),
-    _trajectory("HW-2026-00002", "AM18", date(2026, 1, 5), method="jobcoaching"),
+    _trajectory("HW-2026-00002", "AM18", date(2026, 1, 5), method="jobcoaching", pseudonym="#N/A"),
     _trajectory(
         "HW-2025-00001",
         "AM18",
@@ -155,6 +155,8 @@ async def test_programme_team_exports_everything_this_year(bot: OfflineBot) -> N
     assert row[12].value == 24 and row[12].data_type == "n"
     assert row[14].value is None
     assert row[16].value == "=HYPERLINK(1)" and row[16].data_type == "s"  # text, not a formula
+    assert sheet["Q2"].value == "#N/A" and sheet["Q2"].data_type == "s"  # text, not an error
+    assert sheet["A2"].value == "HW-2026-00002" and sheet["F2"].value == "Jobcoaching"
 
 
 async def test_regio_exports_only_its_own_region(bot: OfflineBot) -> None:

@@ -224,8 +224,10 @@ class XlsxWriter:
         if col.kind == "flag":
             return self.yes if value else self.no
         text = col.values.get(str(value), str(value)) if col.kind == "label" else str(value)
+        if not text.startswith(("=", "#")):
+            return text
         cell = WriteOnlyCell(self.sheet, value=text)
-        cell.data_type = "s"  # a pseudonym like "=1+1" stays text, never a formula
+        cell.data_type = "s"  # a pseudonym like "=1+1" or "#N/A" stays text, never a formula
         return cell
 
     def close(self) -> None:
