@@ -202,8 +202,11 @@ async def test_coaches_and_strangers_are_refused(bot: OfflineBot) -> None:
 
 
 async def test_group_chats_get_no_files(bot: OfflineBot) -> None:
-    out = await bot.chat(ADMIN_ID, chat_id=-500, chat_type="group").send("/export")
+    group = bot.chat(ADMIN_ID, chat_id=-500, chat_type="group")
+    out = await group.send("/export")
     assert "privégesprek" in out[-1].text and not out[-1].buttons
+    pressed = await group.press("exp:nl:all", out[-1].message_id)
+    assert "privégesprek" in pressed[-1].text and not _documents(bot, -500)
 
 
 async def test_empty_selection_gives_header_only_files(bot: OfflineBot) -> None:

@@ -283,11 +283,21 @@ async def seed(
             f"{existing.users} users): run `hoofdzaak demo clear` first"
         )
     rng = random.Random(seed_value)  # noqa: S311 - made-up data, not secrets
-    today = now.date()
     codes = [r.code for r in kb.regions.regions]
-    years = range(FIRST_YEAR, today.year + 1)
+    years = range(FIRST_YEAR, now.year + 1)
+    users, coaches = await _add_users(session, codes, now)
+    region_years, targets = await _add_region_years(session, codes, years, rng)
+    trajectories, events = await _add_trajectories(
+        session, rng, coaches, targets, years, now, scale
+    )
+    await session.commit()
+    return DemoCounts(users, region_years, trajectories, events)
 
-    # users: a regio account and a few coaches per region
+
+async def _add_users(
+    session: AsyncSession, codes: Sequence[str], now: datetime
+) -> tuple[int, dict[str, list[int]]]:
+    """A regio account and a few coaches per region; their number and the coaches' row ids."""
     names: list[tuple[str, str, str]] = []  # (name, role, region): Demo coach 3, coach, AM18
     numbers: Counter[str] = Counter()
     for code in codes:
@@ -298,7 +308,7 @@ async def seed(
     taken = await session.scalar(select(func.count(User.id)).where(User.telegram_id.in_(ids)))
     if taken:
         raise DemoError("the demo users' Telegram ids are taken: is this a demo database?")
-    user_rows = [
+    rows = [
         {
             "telegram_id": telegram_id,
             "first_name": name,
@@ -311,8 +321,8 @@ async def seed(
         }
         for telegram_id, (name, role, code) in zip(ids, names, strict=True)
     ]
-    await session.execute(_table(User).insert(), user_rows)
-    user_ids = dict(
+    await session.execute(_table(User).insert(), rows)
+    row_ids = dict(
         (await session.execute(select(User.telegram_id, User.id).where(User.demo.is_(True))))
         .tuples()
         .all()
@@ -320,28 +330,37 @@ async def seed(
     coaches: dict[str, list[int]] = defaultdict(list)
     for telegram_id, (_, role, code) in zip(ids, names, strict=True):
         if role == "coach":
-            coaches[code].append(user_ids[telegram_id])
+            coaches[code].append(row_ids[telegram_id])
+    return len(rows), coaches
 
-    # region years the programme team has not set
-    set_rows = {
-        (ry.region_code, ry.year): ry
-        for ry in (
+
+async def _add_region_years(
+    session: AsyncSession, codes: Sequence[str], years: range, rng: random.Random
+) -> tuple[int, dict[tuple[str, int], int | None]]:
+    """Division and target where the programme team has set nothing for that region and year.
+
+    Returns how many rows were added and the target that counts per (region, year): the
+    team's where it set one, else the demo plan's.
+    """
+    real = {
+        (row.region_code, row.year): row
+        for row in (
             await session.execute(select(RegionYear).where(RegionYear.year.in_(list(years))))
         ).scalars()
     }
     divisions = plan_divisions(codes, years, rng)
-    new_years = []
-    effective: dict[tuple[str, int], tuple[str | None, int | None]] = {}
+    rows = []
+    targets: dict[tuple[str, int], int | None] = {}
     for year in years:
         for code in codes:
-            real = set_rows.get((code, year))
-            if real is not None:
-                effective[(code, year)] = (real.division, real.target)
+            existing = real.get((code, year))
+            if existing is not None:
+                targets[(code, year)] = existing.target
                 continue
             division = divisions[year][code]
             target = plan_target(division, year)
-            effective[(code, year)] = (division, target)
-            new_years.append(
+            targets[(code, year)] = target
+            rows.append(
                 {
                     "region_code": code,
                     "year": year,
@@ -350,18 +369,29 @@ async def seed(
                     "demo": True,
                 }
             )
-    if new_years:
-        await session.execute(_table(RegionYear).insert(), new_years)
+    if rows:
+        await session.execute(_table(RegionYear).insert(), rows)
+    return len(rows), targets
 
-    # trajectories: a volume per region and year from its target and a drawn "strength"
-    strength = {code: rng.triangular(0.1, 0.75, 0.25) for code in codes}
+
+async def _add_trajectories(
+    session: AsyncSession,
+    rng: random.Random,
+    coaches: dict[str, list[int]],
+    targets: dict[tuple[str, int], int | None],
+    years: range,
+    now: datetime,
+    scale: float,
+) -> tuple[int, int]:
+    """Trajectories and their status events; how many of each."""
+    # a volume per region and year from its target and a drawn "strength" of the region
+    strength = {code: rng.triangular(0.1, 0.75, 0.25) for code in coaches}
     made: list[_Made] = []
     for year in years:
-        for code in codes:
-            target = effective[(code, year)][1]
-            base = target if target else KKD_VOLUME
+        for code in coaches:
+            base = targets[(code, year)] or KKD_VOLUME
             volume = base * strength[code] * GROWTH.get(year, 1.0) * scale
-            for start in _start_dates(rng, volume, year, today):
+            for start in _start_dates(rng, volume, year, now.date()):
                 made.append(_trajectory(rng, code, rng.choice(coaches[code]), start, now))
     made.sort(key=lambda m: (m.row["start_date"], m.row["created_at"]))
 
@@ -381,11 +411,11 @@ async def seed(
         m.row["reference"] = f"HW-{year}-{number:05d}"
         m.row["pseudonym"] = f"DEMO-{i:04d}"
 
-    # plain executemany (no RETURNING: that is slow for thousands of rows), then the new ids
-    # by their unique references
+    # plain executemany (RETURNING is slow for thousands of rows), then the new ids by their
+    # unique references
     if made:
         await session.execute(_table(Trajectory).insert(), [m.row for m in made])
-    ids_by_reference = dict(
+    ids = dict(
         (
             await session.execute(
                 select(Trajectory.reference, Trajectory.id).where(Trajectory.demo.is_(True))
@@ -394,9 +424,9 @@ async def seed(
         .tuples()
         .all()
     )
-    event_rows = [
+    events = [
         {
-            "trajectory_id": ids_by_reference[m.row["reference"]],
+            "trajectory_id": ids[m.row["reference"]],
             "user_id": m.row["coach_id"],
             "field": "status",
             "old": old,
@@ -406,7 +436,6 @@ async def seed(
         for m in made
         for old, new, at in m.events
     ]
-    if event_rows:
-        await session.execute(_table(TrajectoryEvent).insert(), event_rows)
-    await session.commit()
-    return DemoCounts(len(user_rows), len(new_years), len(made), len(event_rows))
+    if events:
+        await session.execute(_table(TrajectoryEvent).insert(), events)
+    return len(made), len(events)

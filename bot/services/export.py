@@ -324,8 +324,10 @@ async def export_press(
     r = services.renderer
     who = await caller(services, session, person)
     allowed = _scope(who.role, who.region)
-    if allowed is None or chat_type != "private":
+    if allowed is None:
         return Notice(r.text("export_not_allowed"), alert=True)
+    if chat_type != "private":
+        return Notice(r.text("export_private_only"), alert=True)
     if len(parts) != 2:
         return Notice(r.text("stale_button"))
     scope, year_text = parts
