@@ -19,7 +19,19 @@ from bot.persistence import DbPersistence
 from bot.render import Renderer
 from bot.services import Services, amsterdam_now, regions
 from bot.storage.db import Database
-from handlers import admin, checks, errors, faq, followup, qa, registration, start, users
+from handlers import (
+    admin,
+    checks,
+    errors,
+    export,
+    faq,
+    followup,
+    qa,
+    region_settings,
+    registration,
+    start,
+    users,
+)
 from handlers.common import BotContext
 from knowledge.kb import KnowledgeBase, load_kb
 from knowledge.matcher import Matcher
@@ -96,7 +108,7 @@ def build_application(
     app.add_handlers(registration.handlers())
     app.add_handlers(followup.handlers())
     app.add_handlers(registration.stop_handlers())
-    for module in (start, faq, admin, users, qa, errors):
+    for module in (start, faq, admin, users, export, region_settings, qa, errors):
         app.add_handlers(module.handlers())
     app.add_error_handler(errors.on_error)
     return app
@@ -148,6 +160,8 @@ async def _post_init(app: App) -> None:
         BotCommand("checkstats", r.text("cmd_checkstats")),
         BotCommand("uitnodigen", r.text("cmd_uitnodigen")),
         BotCommand("gebruikers", r.text("cmd_gebruikers")),
+        BotCommand("export", r.text("cmd_export")),
+        BotCommand("regios", r.text("cmd_regios")),
     ]
     for admin_id in services.settings.admins:
         try:

@@ -107,13 +107,33 @@ def run() -> None:
 
 
 @main.command()
-def chat() -> None:
-    """Talk to the bot in this terminal: no Telegram, no token (same database)."""
+@click.option(
+    "--rol",
+    "role",
+    type=click.Choice(["coach", "regio", "programma"]),
+    default="programma",
+    show_default=True,
+    help="Your role in this console.",
+)
+@click.option("--regio", "region", default=None, help="Your region as coach or regio (AM18).")
+@click.option("--demo", is_flag=True, help="Fill an empty database with demo data first.")
+def chat(role: str, region: str | None, demo: bool) -> None:
+    """Talk to the bot in this terminal: no Telegram, no token (same database).
+
+    Files the bot sends (exports, charts) are saved under data/console/.
+    """
+    from bot.console import ConsoleError, ConsoleOptions
     from bot.console import main as console_main
 
     settings = _settings()
     _setup_logging(logging.WARNING)
-    sys.exit(console_main(settings))
+    _prepare_sqlite_dir()
+    options = ConsoleOptions(role, region.upper() if region else None, demo)
+    try:
+        code = console_main(settings, options)
+    except ConsoleError as exc:
+        _fail(str(exc), 2)
+    sys.exit(code)
 
 
 @main.command()
@@ -659,6 +679,123 @@ def regions_import(path: Path) -> None:
 
     _query(run)
     click.echo(f"imported {len(settings)} row(s)")
+
+
+# -- export ----------------------------------------------------------------------------------
+
+
+@main.group("export")
+def export_group() -> None:
+    """Export data as files (pseudonyms only, never names)."""
+
+
+@export_group.command("trajectories")
+@click.option("--format", "fmt", required=True, type=click.Choice(["csv", "xlsx"]))
+@click.option(
+    "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="File."
+)
+@click.option("--region", default=None, help="AMxx; default: all regions.")
+@click.option(
+    "--year", type=click.IntRange(2017, 2100), default=None, help="Start year; default: all."
+)
+@click.option("--json", "as_json", is_flag=True)
+def export_trajectories(
+    fmt: str, out: Path, region: str | None, year: int | None, as_json: bool
+) -> None:
+    """Write trajectories to a CSV (;-separated, UTF-8 with BOM, ISO dates) or XLSX file."""
+    from bot.services import export as svc
+
+    selection = svc.Selection(region.upper() if region else None, year)
+    the_format: svc.Format = "csv" if fmt == "csv" else "xlsx"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".{out.name}.part")
+
+    async def run(services: Services, session: AsyncSession) -> int:
+        if selection.region is not None and selection.region not in services.region_codes():
+            _fail(f"unknown region {selection.region!r} (AM01 … AM38, see regions list)", 2)
+        with partial.open("wb") as fh:
+            return await svc.write_export(services, session, selection, {the_format: fh})
+
+    try:
+        count = _query(run)
+        partial.replace(out)
+    finally:
+        partial.unlink(missing_ok=True)
+    if as_json:
+        _echo_json(
+            {
+                "path": str(out),
+                "format": fmt,
+                "rows": count,
+                "region": selection.region,
+                "year": year,
+            }
+        )
+        return
+    click.echo(f"wrote {count} trajectories to {out}")
+
+
+# -- demo data -------------------------------------------------------------------------------
+
+
+@main.group()
+def demo() -> None:
+    """Demo data to try the bot with: clearly marked, removed again by `demo clear`."""
+
+
+def _demo_counts_text(counts: dict[str, int]) -> str:
+    return (
+        f"{counts['users']} users, {counts['region_years']} region years, "
+        f"{counts['trajectories']} trajectories, {counts['events']} events"
+    )
+
+
+@demo.command("seed")
+@click.option("--seed", "seed_value", type=int, default=2021, show_default=True)
+@click.option(
+    "--scale",
+    type=click.FloatRange(0.01, 50),
+    default=1.0,
+    show_default=True,
+    help="More or fewer trajectories (1: a few thousand).",
+)
+@click.option("--json", "as_json", is_flag=True)
+def demo_seed(seed_value: int, scale: float, as_json: bool) -> None:
+    """Fill the database with demo users, region years and trajectories (demo=True)."""
+    import time
+
+    from bot.services import demo as svc
+    from bot.services import regions as regions_svc
+
+    async def run(services: Services, session: AsyncSession) -> tuple[svc.DemoCounts, float]:
+        await regions_svc.ensure_regions(session, services.kb)
+        started = time.perf_counter()
+        counts = await svc.seed(session, services.kb, services.clock(), seed_value, scale)
+        return counts, time.perf_counter() - started
+
+    try:
+        made, took = _query(run)
+    except svc.DemoError as exc:
+        _fail(str(exc))
+    counts, seconds = made.as_dict(), round(took, 2)
+    if as_json:
+        _echo_json({**counts, "seconds": seconds})
+        return
+    click.echo(f"demo data added: {_demo_counts_text(counts)} ({seconds} s)")
+    click.echo("remove it again with: hoofdzaak demo clear")
+
+
+@demo.command("clear")
+@click.option("--json", "as_json", is_flag=True)
+def demo_clear(as_json: bool) -> None:
+    """Remove exactly the demo rows; real data is never touched."""
+    from bot.services import demo as svc
+
+    counts = _query(lambda _services, session: svc.clear(session)).as_dict()
+    if as_json:
+        _echo_json(counts)
+        return
+    click.echo(f"demo data removed: {_demo_counts_text(counts)}")
 
 
 # -- database --------------------------------------------------------------------------------

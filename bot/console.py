@@ -3,20 +3,35 @@
 Interactive: type a message, or a number to press the button with that number, `/stop`-style
 commands are sent to the bot as commands, and `:q` (or Ctrl-D) leaves. Piped (stdin not a
 terminal): one message per line, the replies printed, exit at end of input.
+
+The console user (Telegram id 424242) gets the role chosen with `--rol` (default programma:
+on your own machine you see everything) and, for coach and regio, the region of `--regio`.
+Files the bot sends (exports, charts) are saved under `data/console/`.
 """
 
 from __future__ import annotations
 
 import re
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
 
+from sqlalchemy import func, select
+
 from bot.config import Settings
-from bot.offline import offline_bot
+from bot.offline import OfflineBot, offline_bot
 from bot.render import strip_html
+from bot.services import demo, users
+from bot.services.replies import Person
 from bot.simulator import ChatSimulator, Output
+from bot.storage.models import Trajectory
 
 CONSOLE_USER_ID = 424242
+CONSOLE_NAME = "Console"
+FILES_DIR = Path("data/console")
+ROLES = {"coach": "jobcoach", "regio": "regio", "programma": "programmateam"}
+DEFAULT_REGION = "AM18"
 _NUMBER = re.compile(r"^\s*(\d{1,2})\s*$")
 HELP = (
     "Typ je vraag en druk op Enter. Een nummer (1, 2, …) drukt op die knop onder het laatste "
@@ -24,7 +39,30 @@ HELP = (
 )
 
 
-def _format(outputs: list[Output], numbered: list[tuple[str, int | None]]) -> str:
+@dataclass(frozen=True)
+class ConsoleOptions:
+    role: str = "programma"  # coach | regio | programma
+    region: str | None = None  # for coach and regio; default AM18
+    demo: bool = False  # fill an empty database with demo data first
+    files: Path = FILES_DIR
+
+
+class ConsoleError(ValueError):
+    """A console option that cannot work (e.g. an unknown region)."""
+
+
+def _save(out: Output, directory: Path) -> Path | None:
+    if out.file is None:
+        return None
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / Path(out.file_name or "bestand").name  # never outside the directory
+    path.write_bytes(out.file)
+    return path
+
+
+def _format(
+    outputs: list[Output], numbered: list[tuple[str, int | None]], files: Path = FILES_DIR
+) -> str:
     """Render the bot's actions as text; buttons get numbers (collected in `numbered`)."""
     lines: list[str] = []
     for out in outputs:
@@ -38,6 +76,9 @@ def _format(outputs: list[Output], numbered: list[tuple[str, int | None]]) -> st
             continue
         label = "bot (bewerkt)" if out.method == "editMessageText" else "bot"
         body = strip_html(out.text).strip()
+        saved = _save(out, files)
+        if saved is not None:
+            body = f"[bestand opgeslagen: {saved}] {body}".strip()
         lines.append(f"{label}: " + body.replace("\n", "\n     "))
         if out.buttons:
             numbered.clear()
@@ -47,15 +88,60 @@ def _format(outputs: list[Output], numbered: list[tuple[str, int | None]]) -> st
     return "\n".join(lines)
 
 
-async def run_console(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
+async def prepare(bot: OfflineBot, options: ConsoleOptions) -> str | None:
+    """Give the console user its role and region; seed demo data if asked. A note, or None."""
+    services = bot.services
+    region = (options.region or DEFAULT_REGION) if options.role != "programma" else None
+    async with services.db.session() as session:
+        await users.record_seen(session, Person(CONSOLE_USER_ID, CONSOLE_NAME), services.clock())
+        await session.commit()
+        try:
+            await users.set_user(
+                session, services.region_codes(), CONSOLE_USER_ID, options.role, region
+            )
+        except users.UserInputError as exc:
+            raise ConsoleError(str(exc)) from None
+        services.seen.forget(CONSOLE_USER_ID)
+        if not options.demo:
+            return None
+        if not (await demo.present(session)).empty:
+            return "Demo-gegevens staan al in de database (weghalen: hoofdzaak demo clear)."
+        if await session.scalar(select(func.count(Trajectory.id))):
+            return "De database heeft al echte trajecten: ik voeg geen demo-gegevens toe."
+        counts = await demo.seed(session, services.kb, services.clock())
+    return (
+        f"Demo-gegevens geladen: {counts.trajectories} trajecten in "
+        f"{len(services.kb.regions.regions)} regio's (weghalen: hoofdzaak demo clear)."
+    )
+
+
+def _settings_for(settings: Settings, role: str) -> Settings:
+    """The console user is programme team as HOOFDZAAK_ADMINS makes it, or not at all."""
+    admins = tuple(a for a in settings.admins if a != CONSOLE_USER_ID)
+    if role == "programma":
+        admins = (*admins, CONSOLE_USER_ID)
+    return settings.model_copy(update={"admins": admins})
+
+
+async def run_console(
+    settings: Settings,
+    stdin: TextIO,
+    stdout: TextIO,
+    options: ConsoleOptions | None = None,
+) -> int:
+    options = options or ConsoleOptions()
     interactive = stdin.isatty()
-    async with offline_bot(settings) as bot:
-        chat = bot.chat(CONSOLE_USER_ID, first_name="Console")
+    async with offline_bot(_settings_for(settings, options.role)) as bot:
+        note = await prepare(bot, options)
+        if note:
+            print(note, file=stdout)
+        chat = bot.chat(CONSOLE_USER_ID, first_name=CONSOLE_NAME)
         numbered: list[tuple[str, int | None]] = []
         if interactive:
             print(HELP, file=stdout)
+            print(_who(bot, options), file=stdout)
             out = await chat.send("/start")
-            print(_format(out, numbered), file=stdout)
+            print(_format(out, numbered, options.files), file=stdout)
         while True:
             if interactive:
                 stdout.write("jij> ")
@@ -71,7 +157,7 @@ async def run_console(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
             if not interactive:
                 print(f"jij> {text}", file=stdout)
             out = await _act(chat, text, numbered)
-            formatted = _format(out, numbered)
+            formatted = _format(out, numbered, options.files)
             if formatted:
                 print(formatted, file=stdout)
             elif out == []:
@@ -100,7 +186,14 @@ async def _act(
     return await chat.send(text)
 
 
-def main(settings: Settings) -> int:
+def _who(bot: OfflineBot, options: ConsoleOptions) -> str:
+    if options.role == "programma":
+        return "Je rol hier: programmateam (andere rol: hoofdzaak chat --rol coach of regio)."
+    region = options.region or DEFAULT_REGION
+    return f"Je rol hier: {ROLES[options.role]}, regio {bot.services.region_name(region)}."
+
+
+def main(settings: Settings, options: ConsoleOptions | None = None) -> int:
     import asyncio
 
-    return asyncio.run(run_console(settings, sys.stdin, sys.stdout))
+    return asyncio.run(run_console(settings, sys.stdin, sys.stdout, options))

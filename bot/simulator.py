@@ -27,6 +27,8 @@ class Output:
     message_id: int | None
     text: str
     buttons: tuple[tuple[str, str], ...]  # (label, callback data or url)
+    file_name: str | None = None  # sendPhoto / sendDocument: the uploaded file
+    file: bytes | None = None
 
 
 class ChatSimulator:
@@ -146,6 +148,11 @@ class ChatSimulator:
             if call.method in ("sendMessage", "sendPhoto", "sendDocument") and chat is not None:
                 sent = [m for m in self.api.chat_messages(int(chat)) if m.text == text]
                 message_id = sent[-1].message_id if sent else None
+            file_name, file = self._file(p)
+            is_file = call.method in ("sendPhoto", "sendDocument")
+            if file is None and is_file and chat is not None and message_id is not None:
+                kept = self.api.messages.get((int(chat), int(message_id)))
+                file_name, file = (kept.file_name, kept.file) if kept else (None, None)
             out.append(
                 Output(
                     call.method,
@@ -153,6 +160,16 @@ class ChatSimulator:
                     int(message_id) if message_id is not None else None,
                     text,
                     buttons,
+                    file_name,
+                    file,
                 )
             )
         return out
+
+    @staticmethod
+    def _file(params: dict[str, Any]) -> tuple[str | None, bytes | None]:
+        """The first uploaded file of a call (name and bytes), if it has one."""
+        for name, content in (params.get("_files") or {}).values():
+            if isinstance(content, bytes):
+                return str(name), content
+        return None, None

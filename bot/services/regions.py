@@ -99,6 +99,7 @@ async def set_regions(
             row.division = setting.division
         if setting.target is not None:
             row.target = setting.target
+        row.demo = False  # set by the programme team: real data from now on (demo clear keeps it)
     await session.commit()
 
 
