@@ -7,9 +7,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions
+from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
@@ -32,7 +31,7 @@ from handlers import (
     start,
     users,
 )
-from handlers.common import BotContext
+from handlers.common import BotContext, set_menu
 from knowledge.kb import KnowledgeBase, load_kb
 from knowledge.matcher import Matcher
 
@@ -137,37 +136,11 @@ async def _post_init(app: App) -> None:
     await services.db.upgrade()
     async with services.db.session() as session:
         await regions.ensure_regions(session, services.kb)
-    r = services.renderer
-    names = [
-        "start",
-        "faq",
-        *(c.command for c in services.kb.checks.values()),
-        "registreer",
-        "mijntrajecten",
-        "stop",
-        "ik",
-        "help",
-    ]
-    commands = [BotCommand(c, r.text(f"cmd_{c}")) for c in names]
-    try:
-        await app.bot.set_my_commands(commands)
-    except TelegramError:
-        log.warning("could not register the command list", exc_info=True)
-    # The programme team also sees its own commands (in its private chats with the bot).
-    admin_commands = [
-        *commands,
-        BotCommand("onbeantwoord", r.text("cmd_onbeantwoord")),
-        BotCommand("checkstats", r.text("cmd_checkstats")),
-        BotCommand("uitnodigen", r.text("cmd_uitnodigen")),
-        BotCommand("gebruikers", r.text("cmd_gebruikers")),
-        BotCommand("export", r.text("cmd_export")),
-        BotCommand("regios", r.text("cmd_regios")),
-    ]
+    # Everyone's menu; registered staff get their role's menu in their own chat (on joining,
+    # on /ik, when the programme team changes their role); the admins' is set here.
+    await set_menu(app.bot, services, None, None)
     for admin_id in services.settings.admins:
-        try:
-            await app.bot.set_my_commands(admin_commands, scope=BotCommandScopeChat(admin_id))
-        except TelegramError:  # e.g. the admin has not started the bot yet
-            log.info("no admin command list for %s yet", admin_id)
+        await set_menu(app.bot, services, admin_id, "programma")
 
 
 async def _post_shutdown(app: App) -> None:

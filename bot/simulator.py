@@ -133,7 +133,7 @@ class ChatSimulator:
     def _outputs(self, start: int) -> list[Output]:
         out: list[Output] = []
         for call in self.api.calls[start:]:
-            if call.method in ("sendChatAction", "getMe"):
+            if call.method in ("sendChatAction", "getMe", "setMyCommands"):  # not in the chat
                 continue
             p = call.params
             chat = p.get("chat_id")

@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler
 
-from bot.services import Services, checks, qa
+from bot.services import Services, accounts, checks, qa
 from bot.services.replies import Reply
-from handlers.common import BotContext, send, with_session
+from handlers.common import BotContext, person, send, with_session
 
 Report = Callable[[Services, AsyncSession, int], Awaitable[Reply]]
 
@@ -22,8 +22,10 @@ def _report(make: Report) -> Callable[[Update, BotContext], Coroutine[Any, Any, 
     @with_session
     async def handler(update: Update, context: BotContext, session: AsyncSession) -> None:
         services = context.services
-        user = update.effective_user
-        if user is None or not services.is_admin(user.id):
+        if update.effective_user is None:
+            return
+        who = await accounts.caller(services, session, person(update))
+        if not who.can("programma"):
             await send(update, context, Reply(services.renderer.text("not_admin")))
             return
         args = context.args

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
 from telegram.constants import ChatAction
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackContext, ExtBot
 
 from bot.render import split_message
-from bot.services import Services
+from bot.services import Services, menu
 from bot.services.replies import Notice, Person, Reply
 
 
@@ -25,6 +34,8 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         services: Services = self.bot_data["services"]
         return services
 
+
+log = logging.getLogger(__name__)
 
 R = TypeVar("R")
 Handler = Callable[[Update, BotContext], Coroutine[Any, Any, R]]
@@ -105,3 +116,15 @@ def strip_mention(text: str, username: str | None) -> str:
     if username:
         text = text.replace(f"@{username}", " ")
     return " ".join(text.split())
+
+
+async def set_menu(bot: Bot, services: Services, chat_id: int | None, role: str | None) -> None:
+    """Telegram's command menu for one private chat (None: everyone's default menu)."""
+    commands = [BotCommand(name, text) for name, text in menu.commands_for(services, role)]
+    try:
+        if chat_id is None:
+            await bot.set_my_commands(commands)
+        else:
+            await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))
+    except TelegramError:  # e.g. the person has not started the bot yet
+        log.info("no command menu for chat %s", chat_id)

@@ -8,7 +8,7 @@ from bot.fakeapi import BOT_USERNAME
 from bot.offline import OfflineBot
 from bot.storage.models import QuestionLog
 from knowledge.models import Entry
-from tests.conftest import ADMIN_ID
+from tests.conftest import ADMIN_ID, give_role
 
 
 async def _logs(bot: OfflineBot) -> list[QuestionLog]:
@@ -30,15 +30,37 @@ async def test_start_welcomes_with_topic_buttons(bot: OfflineBot) -> None:
     assert any("Bron: FAQ 0.1" in o.text for o in answer)
 
 
-async def test_commands_are_registered_in_dutch(bot: OfflineBot) -> None:
-    calls = bot.api.sent("setMyCommands")
-    everyone = [c for c in calls if "scope" not in c.params]
-    names = {c["command"]: c["description"] for c in everyone[-1].params["commands"]}
-    assert {"start", "faq", "help", "kandidaat", "traject", "cofinanciering", "ik"} <= set(names)
-    assert {"registreer", "stop"} <= set(names)
-    assert "vragen" in names["faq"]
-    admin = [c for c in calls if str(ADMIN_ID) in str(c.params.get("scope"))]
-    assert admin and "onbeantwoord" in str(admin[-1].params["commands"])
+async def test_each_role_gets_its_own_command_menu(bot: OfflineBot) -> None:
+    def menu(chat_id: int | None) -> dict[str, str]:
+        calls = [
+            c
+            for c in bot.api.sent("setMyCommands")
+            if (chat_id is None and "scope" not in c.params)
+            or (chat_id is not None and str(chat_id) in str(c.params.get("scope")))
+        ]
+        assert calls, chat_id
+        return {c["command"]: c["description"] for c in calls[-1].params["commands"]}
+
+    everyone = menu(None)
+    assert set(everyone) == {
+        "start",
+        "faq",
+        "help",
+        "kandidaat",
+        "traject",
+        "cofinanciering",
+        "ik",
+    }
+    assert "vragen" in everyone["faq"]
+    assert {"onbeantwoord", "gebruikers", "registreer", "export"} <= set(menu(ADMIN_ID))
+    await give_role(bot, 4401, "coach", "AM18")
+    await bot.chat(4401).send("/ik")  # the menu follows the role
+    coach = menu(4401)
+    assert {"registreer", "mijntrajecten", "stop"} <= set(coach)
+    assert not {"gebruikers", "export", "uitnodigen"} & set(coach)
+    help_text = (await bot.chat(4401).send("/help"))[-1].text
+    assert "/mijntrajecten" in help_text and "/gebruikers" not in help_text
+    assert "uitnodiging" in (await bot.chat(4402).send("/help"))[-1].text
 
 
 async def test_question_gets_answer_with_source_and_feedback_buttons(bot: OfflineBot) -> None:

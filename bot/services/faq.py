@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.services import Services, checks
+from bot.services import Services, checks, menu
 from bot.services.qa import entry_reply
 from bot.services.replies import Button, Reply
 
@@ -38,10 +38,21 @@ def start_reply(services: Services, first_name: str | None) -> Reply:
     return Reply.column(text, buttons)
 
 
-def help_reply(services: Services, is_admin: bool, bot_username: str) -> Reply:
+def help_reply(services: Services, role: str | None, bot_username: str) -> Reply:
+    """How the bot works, with the commands of the user's role (menu.COMMANDS)."""
+    checks = {c.command for c in services.kb.checks.values()}
+    general = ("start", "faq", "ik", "help")
+    work = [
+        (name, text)
+        for name, text in menu.commands_for(services, role)
+        if name not in checks and name not in general
+    ]
     return Reply(
         services.renderer.render(
-            "common/help.html.j2", is_admin=is_admin, bot_username=bot_username
+            "common/help.html.j2",
+            work=work,
+            registered=role is not None,
+            bot_username=bot_username,
         )
     )
 
