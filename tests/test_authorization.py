@@ -1,0 +1,133 @@
+"""The authorization matrix: every command × every role (and someone not registered), and
+forged button presses for every area that needs a role. The expectations are written out here,
+independently of bot/services/menu.py, so a permission slip in either place shows."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.offline import OfflineBot
+from bot.services import trajectories as t
+from bot.simulator import Output
+from bot.storage.models import Invite, RegionYear, Trajectory, User
+from tests.conftest import ADMIN_ID, give_role
+
+NOBODY, COACH, OTHER_COACH, REGIO, TEAM = 8001, 8002, 8003, 8004, 8005
+ROLES = {
+    "nobody": NOBODY,
+    "coach": COACH,
+    "regio": REGIO,
+    "programma": TEAM,  # by invite, not in HOOFDZAAK_ADMINS
+    "admin": ADMIN_ID,
+}
+EVERYONE = set(ROLES)
+STAFF = {"coach", "regio", "programma", "admin"}
+LEADS = {"regio", "programma", "admin"}
+TEAM_ONLY = {"programma", "admin"}
+# command → who may use it
+MATRIX: dict[str, set[str]] = {
+    "start": EVERYONE,
+    "faq": EVERYONE,
+    "help": EVERYONE,
+    "ik": EVERYONE,
+    "kandidaat": EVERYONE,
+    "traject": EVERYONE,
+    "cofinanciering": EVERYONE,
+    "stop": EVERYONE,
+    "registreer": STAFF,
+    "mijntrajecten": STAFF,
+    "export": LEADS,
+    "uitnodigen": LEADS,
+    "gebruikers": TEAM_ONLY,
+    "regios": TEAM_ONLY,
+    "onbeantwoord": TEAM_ONLY,
+    "checkstats": TEAM_ONLY,
+}
+REFUSED = re.compile(
+    r"alleen voor het programmateam|Uitnodigen kan alleen|alleen met een account"
+    r"|Exporteren kan alleen"
+)
+
+
+def _text(out: list[Output]) -> str:
+    return "\n".join(o.text for o in out)
+
+
+async def _setup(bot: OfflineBot) -> None:
+    await give_role(bot, COACH, "coach", "AM18")
+    await give_role(bot, OTHER_COACH, "coach", "AM18")
+    await give_role(bot, REGIO, "regio", "AM18")
+    await give_role(bot, TEAM, "programma", None)
+
+
+@pytest.mark.parametrize("command", sorted(MATRIX))
+async def test_every_command_for_every_role(bot: OfflineBot, command: str) -> None:
+    await _setup(bot)
+    for role, telegram_id in ROLES.items():
+        chat = bot.chat(telegram_id)
+        out = await chat.send(f"/{command}")
+        text = _text(out)
+        assert text.strip(), f"/{command} left {role} without an answer"
+        if role in MATRIX[command]:
+            assert not REFUSED.search(text), f"/{command} refused {role}: {text[:200]}"
+        else:
+            assert REFUSED.search(text), f"/{command} allowed {role}: {text[:200]}"
+        await chat.send("/stop")  # close any form the command opened
+
+
+async def test_forged_buttons_are_checked_again(bot: OfflineBot) -> None:
+    """Callback data is typed by the client: each press checks the role itself."""
+    await _setup(bot)
+    async with bot.services.db.session() as session:
+        coach_row = (
+            await session.execute(select(User).where(User.telegram_id == COACH))
+        ).scalar_one()
+        new = t.NewTrajectory(
+            "AM18", "KL-99", date(2026, 3, 1), "ips", "epa", "uwv", "ggz", "ww", "basis"
+        )
+        tid = (await t.register(session, new, coach_row.id, bot.services.clock())).id
+
+    async def counts() -> tuple[int, int, int]:
+        async with bot.services.db.session() as session:
+            invites = await session.scalar(select(func.count()).select_from(Invite))
+            years = await session.scalar(select(func.count()).select_from(RegionYear))
+            team = await session.scalar(
+                select(func.count()).select_from(User).where(User.role == "programma")
+            )
+            return invites or 0, years or 0, team or 0
+
+    before = await counts()
+    forged = [
+        "inv:programma",
+        "inv:coach:AM05",
+        f"usr:{OTHER_COACH}:role:programma",
+        f"usr:{OTHER_COACH}:off",
+        "rs:s:2026:AM18:500",
+        "rs:d:2026:AM18:champions-league:100",
+        "exp:nl:all",
+        "exp:AM05:all",
+        f"mt:d:{tid}",
+        f"mt:p:{tid}:1",
+        f"mt:e:{tid}:1",
+        f"mt:w:{tid}:1",
+        "new:ok",
+    ]
+    for telegram_id in (NOBODY, OTHER_COACH):
+        chat = bot.chat(telegram_id)
+        await chat.send("/start")
+        for data in forged:
+            out = await chat.press(data)
+            assert not any(o.method == "sendDocument" for o in out), (telegram_id, data)
+            assert "KL-99" not in _text(out), (telegram_id, data)
+    assert await counts() == before
+    async with bot.services.db.session() as session:
+        row = await session.get(Trajectory, tid)
+        other = (
+            await session.execute(select(User).where(User.telegram_id == OTHER_COACH))
+        ).scalar_one()
+    assert row is not None and row.status == "lopend" and row.version == 1
+    assert other.active and other.role == "coach"
