@@ -271,6 +271,9 @@ async def test_who_may_register(rbot: OfflineBot) -> None:
     admin = rbot.chat(ADMIN_ID)
     out = await admin.send("/registreer")
     assert "Voor welke arbeidsmarktregio" in _text(out)
+    out = await admin.send("groot amsterdam")  # typing the region's name works too
+    assert "pseudoniem" in _text(out).lower()
+    await _press(admin, "new:back")
     out = await _press(admin, "new:v:region:AM05")
     assert "pseudoniem" in _text(out).lower()
 

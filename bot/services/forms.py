@@ -107,6 +107,8 @@ def _choice(services: Services, step: str, raw: str) -> str:
     for value, text in question(services, step).options:
         if wanted in (value.lower(), text.lower()):
             return value
+        if step == "region" and text.lower().split(" ", 1)[-1] == wanted:  # the name alone
+            return value
     raise InputError("Kies een van de knoppen onder de vraag.")
 
 
