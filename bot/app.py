@@ -18,7 +18,7 @@ from bot.fakeapi import OFFLINE_TOKEN
 from bot.render import Renderer
 from bot.services import Services, amsterdam_now, regions
 from bot.storage.db import Database
-from handlers import admin, checks, errors, faq, qa, start, users
+from handlers import admin, checks, errors, faq, qa, start, stats, users
 from handlers.common import BotContext
 from knowledge.kb import KnowledgeBase, load_kb
 from knowledge.matcher import Matcher
@@ -91,7 +91,7 @@ def build_application(
 
     # One group: the first matching handler wins, so the catch-all for stale buttons is last.
     app.add_handlers(checks.handlers(services))
-    for module in (start, faq, admin, users, qa, errors):
+    for module in (start, faq, admin, users, stats, qa, errors):
         app.add_handlers(module.handlers())
     app.add_error_handler(errors.on_error)
     return app
@@ -117,7 +117,14 @@ async def _post_init(app: App) -> None:
     async with services.db.session() as session:
         await regions.ensure_regions(session, services.kb)
     r = services.renderer
-    names = ["start", "faq", *(c.command for c in services.kb.checks.values()), "ik", "help"]
+    names = [
+        "start",
+        "faq",
+        *(c.command for c in services.kb.checks.values()),
+        "ik",
+        "regio",
+        "help",
+    ]
     commands = [BotCommand(c, r.text(f"cmd_{c}")) for c in names]
     try:
         await app.bot.set_my_commands(commands)
@@ -130,6 +137,7 @@ async def _post_init(app: App) -> None:
         BotCommand("checkstats", r.text("cmd_checkstats")),
         BotCommand("uitnodigen", r.text("cmd_uitnodigen")),
         BotCommand("gebruikers", r.text("cmd_gebruikers")),
+        BotCommand("landelijk", r.text("cmd_landelijk")),
     ]
     for admin_id in services.settings.admins:
         try:

@@ -34,7 +34,16 @@ async def test_commands_are_registered_in_dutch(bot: OfflineBot) -> None:
     calls = bot.api.sent("setMyCommands")
     everyone = [c for c in calls if "scope" not in c.params]
     names = {c["command"]: c["description"] for c in everyone[-1].params["commands"]}
-    assert set(names) == {"start", "faq", "help", "kandidaat", "traject", "cofinanciering", "ik"}
+    assert set(names) == {
+        "start",
+        "faq",
+        "help",
+        "kandidaat",
+        "traject",
+        "cofinanciering",
+        "ik",
+        "regio",
+    }
     assert "vragen" in names["faq"]
     admin = [c for c in calls if str(ADMIN_ID) in str(c.params.get("scope"))]
     assert admin and "onbeantwoord" in str(admin[-1].params["commands"])
