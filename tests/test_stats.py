@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import AsyncIterator
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
 from matplotlib import image
 
+from bot.cli import main
 from bot.config import TIMEZONE
 from bot.offline import OfflineBot
 from bot.render import strip_html
@@ -355,3 +360,70 @@ def test_pro_rata_and_rounding() -> None:
         "120%",
     ]
     assert stats.number(3500) == "3.500" and stats.number(49.5) == "50"
+
+
+# -- hoofdzaak stats ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    url = f"sqlite:///{tmp_path / 'stats.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    cli = CliRunner()
+    assert cli.invoke(main, ["db", "upgrade"]).exit_code == 0
+    for code, division, target in [
+        ("AM18", "champions-league", "100"),
+        ("AM01", "eredivisie", "25"),
+    ]:
+        args = ["regions", "set", code, "--year", "2025", "--division", division]
+        assert cli.invoke(main, [*args, "--target", target]).exit_code == 0
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for t in [
+            trajectory("AM18", date(2025, 1, 10), placement=date(2025, 2, 1)),
+            trajectory("AM18", date(2025, 3, 5), end=date(2025, 9, 1), reason="werk_duurzaam"),
+            trajectory("AM01", date(2025, 4, 1)),
+            trajectory("AM01", date(2025, 4, 2)),
+        ]:
+            values = {c.name: getattr(t, c.key) for c in Trajectory.__table__.columns}
+            values.pop("id")
+            values["version"] = 1
+            conn.execute(sa.insert(Trajectory.__table__).values(values))
+    engine.dispose()
+    return cli
+
+
+def test_cli_region_json(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["stats", "--region", "am18", "--year", "2025", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["region"] == "AM18" and data["reference_date"] == "2025-12-31"
+    assert data["division"] == "champions-league" and data["target"] == 100
+    assert (data["started"], data["running"], data["placed"], data["ended"]) == (2, 1, 1, 1)
+    assert data["progress"] == 0.02 and data["expected"] == 100.0
+    assert data["on_schedule"] is False
+    assert data["paid_work_share"] == 0.5 and data["lasting_paid_work_share"] == 1.0
+    assert data["started_per_month"][:3] == [1, 0, 1] and data["cumulative_started"][-1] == 2
+
+
+def test_cli_national_json_and_chart(runner: CliRunner, tmp_path: Path) -> None:
+    chart = tmp_path / "landelijk.png"
+    result = runner.invoke(main, ["stats", "--year", "2025", "--json", "--chart", str(chart)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert [r["region"] for r in data["regions"][:3]] == ["AM01", "AM18", "AM02"]
+    assert data["regions"][0]["progress"] == 0.08
+    divisions = {d["division"]: d for d in data["divisions"]}
+    assert divisions["eredivisie"]["target"] == 25 and divisions["eredivisie"]["started"] == 2
+    assert divisions[None]["regions"] == 33 and divisions[None]["target"] is None
+    assert data["total"]["started"] == 4 and data["total"]["target"] == 125
+    assert data["total"]["national_ambition"] == 3500
+    assert_png(chart.read_bytes())
+
+
+def test_cli_human_output_and_errors(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["stats", "--region", "AM18", "--year", "2025"])
+    assert result.exit_code == 0 and "2 of 100 started (2.0%)" in result.output
+    bad = runner.invoke(main, ["stats", "--region", "AM04", "--year", "2025"])
+    assert bad.exit_code == 2 and "unknown region" in bad.output
+    assert runner.invoke(main, ["stats", "--year", "1990"]).exit_code == 2
