@@ -218,7 +218,7 @@ async def test_programme_team_picks_a_region(sbot: OfflineBot) -> None:
 async def test_region_without_target_this_year(sbot: OfflineBot) -> None:
     out = await sbot.chat(ADMIN_ID).press("st:r:AM03:2026", 1)
     text = texts(out)[0]
-    assert "1 trajecten gestart. Voor 2026 is nog geen doel ingesteld." in text
+    assert "1 traject gestart. Voor 2026 is nog geen doel ingesteld." in text
     assert "Divisie" not in text and "schema" not in text
     assert_png(photos(sbot, ADMIN_ID)[-1])
 
