@@ -29,6 +29,7 @@ from handlers import (
     region_settings,
     registration,
     start,
+    stats,
     users,
 )
 from handlers.common import BotContext, set_menu
@@ -107,7 +108,7 @@ def build_application(
     app.add_handlers(registration.handlers())
     app.add_handlers(followup.handlers())
     app.add_handlers(registration.stop_handlers())
-    for module in (start, faq, admin, users, export, region_settings, qa, errors):
+    for module in (start, faq, admin, users, stats, export, region_settings, qa, errors):
         app.add_handlers(module.handlers())
     app.add_error_handler(errors.on_error)
     return app

@@ -40,6 +40,8 @@ MATRIX: dict[str, set[str]] = {
     "stop": EVERYONE,
     "registreer": STAFF,
     "mijntrajecten": STAFF,
+    "regio": STAFF,
+    "landelijk": LEADS,
     "export": LEADS,
     "uitnodigen": LEADS,
     "gebruikers": TEAM_ONLY,
@@ -49,7 +51,8 @@ MATRIX: dict[str, set[str]] = {
 }
 REFUSED = re.compile(
     r"alleen voor het programmateam|Uitnodigen kan alleen|alleen met een account"
-    r"|Exporteren kan alleen"
+    r"|Exporteren kan alleen|voor medewerkers van Hoofdzaak Werk met een account"
+    r"|Het landelijke overzicht is voor regio-medewerkers"
 )
 
 
@@ -115,13 +118,18 @@ async def test_forged_buttons_are_checked_again(bot: OfflineBot) -> None:
         f"mt:e:{tid}:1",
         f"mt:w:{tid}:1",
         "new:ok",
+        "st:r:AM05:2026",
+        "st:l:2026",
     ]
     for telegram_id in (NOBODY, OTHER_COACH):
         chat = bot.chat(telegram_id)
         await chat.send("/start")
         for data in forged:
             out = await chat.press(data)
-            assert not any(o.method == "sendDocument" for o in out), (telegram_id, data)
+            assert not any(o.method in ("sendDocument", "sendPhoto") for o in out), (
+                telegram_id,
+                data,
+            )
             assert "KL-99" not in _text(out), (telegram_id, data)
     assert await counts() == before
     async with bot.services.db.session() as session:

@@ -16,6 +16,8 @@ COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("@checks", ALL),
     ("registreer", STAFF),
     ("mijntrajecten", STAFF),
+    ("regio", STAFF),
+    ("landelijk", LEADS),
     ("export", LEADS),
     ("uitnodigen", LEADS),
     ("gebruikers", TEAM),

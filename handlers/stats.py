@@ -1,0 +1,76 @@
+"""/regio and /landelijk: progress figures with a chart; buttons st:… (year, region)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import InputFile, Update
+from telegram.constants import ChatAction
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+
+from bot.services import stats as service
+from bot.services.replies import Notice, Reply
+from handlers.common import BotContext, markup, person, send, show, with_session
+
+
+async def deliver(
+    update: Update, context: BotContext, result: Reply | Notice | service.StatsView
+) -> None:
+    """A reply, or the figures: first the message with the numbers, then the chart."""
+    chat = update.effective_chat
+    if isinstance(result, Notice):
+        await show(update, context, result)
+        return
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    if isinstance(result, Reply):
+        await send(update, context, result)
+        return
+    await send(update, context, result.text)
+    if chat is not None:
+        await context.bot.send_photo(
+            chat.id,
+            photo=InputFile(result.png, filename=result.filename),
+            caption=result.caption.text,
+            reply_markup=markup(result.caption),
+        )
+
+
+async def _uploading(update: Update, context: BotContext) -> None:
+    chat = update.effective_chat
+    if chat is not None:
+        await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_PHOTO)
+
+
+@with_session
+async def region(update: Update, context: BotContext, session: AsyncSession) -> None:
+    if update.effective_user is None:
+        return
+    await _uploading(update, context)
+    result = await service.region_command(context.services, session, person(update))
+    await deliver(update, context, result)
+
+
+@with_session
+async def national(update: Update, context: BotContext, session: AsyncSession) -> None:
+    if update.effective_user is None:
+        return
+    await _uploading(update, context)
+    result = await service.national_command(context.services, session, person(update))
+    await deliver(update, context, result)
+
+
+@with_session
+async def on_button(update: Update, context: BotContext, session: AsyncSession) -> None:
+    query = update.callback_query
+    if query is None or query.data is None or update.effective_user is None:
+        return
+    result = await service.press(context.services, session, person(update), query.data)
+    await deliver(update, context, result)
+
+
+def handlers() -> list[BaseHandler[Update, BotContext, None]]:
+    return [
+        CommandHandler("regio", region),
+        CommandHandler("landelijk", national),
+        CallbackQueryHandler(on_button, pattern=rf"^{service.PREFIX}:"),
+    ]
