@@ -4,16 +4,27 @@ timeout, re-entry)."""
 
 from __future__ import annotations
 
+import copy
 import warnings
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
-from telegram.ext import BaseHandler, ConversationHandler, TypeHandler
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
-from bot.services import forms
-from bot.services.replies import Reply
-from handlers.common import BotContext, send
+from bot.services import Services, forms
+from bot.services.replies import Notice, Person, Reply
+from handlers.common import BotContext, person, send, show, with_session
 
 
 async def save_now(
@@ -74,3 +85,107 @@ async def in_group(update: Update, context: BotContext) -> None:
     command = (message.text or "/").split()[0].lstrip("/").split("@")[0] if message else ""
     text = context.services.renderer.render("common/private_only.html.j2", command=command)
     await send(update, context, Reply(text))
+
+
+Draft = dict[str, Any]
+
+
+class Outcome(Protocol):
+    """What a form service returns (registration.Result, followup.Result)."""
+
+    @property
+    def reply(self) -> Reply | Notice: ...
+
+    @property
+    def draft(self) -> Draft | None: ...
+
+
+Step = Callable[[Services, AsyncSession, Person, Draft | None, str], Awaitable[Outcome]]
+Callback = Callable[[Update, BotContext], Coroutine[Any, Any, int]]
+
+
+@dataclass(frozen=True)
+class Form:
+    """One form conversation: its name, where its draft lives, and its states per step."""
+
+    name: str
+    key: str  # in context.user_data
+    state_of: Mapping[str, int]
+
+    def draft(self, context: BotContext) -> Draft | None:
+        draft = context.user_data.get(self.key) if context.user_data is not None else None
+        # A copy: the service changes it, and a failure half-way must leave the kept draft.
+        return copy.deepcopy(draft) if isinstance(draft, dict) else None
+
+    async def reply(self, update: Update, context: BotContext, result: Outcome) -> int:
+        """Keep the new draft (at once, in the database), show the reply, give the state."""
+        state = await save_now(update, context, self.name, self.key, result.draft, self.state_of)
+        if update.callback_query is not None:
+            await show(update, context, result.reply)
+        elif isinstance(result.reply, Reply):
+            await send(update, context, result.reply)
+        return state
+
+    def on_press(self, step: Step) -> Callback:
+        @with_session
+        async def handler(update: Update, context: BotContext, session: AsyncSession) -> int:
+            query = update.callback_query
+            if query is None or query.data is None or update.effective_user is None:
+                return ConversationHandler.END
+            draft = self.draft(context)
+            result = await step(context.services, session, person(update), draft, query.data)
+            if isinstance(result.reply, Notice) and draft is not None and result.draft is draft:
+                await show(update, context, result.reply)  # nothing changed: keep the state
+                return self.state_of[str(draft["step"])]
+            return await self.reply(update, context, result)
+
+        return handler
+
+    def on_text(self, step: Step) -> Callback:
+        @with_session
+        async def handler(update: Update, context: BotContext, session: AsyncSession) -> int:
+            message = update.effective_message
+            if message is None or message.text is None or update.effective_user is None:
+                return ConversationHandler.END
+            draft = self.draft(context)
+            result = await step(context.services, session, person(update), draft, message.text)
+            return await self.reply(update, context, result)
+
+        return handler
+
+    def on_timeout(self, expired: Callable[[Services], Reply]) -> Callback:
+        """30 minutes without input: drop the draft and say so."""
+
+        async def handler(update: Update, context: BotContext) -> int:
+            await save_now(update, context, self.name, self.key, None, self.state_of)
+            chat = update.effective_chat
+            if chat is not None:
+                await context.bot.send_message(chat.id, expired(context.services).text)
+            return ConversationHandler.END
+
+        return handler
+
+    def conversation(
+        self,
+        entry_points: list[BaseHandler[Update, BotContext, Any]],
+        prefix: str,
+        press: Step,
+        text: Step,
+        stop: Callback,
+        expired: Callable[[Services], Reply],
+    ) -> ConversationHandler[BotContext]:
+        """Buttons `<prefix>:…` and typed text in every state; /stop and /annuleer end it."""
+        return conversation(
+            self.name,
+            entry_points=entry_points,
+            state_handlers=[
+                CallbackQueryHandler(self.on_press(press), pattern=rf"^{prefix}:"),
+                MessageHandler(
+                    filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE,
+                    self.on_text(text),
+                ),
+            ],
+            states=sorted(set(self.state_of.values())),
+            fallbacks=[CommandHandler(["stop", "annuleer"], stop)],
+            on_timeout=self.on_timeout(expired),
+        )

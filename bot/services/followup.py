@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import Services, forms
 from bot.services import trajectories as t
-from bot.services.accounts import Caller, caller
+from bot.services.accounts import Caller
 from bot.services.fields import fields
 from bot.services.inputs import InputError
 from bot.services.replies import Button, Notice, Person, Reply
@@ -31,7 +31,6 @@ from bot.storage.models import Trajectory, TrajectoryEvent, User
 PREFIX = "mt"
 PAGE = 8
 HISTORY = 12
-ROLES = ("coach", "regio", "programma")
 FORM_STEPS = {
     "place": ("placement_date", "hours_per_week", "contract"),
     "end": ("end_date", "end_reason"),
@@ -62,19 +61,22 @@ class Result:
 # -- who may see and change what ------------------------------------------------------------
 
 
+def _owns(who: Caller, trajectory: Trajectory) -> bool:
+    return (
+        who.role in forms.STAFF and who.user_id is not None and trajectory.coach_id == who.user_id
+    )
+
+
 def can_view(who: Caller, trajectory: Trajectory) -> bool:
-    if who.role == "programma":
-        return True
+    """Own trajectories; regio staff also their region's; the programme team all."""
     if who.role == "regio" and trajectory.region == who.region:
         return True
-    return who.role in ROLES and who.user_id is not None and trajectory.coach_id == who.user_id
+    return who.role == "programma" or _owns(who, trajectory)
 
 
 def can_edit(who: Caller, trajectory: Trajectory) -> bool:
     """The coach who registered it, and the programme team; regio staff only look."""
-    if who.role == "programma":
-        return True
-    return who.role in ROLES and who.user_id is not None and trajectory.coach_id == who.user_id
+    return who.role == "programma" or _owns(who, trajectory)
 
 
 def editable_fields(who: Caller, trajectory: Trajectory) -> tuple[str, ...]:
@@ -357,20 +359,11 @@ async def _save(services: Services, session: AsyncSession, who: Caller, draft: D
 # -- entry points ---------------------------------------------------------------------------
 
 
-async def _who(services: Services, session: AsyncSession, person: Person) -> Caller | None:
-    who = await caller(services, session, person, record=True)
-    return who if who.can(*ROLES) else None
-
-
-def _refused(services: Services) -> Result:
-    return Result(Reply(services.renderer.render("registration/not_allowed.html.j2")), None)
-
-
 async def start(services: Services, session: AsyncSession, person: Person) -> Result:
     """/mijntrajecten"""
-    who = await _who(services, session, person)
+    who = await forms.staff(services, session, person)
     if who is None:
-        return _refused(services)
+        return Result(forms.not_staff(services), None)
     return Result(await listing(services, session, who), None)
 
 
@@ -378,9 +371,9 @@ async def press(
     services: Services, session: AsyncSession, person: Person, draft: Draft | None, data: str
 ) -> Result:
     r = services.renderer
-    who = await _who(services, session, person)
+    who = await forms.staff(services, session, person)
     if who is None:
-        return _refused(services)
+        return Result(forms.not_staff(services), None)
     parts = data.split(":")
     action = parts[1] if len(parts) > 1 else ""
     if action == "l" and len(parts) == 4 and parts[3].isdigit():
@@ -398,10 +391,9 @@ async def press(
     # the rest belongs to an open form
     if draft is None:
         return Result(Notice(r.text("form_gone")), None)
-    now = services.clock()
-    if forms.idle(draft, now):
-        return Result(Reply(r.render("followup/expired.html.j2")), None)
-    forms.touch(draft, now)
+    resumed = await forms.resume(services, session, person, draft, expired)
+    if isinstance(resumed, Reply):
+        return Result(resumed, None)
     if action == "x":
         return await _stopped(services, session, who, draft)
     if action == "f" and len(parts) == 3 and draft["step"] == "field":
@@ -423,13 +415,9 @@ async def text(
     r = services.renderer
     if draft is None:
         return Result(Reply(r.text("form_gone")), None)
-    who = await _who(services, session, person)
-    if who is None:
-        return _refused(services)
-    now = services.clock()
-    if forms.idle(draft, now):
-        return Result(Reply(r.render("followup/expired.html.j2")), None)
-    forms.touch(draft, now)
+    who = await forms.resume(services, session, person, draft, expired)
+    if isinstance(who, Reply):
+        return Result(who, None)
     if draft["step"] == "field":
         return Result(_ask(services, draft, r.text("form_use_buttons_field")), draft)
     return await _answer(services, session, who, draft, raw)
@@ -450,9 +438,9 @@ async def _stopped(
 async def stop(
     services: Services, session: AsyncSession, person: Person, draft: Draft | None
 ) -> Result:
-    who = await _who(services, session, person)
+    who = await forms.staff(services, session, person)
     if who is None:
-        return _refused(services)
+        return Result(forms.not_staff(services), None)
     return await _stopped(services, session, who, draft)
 
 

@@ -12,13 +12,16 @@ Stored values are strings (dates ISO); `typed()` turns them into the model's typ
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.services import Services
 from bot.services import trajectories as t
+from bot.services.accounts import Caller, caller
 from bot.services.fields import fields
 from bot.services.inputs import (
     InputError,
@@ -26,7 +29,7 @@ from bot.services.inputs import (
     check_start_date,
     parse_dutch_date,
 )
-from bot.services.replies import Button
+from bot.services.replies import Button, Person, Reply
 
 IDLE = timedelta(minutes=30)  # a form nobody touched for this long is dropped
 HOURS_MIN, HOURS_MAX = 1, 60
@@ -205,3 +208,35 @@ def idle(draft: Mapping[str, Any], now: datetime) -> bool:
     if not touched:
         return False
     return now - datetime.fromisoformat(str(touched)) > IDLE
+
+
+STAFF = ("coach", "regio", "programma")
+
+
+async def staff(services: Services, session: AsyncSession, person: Person) -> Caller | None:
+    """The caller if they may use the trajectory forms (checked on every step), else None."""
+    who = await caller(services, session, person, record=True)
+    return who if who.can(*STAFF) else None
+
+
+def not_staff(services: Services) -> Reply:
+    return Reply(services.renderer.render("registration/not_allowed.html.j2"))
+
+
+async def resume(
+    services: Services,
+    session: AsyncSession,
+    person: Person,
+    draft: dict[str, Any],
+    expired: Callable[[Services], Reply],
+) -> Caller | Reply:
+    """Going on with an open form: the caller, or the reply that ends the form (no longer
+    staff, or idle for more than 30 minutes). Marks the draft as touched now."""
+    who = await staff(services, session, person)
+    if who is None:
+        return not_staff(services)
+    now = services.clock()
+    if idle(draft, now):
+        return expired(services)
+    touch(draft, now)
+    return who

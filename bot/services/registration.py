@@ -16,13 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import Services, forms
 from bot.services import trajectories as t
-from bot.services.accounts import Caller, caller
+from bot.services.accounts import Caller
 from bot.services.inputs import InputError
 from bot.services.replies import Button, Notice, Person, Reply
 from knowledge.decisions import evaluate
 
 PREFIX = "new"
-ROLES = ("coach", "regio", "programma")
 STEPS = (
     "region",
     "pseudonym",
@@ -135,15 +134,6 @@ async def _show(
 # -- the flow ---------------------------------------------------------------------------------
 
 
-async def _who(services: Services, session: AsyncSession, person: Person) -> Caller | None:
-    who = await caller(services, session, person, record=True)
-    return who if who.can(*ROLES) else None
-
-
-def _refused(services: Services) -> Result:
-    return Result(Reply(services.renderer.render("registration/not_allowed.html.j2")), None)
-
-
 async def begin(
     services: Services,
     session: AsyncSession,
@@ -151,9 +141,9 @@ async def begin(
     draft: Draft | None,
 ) -> Result:
     """/registreer: a new draft, or the choice to go on with the one already there."""
-    who = await _who(services, session, person)
+    who = await forms.staff(services, session, person)
     if who is None:
-        return _refused(services)
+        return Result(forms.not_staff(services), None)
     now = services.clock()
     r = services.renderer
     if draft and not forms.idle(draft, now):
@@ -184,8 +174,12 @@ def _fresh(services: Services, who: Caller) -> Result:
     return Result(Reply(intro + "\n\n" + first.text, first.buttons), draft)
 
 
+def expired_reply(services: Services) -> Reply:
+    return Reply(services.renderer.render("registration/expired.html.j2"))
+
+
 def expired(services: Services) -> Result:
-    return Result(Reply(services.renderer.render("registration/expired.html.j2")), None)
+    return Result(expired_reply(services), None)
 
 
 def stopped(services: Services) -> Result:
@@ -198,13 +192,9 @@ async def answer_text(
     """Something typed while a question is open."""
     if draft is None:
         return stopped(services)
-    who = await _who(services, session, person)
-    if who is None:
-        return _refused(services)
-    now = services.clock()
-    if forms.idle(draft, now):
-        return expired(services)
-    forms.touch(draft, now)
+    who = await forms.resume(services, session, person, draft, expired_reply)
+    if isinstance(who, Reply):
+        return Result(who, None)
     if draft["step"] == SUMMARY:
         return await _show(
             services, session, who, draft, services.renderer.text("form_use_buttons")
@@ -219,13 +209,9 @@ async def press(
     r = services.renderer
     if draft is None:
         return Result(Notice(r.text("form_gone")), None)
-    who = await _who(services, session, person)
-    if who is None:
-        return _refused(services)
-    now = services.clock()
-    if forms.idle(draft, now):
-        return expired(services)
-    forms.touch(draft, now)
+    who = await forms.resume(services, session, person, draft, expired_reply)
+    if isinstance(who, Reply):
+        return Result(who, None)
     parts = data.split(":", 3)
     action = parts[1] if len(parts) > 1 else ""
     step = str(draft["step"])
