@@ -46,7 +46,9 @@ async def region(update: Update, context: BotContext, session: AsyncSession) -> 
     if update.effective_user is None:
         return
     await _uploading(update, context)
-    result = await service.region_command(context.services, session, person(update))
+    result = await service.region_command(
+        context.services, session, person(update), context.args or ()
+    )
     await deliver(update, context, result)
 
 
@@ -55,7 +57,9 @@ async def national(update: Update, context: BotContext, session: AsyncSession) -
     if update.effective_user is None:
         return
     await _uploading(update, context)
-    result = await service.national_command(context.services, session, person(update))
+    result = await service.national_command(
+        context.services, session, person(update), context.args or ()
+    )
     await deliver(update, context, result)
 
 

@@ -427,3 +427,17 @@ def test_cli_human_output_and_errors(runner: CliRunner) -> None:
     bad = runner.invoke(main, ["stats", "--region", "AM04", "--year", "2025"])
     assert bad.exit_code == 2 and "unknown region" in bad.output
     assert runner.invoke(main, ["stats", "--year", "1990"]).exit_code == 2
+
+
+async def test_typed_region_and_year(sbot: OfflineBot) -> None:
+    """/regio AM01 2026, /regio 2025 and /landelijk 2025 skip the buttons, same permissions."""
+    admin = sbot.chat(ADMIN_ID)
+    assert "5 van de 25 trajecten gestart (20%)" in texts(await admin.send("/regio am01 2026"))[0]
+    coach = sbot.chat(COACH)
+    out = texts(await coach.send("/regio 2025"))
+    assert "Voor 2025 is nog geen doel ingesteld" in out[0]
+    out = texts(await coach.send("/regio AM01"))
+    assert len(out) == 1 and "eigen regio" in out[0]  # a message, not a silent pop-up
+    out = texts(await sbot.chat(REGIO).send("/landelijk 2025"))
+    assert "2025" in out[0]
+    assert "regio-medewerkers" in texts(await coach.send("/landelijk 2025"))[0]

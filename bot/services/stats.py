@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+import html
 import math
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -460,15 +462,34 @@ async def national_view(services: Services, session: AsyncSession, year: int) ->
     )
 
 
+def _typed(args: Sequence[str]) -> tuple[str | None, str | None]:
+    """`/regio AM18 2025`, `/regio 2025`, `/landelijk 2025`: a region code and a year, if any."""
+    code = next((a.upper() for a in args if re.fullmatch(r"(?i)am\d\d", a)), None)
+    year = next((a for a in args if re.fullmatch(r"\d{4}", a)), None)
+    return code, year
+
+
+def _as_reply(result: Reply | Notice | StatsView) -> Reply | StatsView:
+    """A command has no pop-up: a notice becomes a message."""
+    return Reply(html.escape(result.text)) if isinstance(result, Notice) else result
+
+
 async def region_command(
-    services: Services, session: AsyncSession, person: Person
+    services: Services, session: AsyncSession, person: Person, args: Sequence[str] = ()
 ) -> Reply | Notice | StatsView:
-    """/regio: the own region this year (coach, regio); the programme team picks a region."""
+    """/regio [AMxx] [year]: the own region this year (coach, regio); the programme team picks
+    a region (or types its code)."""
     who = await caller(services, session, person)
     r = services.renderer
     year = services.clock().date().year
     if who.role is None:
         return Reply(r.render("stats/no_access.html.j2"))
+    code, typed_year = _typed(args)
+    if args and (code or typed_year):
+        if who.role == "programma" and code is None:
+            return _as_reply(await press(services, session, person, f"{PREFIX}:p:{typed_year}"))
+        data = f"{PREFIX}:r:{code or who.region}:{typed_year or year}"
+        return _as_reply(await press(services, session, person, data))
     if who.role == "programma":
         return pick_region(services, year)
     if who.region is None:
@@ -477,15 +498,18 @@ async def region_command(
 
 
 async def national_command(
-    services: Services, session: AsyncSession, person: Person
+    services: Services, session: AsyncSession, person: Person, args: Sequence[str] = ()
 ) -> Reply | StatsView:
-    """/landelijk: all regions this year (regio and the programme team)."""
+    """/landelijk [year]: all regions (regio and the programme team)."""
     who = await caller(services, session, person)
     r = services.renderer
     if who.role is None:
         return Reply(r.render("stats/no_access.html.j2"))
     if not who.can("regio", "programma"):
         return Reply(r.text("stats_national_not_allowed"))
+    _, typed_year = _typed(args)
+    if typed_year is not None:
+        return _as_reply(await press(services, session, person, f"{PREFIX}:l:{typed_year}"))
     return await national_view(services, session, services.clock().date().year)
 
 
