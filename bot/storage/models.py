@@ -67,6 +67,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
     # Rows made by `hoofdzaak demo seed`; `hoofdzaak demo clear` removes exactly these.
     demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    # The weekly digest: on or off, and the weekday it arrives (0 = Monday … 6 = Sunday).
+    digest: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    digest_weekday: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class QuestionLog(Base):
@@ -209,4 +212,68 @@ class BotState(Base):
     kind: Mapped[str] = mapped_column(String(48), primary_key=True)
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     data: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column()
+
+
+class Announcement(Base):
+    """One bulk sending: an announcement by the programme team, or one week's digests.
+
+    kind `announcement`: one text (and optionally one photo or document) for an audience.
+    kind `digest`: one row per ISO week (key `digest:2026-W48`); every recipient's text is
+    personal and sits on their delivery row.
+    status: draft → scheduled → sending → done; or cancelled. The sender sends every pending
+    delivery of a `sending` announcement and sets `done` when none is left.
+    """
+
+    __tablename__ = "announcements"
+    __table_args__ = (Index("ix_announcements_status_scheduled", "status", "scheduled_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), default="announcement")
+    key: Mapped[str | None] = mapped_column(String(32), unique=True)
+    text: Mapped[str] = mapped_column(Text, default="")  # Telegram HTML
+    media_kind: Mapped[str | None] = mapped_column(String(16))  # photo | document
+    media_file_id: Mapped[str | None] = mapped_column(String(256))  # Telegram's, once known
+    media_path: Mapped[str | None] = mapped_column(String(512))  # a local file (CLI --file)
+    audience: Mapped[str] = mapped_column(Text, default="{}")  # JSON: what was chosen
+    audience_label: Mapped[str] = mapped_column(String(256), default="")  # Dutch, for lists
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column()
+    scheduled_at: Mapped[datetime | None] = mapped_column()
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+    # The sender's progress message in the author's chat (edited while sending).
+    progress_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    progress_message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Delivery(Base):
+    """One recipient of one announcement: at most one row per (announcement, user).
+
+    status: pending → sending → sent | failed | blocked; a row found `sending` after a crash
+    becomes `uncertain` (it may or may not have arrived) and is only sent again on request.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("announcement_id", "user_id", name="uq_deliveries_announcement_user"),
+        Index("ix_deliveries_announcement_status", "announcement_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    announcement_id: Mapped[int] = mapped_column(
+        ForeignKey("announcements.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)  # the user's Telegram id when queued
+    text: Mapped[str | None] = mapped_column(
+        Text
+    )  # personal text (digest); else the announcement's
+    reply_markup: Mapped[str | None] = mapped_column(Text)  # JSON inline keyboard, if any
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(256))
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    not_before: Mapped[datetime | None] = mapped_column()  # backoff after a network error
     updated_at: Mapped[datetime] = mapped_column()
