@@ -25,6 +25,7 @@ from handlers import (
     export,
     faq,
     followup,
+    maintenance,
     qa,
     region_settings,
     registration,
@@ -153,6 +154,7 @@ async def _post_init(app: App) -> None:
     await set_menu(app.bot, services, None, None)
     for admin_id in services.settings.admins:
         await set_menu(app.bot, services, admin_id, "programma")
+    maintenance.schedule(app)
 
 
 async def _post_shutdown(app: App) -> None:

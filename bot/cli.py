@@ -591,6 +591,32 @@ def users_deactivate(telegram_id: int) -> None:
     click.echo("deactivated")
 
 
+@users.command("forget")
+@click.argument("telegram_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+def users_forget(telegram_id: int, as_json: bool) -> None:
+    """Remove a person's personal data (AVG); the figures they are part of stay."""
+    from bot.services import privacy
+
+    async def run(services: Services, session: AsyncSession) -> privacy.ForgetReport:
+        report = await privacy.forget_user(session, telegram_id)
+        services.seen.forget(telegram_id)
+        return report
+
+    try:
+        report = _query(run)
+    except privacy.UnknownUser:
+        _fail(f"no user with Telegram id {telegram_id}", 2)
+    if as_json:
+        _echo_json({"telegram_id": telegram_id, **report.as_dict()})
+        return
+    click.echo(
+        f"forgotten: names and Telegram id removed; {report.questions} question text(s) "
+        f"anonymised, {report.pseudonyms} pseudonym(s) removed, {report.messages} message "
+        f"text(s) cleared, {report.forms} unfinished form(s) dropped"
+    )
+
+
 # -- regions ---------------------------------------------------------------------------------
 
 
@@ -961,6 +987,27 @@ def db_upgrade() -> None:
     _prepare_sqlite_dir()
     upgrade(_settings().database_url)
     click.echo("database is up to date")
+
+
+@db.command("retention")
+@click.option("--dry-run", is_flag=True, help="Count what would go; change nothing.")
+@click.option("--json", "as_json", is_flag=True)
+def db_retention(dry_run: bool, as_json: bool) -> None:
+    """Apply the retention periods now (the bot also does this every night at 03:30)."""
+    from bot.services import privacy
+
+    async def run(services: Services, session: AsyncSession) -> privacy.RetentionReport:
+        policy = privacy.policy_from(services.settings)
+        return await privacy.apply_retention(session, policy, services.clock(), dry_run)
+
+    report = _query(run)
+    if as_json:
+        _echo_json({"dry_run": dry_run, **report.as_dict()})
+        return
+    would = "would be " if dry_run else ""
+    click.echo(f"question texts {would}anonymised: {report.questions}")
+    click.echo(f"pseudonyms {would}removed: {report.pseudonyms} (+{report.events} in histories)")
+    click.echo(f"message texts {would}cleared: {report.messages}")
 
 
 @db.command("backup")

@@ -29,6 +29,16 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8080, alias="WEBHOOK_PORT", ge=1, le=65535)
     # for the invite deep links printed by the CLI (the bot itself asks Telegram)
     bot_username: str | None = Field(default=None, alias="TELEGRAM_BOT_USERNAME")
+    # Retention (docs/privacy.md), applied every night and by `hoofdzaak db retention`.
+    retention_question_days: int = Field(
+        default=180, alias="HOOFDZAAK_RETENTION_QUESTIONS_DAYS", ge=1
+    )
+    retention_pseudonym_days: int = Field(
+        default=365, alias="HOOFDZAAK_RETENTION_PSEUDONYMS_DAYS", ge=1
+    )
+    retention_message_days: int = Field(
+        default=30, alias="HOOFDZAAK_RETENTION_MESSAGES_DAYS", ge=1
+    )
     # Telegram's limits are honoured with PTB's AIORateLimiter against the real Bot API; the
     # offline console and the tests talk to an in-process fake and switch it off.
     rate_limiter: bool = True
