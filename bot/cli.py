@@ -66,7 +66,8 @@ def _settings() -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = first.get("loc", ("?",))[0]
-        _fail(f"configuration: {field}: {first['msg']}", 2)
+        message = str(first["msg"]).removeprefix("Value error, ")
+        _fail(f"configuration: {field}: {message}", 2)
 
 
 def pct(x: object) -> str:
@@ -105,6 +106,7 @@ def run() -> None:
     path = settings.sqlite_path()
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
+    _check_database(app.bot_data["services"])
     from bot.webserver import ALLOWED_UPDATES, serve
 
     if settings.webhook_url:
@@ -951,13 +953,34 @@ def _echo_national(d: dict[str, Any]) -> None:
 T = TypeVar("T")
 
 
+def _check_database(services: Services) -> None:
+    """Fail with one line when the database cannot be reached (before anything starts)."""
+    from bot.storage.db import DatabaseUnavailable
+
+    async def ping() -> None:
+        try:
+            await services.db.ping()
+        finally:
+            await services.db.engine.dispose()  # the bot's own loop makes new connections
+
+    try:
+        asyncio.run(ping())
+    except DatabaseUnavailable as exc:
+        _fail(f"database: {exc}")
+
+
 def _query(run: Callable[[Services, AsyncSession], Awaitable[T]]) -> T:
     """Run one service query against the configured database (migrated first)."""
     from bot.app import build_services
+    from bot.storage.db import DatabaseUnavailable
 
     async def go() -> T:
         services = build_services(_settings())
         try:
+            try:
+                await services.db.ping()
+            except DatabaseUnavailable as exc:
+                _fail(f"database: {exc}")
             await services.db.upgrade()
             async with services.db.session() as session:
                 return await run(services, session)

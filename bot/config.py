@@ -9,9 +9,12 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 TIMEZONE = ZoneInfo("Europe/Amsterdam")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/hoofdzaak.db"
+SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
 
 class Settings(BaseSettings):
@@ -79,9 +82,21 @@ class Settings(BaseSettings):
     def _async_driver(cls, value: str) -> str:
         """Accept plain sqlite:// and postgresql:// URLs and pick the async driver."""
         if value.startswith("sqlite:///"):
-            return "sqlite+aiosqlite:///" + value.removeprefix("sqlite:///")
-        if value.startswith(("postgresql://", "postgres://")):
-            return "postgresql+asyncpg://" + value.split("://", 1)[1]
+            value = "sqlite+aiosqlite:///" + value.removeprefix("sqlite:///")
+        elif value.startswith(("postgresql://", "postgres://")):
+            value = "postgresql+asyncpg://" + value.split("://", 1)[1]
+        try:
+            driver = make_url(value).drivername
+        except ArgumentError:
+            raise ValueError(
+                "not a database URL: use sqlite:///path/to/file.db or "
+                "postgresql://user:password@host:5432/database"
+            ) from None
+        if driver not in SUPPORTED_DRIVERS:
+            raise ValueError(
+                f"{driver} is not supported: use SQLite (sqlite:///…) or PostgreSQL "
+                "(postgresql://…)"
+            )
         return value
 
     def sqlite_path(self) -> Path | None:

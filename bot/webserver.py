@@ -18,14 +18,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import text
 from telegram import Update
 from tornado.httpserver import HTTPServer
 from tornado.web import Application as WebApplication
 from tornado.web import RequestHandler
 
 from bot import __version__
-from bot.storage.db import Database
+from bot.storage.db import Database, DatabaseUnavailable
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -48,12 +47,10 @@ class Health:
 
     async def check(self) -> tuple[bool, dict[str, Any]]:
         try:
-            async with asyncio.timeout(self.limit):
-                async with self.db.engine.connect() as conn:
-                    await conn.execute(text("SELECT 1"))
+            await self.db.ping(self.limit)
             database = "ok"
-        except Exception as exc:  # any failure means: not healthy
-            log.warning("health: database unreachable: %s", type(exc).__name__)
+        except DatabaseUnavailable as exc:
+            log.warning("health: %s", exc)
             database = "unreachable"
         ok = database == "ok"
         return ok, {

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event
+from sqlalchemy import event, make_url, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -30,6 +31,10 @@ def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -
     # WAL + NORMAL: no corruption on a crash, at most the last commits lost on power loss
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached; the message is one line, without the password."""
 
 
 class Database:
@@ -55,6 +60,21 @@ class Database:
             if not self._upgraded:
                 await asyncio.to_thread(upgrade, self.url)
                 self._upgraded = True
+
+    async def ping(self, limit: float = 10.0) -> None:
+        """Connect and run SELECT 1, or raise DatabaseUnavailable saying where and why."""
+        where = make_url(self.url).render_as_string(hide_password=True)
+        try:
+            async with asyncio.timeout(limit), self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except TimeoutError:
+            raise DatabaseUnavailable(f"no answer from {where} within {limit:g} s") from None
+        except (OSError, SQLAlchemyError) as exc:
+            reason = getattr(exc, "orig", None) or exc
+            first = str(reason).strip().splitlines()[0] if str(reason).strip() else ""
+            raise DatabaseUnavailable(
+                f"cannot connect to {where}: {type(reason).__name__}: {first}".rstrip(": ")
+            ) from None
 
     async def dispose(self) -> None:
         await self.engine.dispose()
