@@ -17,6 +17,7 @@ from bot.fakeapi import OFFLINE_TOKEN
 from bot.persistence import DbPersistence
 from bot.render import Renderer
 from bot.services import Services, amsterdam_now, regions
+from bot.services.flood import FloodGuard
 from bot.storage.db import Database
 from handlers import (
     admin,
@@ -31,6 +32,7 @@ from handlers import (
     registration,
     start,
     stats,
+    updates,
     users,
 )
 from handlers.common import BotContext, set_menu
@@ -72,6 +74,7 @@ def build_services(
         matcher=matcher or Matcher(kb),
         renderer=Renderer(),
         clock=clock,
+        flood=FloodGuard(settings.flood_limit, settings.flood_window),
     )
 
 
@@ -115,12 +118,14 @@ def build_application(
     app: App = builder.build()
     app.bot_data["services"] = services
 
-    # One group: the first matching handler wins, so the catch-all for stale buttons is last.
+    # Before everything: ignore what the bot does not answer, and flood control.
+    app.add_handlers(updates.gate_handlers(), group=updates.GATE_GROUP)
+    # One group: the first matching handler wins, so the catch-alls come last.
     app.add_handlers(checks.handlers(services))
     app.add_handlers(registration.handlers())
     app.add_handlers(followup.handlers())
     app.add_handlers(registration.stop_handlers())
-    for module in (start, faq, admin, users, stats, export, region_settings, qa, errors):
+    for module in (start, faq, admin, users, stats, export, region_settings, qa, updates, errors):
         app.add_handlers(module.handlers())
     app.add_error_handler(errors.on_error)
     return app

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8080, alias="WEBHOOK_PORT", ge=1, le=65535)
     # for the invite deep links printed by the CLI (the bot itself asks Telegram)
     bot_username: str | None = Field(default=None, alias="TELEGRAM_BOT_USERNAME")
+    # Flood control: more than this many messages/presses from one person in the window are
+    # slowed down (bot/services/flood.py).
+    flood_limit: int = Field(default=20, alias="HOOFDZAAK_FLOOD_LIMIT", ge=1)
+    flood_window: float = Field(default=10.0, alias="HOOFDZAAK_FLOOD_WINDOW", gt=0)
     # Retention (docs/privacy.md), applied every night and by `hoofdzaak db retention`.
     retention_question_days: int = Field(
         default=180, alias="HOOFDZAAK_RETENTION_QUESTIONS_DAYS", ge=1

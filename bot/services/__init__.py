@@ -11,6 +11,7 @@ from datetime import datetime
 
 from bot.config import TIMEZONE, Settings
 from bot.render import Renderer
+from bot.services.flood import FloodGuard
 from bot.services.users import CodeAttempts, SeenCache
 from bot.storage.db import Database
 from knowledge.kb import KnowledgeBase
@@ -33,6 +34,7 @@ class Services:
     clock: Callable[[], datetime] = field(default=amsterdam_now)
     seen: SeenCache = field(default_factory=SeenCache)
     invite_attempts: CodeAttempts = field(default_factory=CodeAttempts)
+    flood: FloodGuard = field(default_factory=FloodGuard)
 
     def region_codes(self) -> set[str]:
         return {r.code for r in self.kb.regions.regions}

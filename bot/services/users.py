@@ -206,14 +206,37 @@ async def set_user(
         raise UserInputError("give --role")
     _check_role_region(new_role, new_region, regions)
     user.role, user.region, user.active = new_role, new_region, True
+    user.blocked_at = None
     await session.commit()
     return user
+
+
+async def mark_blocked(session: AsyncSession, telegram_id: int, now: datetime) -> bool:
+    """They blocked the bot: inactive (no announcements, no digest) until they come back.
+
+    True when a registered user changed. The caller's service commits."""
+    user = await UserRepo(session).by_telegram_id(telegram_id)
+    if user is None or user.blocked_at is not None:
+        return False
+    if not user.active:  # deactivated by the programme team: leave it that way
+        return False
+    user.active, user.blocked_at = False, now
+    return True
+
+
+async def mark_unblocked(session: AsyncSession, telegram_id: int) -> bool:
+    """They unblocked (or restarted) the bot: active again if blocking made them inactive."""
+    user = await UserRepo(session).by_telegram_id(telegram_id)
+    if user is None or user.blocked_at is None:
+        return False
+    user.active, user.blocked_at = True, None
+    return True
 
 
 async def deactivate(session: AsyncSession, telegram_id: int) -> User:
     user = await UserRepo(session).by_telegram_id(telegram_id)
     if user is None:
         raise UserInputError(f"no user with Telegram id {telegram_id}")
-    user.active = False
+    user.active, user.blocked_at = False, None
     await session.commit()
     return user

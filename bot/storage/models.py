@@ -70,6 +70,10 @@ class User(Base):
     # The weekly digest: on or off, and the weekday it arrives (0 = Monday … 6 = Sunday).
     digest: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
     digest_weekday: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Set when they blocked the bot (403 or my_chat_member "kicked"): inactive until they
+    # come back, then active again with their role. Not set when the programme team
+    # deactivated someone, so that stays until the team changes it.
+    blocked_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class QuestionLog(Base):

@@ -36,6 +36,8 @@ class UserRepo:
         user.last_name = last_name[:128] if last_name else None
         user.username = username[:64] if username else None
         user.last_seen = now
+        if user.blocked_at is not None:  # they came back after blocking the bot
+            user.active, user.blocked_at = True, None
         await self.session.flush()
         return user
 
