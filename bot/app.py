@@ -23,6 +23,7 @@ from bot.storage.db import Database
 from bot.transport import TelegramTransport
 from handlers import (
     admin,
+    announce,
     checks,
     errors,
     export,
@@ -111,6 +112,7 @@ def build_application(
     app.add_handlers(checks.handlers(services))
     app.add_handlers(registration.handlers())
     app.add_handlers(followup.handlers())
+    app.add_handlers(announce.handlers())
     app.add_handlers(registration.stop_handlers())
     for module in (start, faq, admin, users, stats, export, region_settings, qa, errors):
         app.add_handlers(module.handlers())

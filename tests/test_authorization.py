@@ -44,6 +44,8 @@ MATRIX: dict[str, set[str]] = {
     "landelijk": LEADS,
     "export": LEADS,
     "uitnodigen": LEADS,
+    "bericht": LEADS,
+    "berichten": LEADS,
     "gebruikers": TEAM_ONLY,
     "regios": TEAM_ONLY,
     "onbeantwoord": TEAM_ONLY,

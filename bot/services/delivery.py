@@ -623,12 +623,16 @@ class Sender:
     # -- progress and the final report ---------------------------------------------------------
 
     async def _progress_tick(self) -> None:
-        now = self.clock.monotonic()
-        if self.reporter is None or now < self._next_progress:
+        """Every `progress_interval`: edit the progress messages; a new announcement gets its
+        progress message at once."""
+        if self.reporter is None:
             return
-        self._next_progress = now + self.progress_interval
+        now = self.clock.monotonic()
+        due = now >= self._next_progress
+        if due:
+            self._next_progress = now + self.progress_interval
         for ann in await self._sending():
-            if ann.progress_chat_id is None:
+            if ann.progress_chat_id is None or not (due or ann.progress_message_id is None):
                 continue
             c = await counts(self.db, ann.id)
             last = self._last_progress.get(ann.id)
