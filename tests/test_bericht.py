@@ -105,7 +105,7 @@ async def test_compose_fix_choose_preview_send_and_report(bot: OfflineBot) -> No
     mine = [m.text for m in bot.api.chat_messages(ADMIN_ID)]
     progress = next(m for m in bot.api.chat_messages(ADMIN_ID) if "is verstuurd" in m.text)
     assert "Verstuurd: 3 van 3" in progress.text and progress.edits >= 1
-    assert any("Klaar: bericht" in t and "3 van de 3 mensen" in t for t in mine)
+    assert any("Klaar: bericht" in t and "bij 3 van de 3 ontvangers" in t for t in mine)
 
 
 async def test_plan_list_and_cancel(bot: OfflineBot) -> None:

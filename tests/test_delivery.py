@@ -3,7 +3,11 @@ pacing (global and per chat), 429, 403, 400, network errors, crash recovery, res
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import json
+import socket
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,7 +29,7 @@ from bot.services.delivery import (
     resend_uncertain,
 )
 from bot.storage.db import Database
-from bot.storage.models import Announcement, Delivery, User
+from bot.storage.models import Announcement, BotState, Delivery, User
 from bot.transport import TelegramTransport
 
 START = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
@@ -321,3 +325,54 @@ async def test_progress_message_is_edited_and_a_final_report_follows(rig: Rig) -
     assert progress.text == f"{ann}: 60/60, 0s" and progress.edits >= 1
     assert final.text == f"klaar {ann}: 60"
     assert len(rig.api.sent("editMessageText")) >= 2
+
+
+async def test_only_one_sender_per_database(rig: Rig) -> None:
+    users = await rig.users(2)
+    first, second = rig.sender(), rig.sender()
+    await first.start()
+    await second.start()
+    assert first.lease.held and not second.lease.held
+    assert second.lease.holder == first.lease.owner
+    ann = await rig.announce(users)
+    second.wake()
+    first.wake()
+    for _ in range(200):
+        if {r.status for r in await rig.rows(ann)} == {"sent"}:
+            break
+        await asyncio.sleep(0.02)
+    assert {r.status for r in await rig.rows(ann)} == {"sent"}
+    await first.stop()  # releases the lease: the other one takes over at its next look
+    later = await rig.announce(users)
+    second.wake()
+    for _ in range(200):
+        if {r.status for r in await rig.rows(later)} == {"sent"}:
+            break
+        await asyncio.sleep(0.02)
+    assert second.lease.held
+    assert {r.status for r in await rig.rows(later)} == {"sent"}
+    await second.stop()
+
+
+async def test_a_lease_left_by_a_dead_process_is_taken_over_at_once(rig: Rig) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "import os; print(os.getpid())", stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await proc.communicate()
+    dead_pid = int(out)
+    async with rig.db.session() as session:
+        session.add(
+            BotState(
+                kind="sender",
+                key="lease",
+                data=json.dumps({"owner": "old", "host": socket.gethostname(), "pid": dead_pid}),
+                updated_at=rig.clock.now(),
+            )
+        )
+        await session.commit()
+    sender = rig.sender()
+    assert await sender.lease.hold()
+    busy = rig.sender()  # a live holder (this process) is respected
+    assert not await busy.lease.hold()
+    await sender.lease.release()
+    assert await busy.lease.hold()

@@ -30,16 +30,20 @@ import contextlib
 import json
 import logging
 import math
+import os
+import socket
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from bot.storage.db import Database
-from bot.storage.models import Announcement, Delivery, User
+from bot.storage.models import Announcement, BotState, Delivery, User
 
 log = logging.getLogger(__name__)
 
@@ -249,6 +253,94 @@ class Reporter(Protocol):
     def final(self, announcement_id: int, counts: Counts) -> Report: ...
 
 
+# -- one sender per database --------------------------------------------------------------------
+
+LEASE_TTL = timedelta(seconds=30)  # a lease not renewed for this long is free
+LEASE_RENEW = 5.0  # seconds between renewals while sending
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Lease:
+    """Only one sender per database: a `bot_state` row (kind `sender`, key `lease`) naming the
+    process that sends, renewed while it runs. Another process takes it over when it is
+    released, not renewed for LEASE_TTL, or left by a process on this host that is gone (a
+    kill -9 followed by a restart resumes at once)."""
+
+    KIND, KEY = "sender", "lease"
+
+    def __init__(self, db: Database, now: Callable[[], datetime]) -> None:
+        self.db = db
+        self.now = now
+        self.host = socket.gethostname()
+        self.owner = f"{self.host}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.held = False
+        self.holder: str | None = None  # who has it when we do not
+
+    def _data(self, at: datetime) -> str:
+        return json.dumps(
+            {"owner": self.owner, "host": self.host, "pid": os.getpid(), "at": at.isoformat()}
+        )
+
+    def _free(self, data: dict[str, Any], updated_at: datetime, now: datetime) -> bool:
+        if now - updated_at > LEASE_TTL:
+            return True
+        return data.get("host") == self.host and not _alive(int(data.get("pid") or 0))
+
+    async def hold(self) -> bool:
+        """Take the lease (free, expired, or its process is gone) or renew ours."""
+        now = self.now()
+        async with self.db.session() as session:
+            row = await session.get(BotState, (self.KIND, self.KEY))
+            if row is None:
+                session.add(
+                    BotState(kind=self.KIND, key=self.KEY, data=self._data(now), updated_at=now)
+                )
+                try:
+                    await session.commit()
+                except IntegrityError:  # another process was quicker
+                    await session.rollback()
+                    self.held = False
+                    return False
+                self.held, self.holder = True, self.owner
+                return True
+            data = json.loads(row.data)
+            if data.get("owner") != self.owner and not self._free(data, row.updated_at, now):
+                self.held, self.holder = False, str(data.get("owner"))
+                return False
+            result = await session.execute(
+                update(BotState)
+                .where(
+                    BotState.kind == self.KIND, BotState.key == self.KEY, BotState.data == row.data
+                )
+                .values(data=self._data(now), updated_at=now)
+            )
+            await session.commit()
+        self.held = _rowcount(result) == 1
+        self.holder = self.owner if self.held else None
+        return self.held
+
+    async def release(self) -> None:
+        if not self.held:
+            return
+        self.held = False
+        async with self.db.session() as session:
+            row = await session.get(BotState, (self.KIND, self.KEY))
+            if row is not None and json.loads(row.data).get("owner") == self.owner:
+                await session.delete(row)
+                await session.commit()
+
+
 # -- the sender --------------------------------------------------------------------------------
 
 
@@ -319,21 +411,43 @@ class Sender:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._opened = False
+        self.lease = Lease(db, clock.now)
+        self._use_lease = False  # only the background sender (start) holds the lease
+        self._lease_due = -math.inf
+        self._waiting = False
 
     # -- life cycle ----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Recover from a crash (sending → uncertain) and run in the background."""
+        """Run in the background: once it holds the database's lease, recover from a crash
+        (sending → uncertain) and send; without the lease it waits for it."""
         if self._task is not None:
             return
         await self.transport.open()
         self._opened = True
-        uncertain = await self.recover()
-        if uncertain:
-            log.warning(
-                "sender: %d deliveries were in flight at a crash: now uncertain", uncertain
-            )
+        self._use_lease = True
+        await self._hold()
         self._task = asyncio.create_task(self._loop(), name="broadcast-sender")
+
+    async def _hold(self) -> bool:
+        """Take or renew the lease; the first time it is ours, recover."""
+        was = self.lease.held
+        if not await self.lease.hold():
+            if was or not self._waiting:
+                log.warning(
+                    "sender: %s sends for this database; this process waits", self.lease.holder
+                )
+                self._waiting = True
+            return False
+        self._waiting = False
+        self._lease_due = self.clock.monotonic() + LEASE_RENEW
+        if not was:
+            uncertain = await self.recover()
+            if uncertain:
+                log.warning(
+                    "sender: %d deliveries were in flight at a crash: now uncertain", uncertain
+                )
+        return True
 
     def wake(self) -> None:
         """Look for work now (a new announcement, a resend) instead of at the next poll."""
@@ -356,6 +470,8 @@ class Sender:
                 t.cancel()
             if late:
                 await asyncio.wait(late)
+        if self._use_lease:
+            await self.lease.release()
         if self._opened:
             self._opened = False
             await self.transport.close()
@@ -364,8 +480,9 @@ class Sender:
         while True:
             delay: float | None = None
             try:
-                await self.activate_due()
-                delay = await self.drain()
+                if await self._hold():
+                    await self.activate_due()
+                    delay = await self.drain()
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -495,6 +612,9 @@ class Sender:
         """Send everything that can be sent now. Returns the seconds until a delivery waiting
         for its backoff is due (None: nothing is waiting); finished announcements are closed."""
         while True:
+            renew = self._use_lease and self.clock.monotonic() >= self._lease_due
+            if renew and not await self._hold():  # another process took over: stop sending
+                return None
             await self._progress_tick()
             rows = await self._candidates()
             media = await self._media({r[1] for r in rows})
