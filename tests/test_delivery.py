@@ -376,3 +376,27 @@ async def test_a_lease_left_by_a_dead_process_is_taken_over_at_once(rig: Rig) ->
     assert not await busy.lease.hold()
     await sender.lease.release()
     assert await busy.lease.hold()
+
+
+async def test_cancel_while_sending_stops_the_rest(rig: Rig) -> None:
+    users = await rig.users(40)
+    ann = await rig.announce(users)
+    sender = rig.sender(rate=10, concurrency=2)
+    real_send = sender.transport.send
+    calls = 0
+
+    async def send_then_cancel(message):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        if calls == 5:
+            async with rig.db.session() as session:
+                row = await session.get(Announcement, ann)
+                assert row is not None
+                row.status = "cancelled"
+                await session.commit()
+        return await real_send(message)
+
+    sender.transport.send = send_then_cancel  # type: ignore[method-assign]
+    await sender.run_until_done()
+    c = await counts(rig.db, ann)
+    assert 5 <= c.sent <= 5 + 2 and c.pending == 40 - c.sent and c.sending == 0

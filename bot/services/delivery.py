@@ -560,11 +560,17 @@ class Sender:
             return {r[0]: _Media(r[1], r[2], r[3], r[4]) for r in rows.all()}
 
     async def _claim(self, delivery_id: int) -> bool:
-        """pending → sending, attempts + 1, committed before the API call."""
+        """pending → sending, attempts + 1, committed before the API call; only while its
+        announcement is still `sending` (a cancel stops the rest at once)."""
+        sending = select(Announcement.id).where(Announcement.status == "sending")
         async with self.db.session() as session:
             result = await session.execute(
                 update(Delivery)
-                .where(Delivery.id == delivery_id, Delivery.status == PENDING)
+                .where(
+                    Delivery.id == delivery_id,
+                    Delivery.status == PENDING,
+                    Delivery.announcement_id.in_(sending),
+                )
                 .values(
                     status=SENDING, attempts=Delivery.attempts + 1, updated_at=self.clock.now()
                 )
@@ -633,6 +639,9 @@ class Sender:
                     continue
                 while len(self._inflight) >= self.concurrency:
                     await asyncio.wait(set(self._inflight), return_when=asyncio.FIRST_COMPLETED)
+                renew = self._use_lease and self.clock.monotonic() >= self._lease_due
+                if renew and not await self._hold():
+                    return None
                 await self.pacer.acquire(chat_id)
                 if not await self._claim(delivery_id):
                     continue
