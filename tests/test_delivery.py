@@ -400,3 +400,18 @@ async def test_cancel_while_sending_stops_the_rest(rig: Rig) -> None:
     await sender.run_until_done()
     c = await counts(rig.db, ann)
     assert 5 <= c.sent <= 5 + 2 and c.pending == 40 - c.sent and c.sending == 0
+
+
+async def test_users_who_became_inactive_are_skipped(rig: Rig) -> None:
+    users = await rig.users(3)
+    ann = await rig.announce(users)
+    async with rig.db.session() as session:
+        user = await session.get(User, users[1])
+        assert user is not None
+        user.active = False  # blocked the bot via another message, or was removed
+        await session.commit()
+    await rig.sender().run_until_done()
+    rows = await rig.rows(ann)
+    assert [r.status for r in rows] == ["sent", "failed", "sent"]
+    assert rows[1].attempts == 0 and "inactive" in (rows[1].last_error or "")
+    assert rig.received(FIRST_CHAT + 1) == 0

@@ -54,6 +54,7 @@ MAX_ATTEMPTS = 4  # network errors before a delivery counts as failed
 BACKOFF = (2.0, 8.0, 30.0)  # seconds to wait after the 1st, 2nd, 3rd network error
 PER_CHAT_INTERVAL = 1.0  # Telegram: about one message per second per chat
 BATCH = 200  # pending rows read per query
+INACTIVE = "not sent: the user became inactive (blocked the bot, set inactive or removed)"
 
 
 # -- what goes out and what comes back ---------------------------------------------------------
@@ -521,7 +522,25 @@ class Sender:
             await session.commit()
         return _rowcount(result)
 
+    async def _skip_inactive(self) -> None:
+        """Pending deliveries to users who became inactive since (blocked the bot, set
+        inactive, removed) are not sent: `failed`, with the reason."""
+        async with self.db.session() as session:
+            await session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.status == PENDING,
+                    Delivery.announcement_id.in_(
+                        select(Announcement.id).where(Announcement.status == "sending")
+                    ),
+                    Delivery.user_id.in_(select(User.id).where(User.active.is_(False))),
+                )
+                .values(status=FAILED, last_error=INACTIVE, updated_at=self.clock.now())
+            )
+            await session.commit()
+
     async def _candidates(self) -> list[tuple[int, int, int, int, int, str | None, str | None]]:
+        await self._skip_inactive()
         async with self.db.session() as session:
             rows = await session.execute(
                 select(
