@@ -7,20 +7,24 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from telegram import LinkPreviewOptions
+from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.config import TIMEZONE, Settings
 from bot.fakeapi import OFFLINE_TOKEN
 from bot.persistence import DbPersistence
 from bot.render import Renderer
 from bot.services import Services, amsterdam_now, regions
+from bot.services.announcements import ProgressReporter
+from bot.services.delivery import RealClock, Sender
 from bot.services.flood import FloodGuard
 from bot.storage.db import Database
+from bot.transport import TelegramTransport
 from handlers import (
     admin,
+    announce,
     checks,
     errors,
     export,
@@ -117,6 +121,7 @@ def build_application(
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     app: App = builder.build()
     app.bot_data["services"] = services
+    services.sender = build_sender(settings, services, token, request)
 
     # Before everything: ignore what the bot does not answer, and flood control.
     app.add_handlers(updates.gate_handlers(), group=updates.GATE_GROUP)
@@ -124,11 +129,35 @@ def build_application(
     app.add_handlers(checks.handlers(services))
     app.add_handlers(registration.handlers())
     app.add_handlers(followup.handlers())
+    app.add_handlers(announce.handlers())
     app.add_handlers(registration.stop_handlers())
     for module in (start, faq, admin, users, stats, export, region_settings, qa, updates, errors):
         app.add_handlers(module.handlers())
     app.add_error_handler(errors.on_error)
     return app
+
+
+def build_sender(
+    settings: Settings, services: Services, token: str, request: BaseRequest | None
+) -> Sender:
+    """The announcements' sender, with a Bot of its own that bypasses the AIORateLimiter:
+    the engine paces itself and must see every 429 (docs/announcements.md)."""
+    kwargs: dict[str, Any] = {}
+    if settings.telegram_base_url:
+        kwargs["base_url"] = settings.telegram_base_url
+    if settings.telegram_base_file_url:
+        kwargs["base_file_url"] = settings.telegram_base_file_url
+    if request is None:
+        request = HTTPXRequest(connection_pool_size=settings.broadcast_concurrency + 2)
+    bot = Bot(token, request=request, get_updates_request=request, **kwargs)
+    return Sender(
+        services.db,
+        TelegramTransport(bot),
+        rate=settings.broadcast_rate,
+        concurrency=settings.broadcast_concurrency,
+        clock=RealClock(services.clock),
+        reporter=ProgressReporter(services),
+    )
 
 
 async def start_app(app: App) -> None:
@@ -160,8 +189,12 @@ async def _post_init(app: App) -> None:
     for admin_id in services.settings.admins:
         await set_menu(app.bot, services, admin_id, "programma")
     maintenance.schedule(app)
+    if services.sender is not None:
+        await services.sender.start()
 
 
 async def _post_shutdown(app: App) -> None:
     services: Services = app.bot_data["services"]
+    if services.sender is not None:
+        await services.sender.stop()
     await services.db.dispose()

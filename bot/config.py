@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     # Telegram's limits are honoured with PTB's AIORateLimiter against the real Bot API; the
     # offline console and the tests talk to an in-process fake and switch it off.
     rate_limiter: bool = True
+    # Announcements and digests: the sender's own budget, below Telegram's ~30 messages/s per
+    # bot so interactive replies still fit; and how many sends may be in flight at once (also
+    # the most recipients that can end up "onzeker" after a crash).
+    broadcast_rate: float = Field(default=25.0, gt=0, alias="HOOFDZAAK_BROADCAST_RATE")
+    broadcast_concurrency: int = Field(
+        default=4, ge=1, le=32, alias="HOOFDZAAK_BROADCAST_CONCURRENCY"
+    )
 
     @field_validator("admins", mode="before")
     @classmethod

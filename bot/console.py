@@ -11,6 +11,7 @@ Files the bot sends (exports, charts) are saved under `data/console/`.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sys
 from dataclasses import dataclass
@@ -137,16 +138,18 @@ async def run_console(
             print(note, file=stdout)
         chat = bot.chat(CONSOLE_USER_ID, first_name=CONSOLE_NAME)
         numbered: list[tuple[str, int | None]] = []
+        seen = len(bot.api.calls)
         if interactive:
             print(HELP, file=stdout)
             print(_who(bot, options), file=stdout)
             out = await chat.send("/start")
             print(_format(out, numbered, options.files), file=stdout)
+            seen = len(bot.api.calls)
         while True:
             if interactive:
                 stdout.write("jij> ")
                 stdout.flush()
-            line = stdin.readline()
+            line = await asyncio.to_thread(stdin.readline)  # the sender runs meanwhile
             if not line:
                 break
             text = line.rstrip("\n")
@@ -156,7 +159,14 @@ async def run_console(
                 break
             if not interactive:
                 print(f"jij> {text}", file=stdout)
-            out = await _act(chat, text, numbered)
+            # what the bot sent on its own since the last reply (an announcement's progress)
+            background = chat.outputs_since(seen)
+            if background:
+                print(_format(background, numbered, options.files), file=stdout)
+            # only this chat: the announcement sender may be writing to other chats meanwhile
+            acted = await _act(chat, text, numbered)
+            out = [o for o in acted if o.chat_id in (None, chat.chat_id)]
+            seen = len(bot.api.calls)
             formatted = _format(out, numbered, options.files)
             if formatted:
                 print(formatted, file=stdout)
@@ -194,6 +204,4 @@ def _who(bot: OfflineBot, options: ConsoleOptions) -> str:
 
 
 def main(settings: Settings, options: ConsoleOptions | None = None) -> int:
-    import asyncio
-
     return asyncio.run(run_console(settings, sys.stdin, sys.stdout, options))

@@ -4,7 +4,10 @@
 it exactly as they would talk to Telegram over HTTP. It records every call, keeps the messages
 the bot sent (so buttons can be pressed later), answers like Telegram (message objects, `true`)
 and can be told to fail the next call to a method with Telegram's own errors: 403 (the user
-blocked the bot), 429 (retry after N seconds) or 400 (bad request). Nothing touches the network.
+blocked the bot), 429 (retry after N seconds) or 400 (bad request), or with a network error:
+`NETWORK` (the connection failed before the request went out) or `TIMEOUT` (the request
+arrived and the message was delivered, but the answer never came back). Nothing touches the
+network.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 BOT_ID = 7000000001
@@ -42,6 +46,7 @@ class SentMessage:
     kind: str = "text"
     file_name: str | None = None  # photo or document: the uploaded file
     file: bytes | None = None
+    file_id: str = ""  # photo or document: Telegram's id for the file (sent again by id)
 
     def buttons(self) -> list[dict[str, Any]]:
         if not self.reply_markup:
@@ -49,11 +54,16 @@ class SentMessage:
         return [b for row in self.reply_markup.get("inline_keyboard", []) for b in row]
 
 
+NETWORK = -1  # fail_next(method, NETWORK): a connection error before the request went out
+TIMEOUT = -2  # fail_next(method, TIMEOUT): delivered, but the answer timed out
+
+
 @dataclass
 class _Failure:
     status: int
     description: str
     retry_after: int | None = None
+    chat_id: int | None = None  # only for a call to this chat (None: the next call)
 
 
 @dataclass
@@ -63,6 +73,7 @@ class FakeBotAPI(BaseRequest):
     commands: list[dict[str, Any]] = field(default_factory=list)
     _failures: dict[str, deque[_Failure]] = field(default_factory=lambda: defaultdict(deque))
     _blocked: set[int] = field(default_factory=set)
+    _file_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _ids: dict[int, itertools.count[int]] = field(
         default_factory=lambda: defaultdict(lambda: itertools.count(1))
     )
@@ -97,6 +108,11 @@ class FakeBotAPI(BaseRequest):
                 params.setdefault("_files", {})[part] = (value[0], value[1])
         self.calls.append(ApiCall(api_method, params))
         failure = self._next_failure(api_method, params)
+        if failure is not None and failure.status == NETWORK:
+            raise NetworkError(f"httpx.ConnectError: {failure.description}")
+        if failure is not None and failure.status == TIMEOUT:
+            self._answer(api_method, params)  # it did arrive
+            raise TimedOut(failure.description)
         if failure is not None:
             body: dict[str, Any] = {
                 "ok": False,
@@ -106,13 +122,16 @@ class FakeBotAPI(BaseRequest):
             if failure.retry_after is not None:
                 body["parameters"] = {"retry_after": failure.retry_after}
             return failure.status, json.dumps(body).encode()
+        return self._answer(api_method, params)
+
+    def _answer(self, api_method: str, params: dict[str, Any]) -> tuple[int, bytes]:
         handler = getattr(self, f"_api_{api_method}", None)
         if handler is None:
             result: Any = True
         else:
             result = handler(params)
             if isinstance(result, _Failure):
-                body = {
+                body: dict[str, Any] = {
                     "ok": False,
                     "error_code": result.status,
                     "description": result.description,
@@ -123,16 +142,25 @@ class FakeBotAPI(BaseRequest):
     # -- scripting failures ----------------------------------------------------------------
 
     def fail_next(
-        self, method: str, status: int, description: str = "", retry_after: int | None = None
+        self,
+        method: str,
+        status: int,
+        description: str = "",
+        retry_after: int | None = None,
+        chat_id: int | None = None,
     ) -> None:
-        """Make the next call of `method` fail like Telegram would."""
+        """Make the next call of `method` (to `chat_id`, if given) fail like Telegram would.
+
+        status: 400, 403, 429 (with `retry_after`), NETWORK or TIMEOUT (see the module text)."""
         defaults = {
             400: "Bad Request: message text is empty",
             403: "Forbidden: bot was blocked by the user",
             429: f"Too Many Requests: retry after {retry_after or 1}",
+            NETWORK: "connection refused",
+            TIMEOUT: "Timed out",
         }
         self._failures[method].append(
-            _Failure(status, description or defaults.get(status, "Error"), retry_after)
+            _Failure(status, description or defaults.get(status, "Error"), retry_after, chat_id)
         )
 
     def block(self, chat_id: int) -> None:
@@ -140,12 +168,17 @@ class FakeBotAPI(BaseRequest):
         self._blocked.add(chat_id)
 
     def _next_failure(self, method: str, params: dict[str, Any]) -> _Failure | None:
-        chat_id = params.get("chat_id")
-        if chat_id is not None and int(chat_id) in self._blocked:
+        raw = params.get("chat_id")
+        chat_id = int(raw) if raw is not None else None
+        if chat_id is not None and chat_id in self._blocked:
             return _Failure(403, "Forbidden: bot was blocked by the user")
         queue = self._failures.get(method)
-        if queue:
-            return queue.popleft()
+        if not queue:
+            return None
+        for failure in queue:
+            if failure.chat_id is None or failure.chat_id == chat_id:
+                queue.remove(failure)
+                return failure
         return None
 
     # -- what tests and the console read ---------------------------------------------------
@@ -195,6 +228,11 @@ class FakeBotAPI(BaseRequest):
             out["text"] = msg.text
         else:
             out["caption"] = msg.text
+            file = {"file_id": msg.file_id, "file_unique_id": msg.file_id}
+            if msg.kind == "photo":
+                out["photo"] = [{**file, "width": 800, "height": 600}]
+            else:
+                out["document"] = {**file, "file_name": msg.file_name or "bestand"}
         if msg.edits:
             out["edit_date"] = int(time.time())
         if msg.reply_markup:
@@ -225,11 +263,14 @@ class FakeBotAPI(BaseRequest):
     def _send_file(self, params: dict[str, Any], kind: str) -> dict[str, Any]:
         result = self._send(params, str(params.get("caption", "")), kind)
         files = params.get("_files") or {}
+        msg = self.messages[(int(params["chat_id"]), result["message_id"])]
         if files:
-            msg = self.messages[(int(params["chat_id"]), result["message_id"])]
             msg.file_name, content = next(iter(files.values()))
             msg.file = content if isinstance(content, bytes) else bytes(content.read())
-        return result
+            msg.file_id = f"{kind}-{next(self._file_ids)}"
+        else:  # sent again by file id
+            msg.file_id = str(params.get(kind, ""))
+        return self._message_json(msg)
 
     def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._send_file(params, "photo")

@@ -124,6 +124,11 @@ class ChatSimulator:
         }
         return await self.process({"callback_query": query})
 
+    def outputs_since(self, start: int) -> list[Output]:
+        """What the bot did in this chat since `start` (an index into the API calls): also
+        what it sent on its own, such as the progress of an announcement."""
+        return [o for o in self._outputs(start) if o.chat_id in (None, self.chat_id)]
+
     def last_bot_message(self) -> SentMessage:
         msgs = self.api.chat_messages(self.chat_id)
         if not msgs:

@@ -44,6 +44,8 @@ MATRIX: dict[str, set[str]] = {
     "landelijk": LEADS,
     "export": LEADS,
     "uitnodigen": LEADS,
+    "bericht": LEADS,
+    "berichten": LEADS,
     "gebruikers": TEAM_ONLY,
     "regios": TEAM_ONLY,
     "onbeantwoord": TEAM_ONLY,
@@ -120,6 +122,12 @@ async def test_forged_buttons_are_checked_again(bot: OfflineBot) -> None:
         "new:ok",
         "st:r:AM05:2026",
         "st:l:2026",
+        "ann:a:all",
+        "ann:a:r:AM05",
+        "ann:p:now",
+        "ann:c:1",
+        "ann:u:1",
+        "ann:l",
     ]
     for telegram_id in (NOBODY, OTHER_COACH):
         chat = bot.chat(telegram_id)

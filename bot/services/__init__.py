@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.config import TIMEZONE, Settings
 from bot.render import Renderer
@@ -16,6 +17,9 @@ from bot.services.users import CodeAttempts, SeenCache
 from bot.storage.db import Database
 from knowledge.kb import KnowledgeBase
 from knowledge.matcher import Matcher
+
+if TYPE_CHECKING:
+    from bot.services.delivery import Sender
 
 
 def amsterdam_now() -> datetime:
@@ -35,6 +39,14 @@ class Services:
     seen: SeenCache = field(default_factory=SeenCache)
     invite_attempts: CodeAttempts = field(default_factory=CodeAttempts)
     flood: FloodGuard = field(default_factory=FloodGuard)
+    # The one sender of announcements and digests (bot/services/delivery.py); set by
+    # build_application, None in the CLI (which only writes announcements and deliveries).
+    sender: Sender | None = None
+
+    def wake_sender(self) -> None:
+        """New `sending` work in the database: have the running sender look now."""
+        if self.sender is not None:
+            self.sender.wake()
 
     def region_codes(self) -> set[str]:
         return {r.code for r in self.kb.regions.regions}

@@ -20,6 +20,8 @@ COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("landelijk", LEADS),
     ("export", LEADS),
     ("uitnodigen", LEADS),
+    ("bericht", LEADS),
+    ("berichten", LEADS),
     ("gebruikers", TEAM),
     ("regios", TEAM),
     ("onbeantwoord", TEAM),

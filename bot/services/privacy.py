@@ -74,7 +74,11 @@ async def apply_retention(
         or_(TrajectoryEvent.old.is_not(None), TrajectoryEvent.new.is_not(None)),
     )
     sent_before = now - timedelta(days=policy.message_days)
-    messages = and_(Delivery.text.is_not(None), Delivery.updated_at < sent_before)
+    messages = and_(
+        Delivery.text.is_not(None),
+        Delivery.updated_at < sent_before,
+        Delivery.status != "pending",  # not yet sent: the text is still needed
+    )
 
     report.questions = await _count(session, QuestionLog.id, questions)
     report.pseudonyms = await _count(session, Trajectory.id, expired)

@@ -1,0 +1,419 @@
+"""/bericht (compose, audience, preview, send or plan) and /berichten (planned and recent ones).
+
+/bericht is a form: the draft lives in the conversation's user data (JSON-friendly) and every
+step checks the caller again (programma, or regio for its own region only):
+
+    {"step": "text" | "audience" | "regions" | "preview" | "when",
+     "text": str | None, "media_kind": "photo" | "document" | None, "media_file_id": str | None,
+     "regions": [...], "divisions": [...], "roles": [...], "touched": iso}
+
+Buttons (`ann:`):
+  ann:a:all | ann:a:o:<role> | ann:a:d:<division> | ann:a:r | ann:a:r:<code> | ann:a:back
+  ann:a:ok                      the audience is chosen: preview
+  ann:p:now | ann:p:plan | ann:p:text | ann:p:aud | ann:p:x
+  ann:c:<id> | ann:u:<id> | ann:l   (/berichten and the final report; stateless)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import Services
+from bot.services import announcements as ann
+from bot.services.accounts import ROLE_NAMES, Caller, caller
+from bot.services.forms import idle, touch
+from bot.services.inputs import InputError
+from bot.services.replies import Button, Notice, Person, Reply
+from bot.storage.models import Announcement
+
+PREFIX = ann.PREFIX
+Draft = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The message exactly as the recipients will get it."""
+
+    text: str
+    media_kind: str | None = None
+    media_file_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Result:
+    reply: Reply | Notice
+    draft: Draft | None
+    preview: Preview | None = None
+
+
+async def _caller(services: Services, session: AsyncSession, person: Person) -> Caller:
+    return await caller(services, session, person, record=True)
+
+
+def refused(services: Services) -> Reply:
+    return Reply(services.renderer.render("announce/not_allowed.html.j2"))
+
+
+def expired(services: Services) -> Reply:
+    return Reply(services.renderer.render("announce/expired.html.j2"))
+
+
+def _audience(draft: Draft) -> ann.Audience:
+    return ann.Audience.of(draft)
+
+
+def _with(draft: Draft, audience: ann.Audience) -> Draft:
+    return {**draft, **audience.as_dict()}
+
+
+async def start(services: Services, session: AsyncSession, person: Person) -> Result:
+    who = await _caller(services, session, person)
+    if not ann.may_send(who):
+        return Result(refused(services), None)
+    draft: Draft = {
+        "step": "text",
+        "text": None,
+        "media_kind": None,
+        "media_file_id": None,
+        "regions": [who.region] if who.role == "regio" else [],
+        "divisions": [],
+        "roles": [],
+    }
+    touch(draft, services.clock())
+    return Result(_ask_text(services, who), draft)
+
+
+def _ask_text(services: Services, who: Caller) -> Reply:
+    region = services.region_name(who.region) if who.role == "regio" else None
+    return Reply(services.renderer.render("announce/ask_text.html.j2", region=region))
+
+
+async def _resume(
+    services: Services, session: AsyncSession, person: Person, draft: Draft | None
+) -> Caller | Result:
+    """The caller if the form may go on; else the Result that ends it."""
+    who = await _caller(services, session, person)
+    if not ann.may_send(who):
+        return Result(refused(services), None)
+    if draft is None:
+        return Result(expired(services), None)
+    now = services.clock()
+    if idle(draft, now):
+        return Result(expired(services), None)
+    touch(draft, now)
+    if not ann.allowed(who, _audience(draft)):  # e.g. a regio user whose region changed
+        return Result(refused(services), None)
+    return who
+
+
+async def text(
+    services: Services,
+    session: AsyncSession,
+    person: Person,
+    draft: Draft | None,
+    body: str,
+    media_kind: str | None = None,
+    media_file_id: str | None = None,
+) -> Result:
+    """Something typed (or a photo/document with its caption) in the form."""
+    who = await _resume(services, session, person, draft)
+    if isinstance(who, Result):
+        return who
+    assert draft is not None
+    r = services.renderer
+    if draft["step"] == "when":
+        try:
+            when = ann.parse_when(body, services.clock())
+        except InputError as exc:
+            return Result(Reply(r.render("announce/error.html.j2", error=str(exc))), draft)
+        return await _create(services, session, who, person, draft, when)
+    if draft["step"] != "text":
+        if media_kind is None and draft["step"] == "preview":
+            draft["step"] = "text"  # a new text replaces the old one
+        else:
+            return Result(Reply(r.render("announce/use_buttons.html.j2")), draft)
+    try:
+        ann.check_message(body, media_kind is not None)
+    except InputError as exc:
+        return Result(Reply(r.render("announce/bad_text.html.j2", error=str(exc))), draft)
+    draft.update(text=body, media_kind=media_kind, media_file_id=media_file_id, step="audience")
+    return Result(await _audience_reply(services, session, who, draft), draft)
+
+
+def preview_refused(services: Services, draft: Draft, error: str) -> Result:
+    """Telegram refused the preview (a case check_html missed): back to the text step."""
+    draft = {**draft, "step": "text"}
+    reply = Reply(services.renderer.render("announce/bad_text.html.j2", error=error))
+    return Result(reply, draft)
+
+
+async def _audience_reply(
+    services: Services, session: AsyncSession, who: Caller, draft: Draft
+) -> Reply:
+    r = services.renderer
+    audience = _audience(draft)
+    n = len(await ann.recipients(services, session, audience))
+
+    def mark(on: bool, label: str) -> str:
+        return f"✓ {label}" if on else label
+
+    roles = ("coach", "regio") if who.role == "regio" else ann.ROLES
+    rows: list[tuple[Button, ...]] = []
+    rows.append(
+        (Button(mark(not audience.roles and who.role == "regio", "Iedereen"), "ann:a:all"),)
+        if who.role == "regio"
+        else (Button(mark(audience.everyone, r.text("ann_everyone")), "ann:a:all"),)
+    )
+    rows.append(
+        tuple(
+            Button(mark(role in audience.roles, ROLE_NAMES[role].capitalize()), f"ann:a:o:{role}")
+            for role in roles
+        )
+    )
+    if who.role == "programma":
+        for div in services.kb.regions.divisions:
+            rows.append(
+                (Button(mark(div.id in audience.divisions, div.name), f"ann:a:d:{div.id}"),)
+            )
+        rows.append((Button(r.text("ann_regions", n=len(audience.regions)), "ann:a:r"),))
+    rows.append(
+        (
+            Button(r.text("ann_next", n=n), "ann:a:ok"),
+            Button(r.text("ann_cancel"), "ann:p:x"),
+        )
+    )
+    text = r.render(
+        "announce/audience.html.j2",
+        label=ann.label(services, audience),
+        count=n,
+        regio=who.role == "regio",
+        region=services.region_name(who.region),
+    )
+    return Reply(text, tuple(rows))
+
+
+async def _regions_reply(services: Services, session: AsyncSession, draft: Draft) -> Reply:
+    r = services.renderer
+    audience = _audience(draft)
+    n = len(await ann.recipients(services, session, audience))
+    buttons = [
+        Button(("✓ " if reg.code in audience.regions else "") + reg.code, f"ann:a:r:{reg.code}")
+        for reg in services.kb.regions.regions
+    ]
+    rows = [tuple(buttons[i : i + 5]) for i in range(0, len(buttons), 5)]
+    rows.append((Button(r.text("ann_back"), "ann:a:back"),))
+    text = r.render("announce/regions.html.j2", label=ann.label(services, audience), count=n)
+    return Reply(text, tuple(rows))
+
+
+async def _preview_reply(
+    services: Services, session: AsyncSession, draft: Draft
+) -> tuple[Reply, int]:
+    r = services.renderer
+    audience = _audience(draft)
+    n = len(await ann.recipients(services, session, audience))
+    buttons = (
+        (
+            Button(r.text("ann_send_now", n=n), "ann:p:now"),
+            Button(r.text("ann_plan"), "ann:p:plan"),
+        ),
+        (
+            Button(r.text("ann_edit_text"), "ann:p:text"),
+            Button(r.text("ann_edit_audience"), "ann:p:aud"),
+        ),
+        (Button(r.text("ann_cancel"), "ann:p:x"),),
+    )
+    text = r.render(
+        "announce/preview.html.j2",
+        label=ann.label(services, audience),
+        count=n,
+        media=draft.get("media_kind"),
+    )
+    return Reply(text, buttons), n
+
+
+async def press(
+    services: Services, session: AsyncSession, person: Person, draft: Draft | None, data: str
+) -> Result:
+    """A button of the /bericht form (see the module text)."""
+    r = services.renderer
+    who = await _resume(services, session, person, draft)
+    if isinstance(who, Result):
+        if isinstance(who.reply, Reply) and draft is None:
+            return Result(Notice(r.text("ann_stale"), alert=True), None)
+        return who
+    assert draft is not None
+    parts = data.split(":")[1:]
+    step = draft["step"]
+    if parts[:1] == ["a"] and step in ("audience", "regions"):
+        return await _audience_press(services, session, who, draft, parts[1:])
+    if parts[:1] == ["p"] and len(parts) == 2:
+        action = parts[1]
+        if action == "x":
+            return Result(Reply(r.render("announce/cancelled.html.j2")), None)
+        if step != "preview" and action in ("now", "plan"):
+            return Result(Notice(r.text("ann_stale")), draft)
+        if action == "now":
+            return await _create(services, session, who, person, draft, None)
+        if action == "plan":
+            draft["step"] = "when"
+            return Result(Reply(r.render("announce/ask_when.html.j2")), draft)
+        if action == "text":
+            draft["step"] = "text"
+            return Result(_ask_text(services, who), draft)
+        if action == "aud":
+            draft["step"] = "audience"
+            return Result(await _audience_reply(services, session, who, draft), draft)
+    return Result(Notice(r.text("ann_stale")), draft)
+
+
+async def _audience_press(
+    services: Services, session: AsyncSession, who: Caller, draft: Draft, args: list[str]
+) -> Result:
+    r = services.renderer
+    audience = _audience(draft)
+    codes = services.region_codes()
+    divisions = {d.id for d in services.kb.regions.divisions}
+    match args:
+        case ["all"]:
+            audience = (
+                ann.Audience(regions=(who.region or "",))
+                if who.role == "regio"
+                else ann.Audience()
+            )
+        case ["o", role] if role in ann.ROLES:
+            audience = audience.toggled("roles", role)
+        case ["d", div] if div in divisions:
+            audience = audience.toggled("divisions", div)
+        case ["r"] if who.role == "programma":
+            draft["step"] = "regions"
+            return Result(await _regions_reply(services, session, draft), draft)
+        case ["r", code] if code in codes:
+            audience = audience.toggled("regions", code)
+        case ["back"]:
+            draft["step"] = "audience"
+            return Result(await _audience_reply(services, session, who, draft), draft)
+        case ["ok"]:
+            n = len(await ann.recipients(services, session, audience))
+            if n == 0:
+                return Result(Notice(r.text("ann_nobody"), alert=True), draft)
+            draft["step"] = "preview"
+            reply, _ = await _preview_reply(services, session, draft)
+            preview = Preview(draft["text"] or "", draft["media_kind"], draft["media_file_id"])
+            return Result(reply, draft, preview)
+        case _:
+            return Result(Notice(r.text("ann_refused"), alert=True), draft)
+    if not ann.allowed(who, audience):  # forged: a regio user reaching outside its region
+        return Result(Notice(r.text("ann_refused"), alert=True), draft)
+    draft = _with(draft, audience)
+    if draft["step"] == "regions":
+        return Result(await _regions_reply(services, session, draft), draft)
+    return Result(await _audience_reply(services, session, who, draft), draft)
+
+
+async def _create(
+    services: Services,
+    session: AsyncSession,
+    who: Caller,
+    person: Person,
+    draft: Draft,
+    when: Any,
+) -> Result:
+    r = services.renderer
+    audience = _audience(draft)
+    if not ann.allowed(who, audience):
+        return Result(refused(services), None)
+    new = ann.Draft(
+        draft["text"] or "", audience, draft.get("media_kind"), draft.get("media_file_id")
+    )
+    try:
+        created = await ann.create(
+            services,
+            session,
+            new,
+            created_by=who.user_id,
+            progress_chat_id=person.telegram_id,
+            scheduled_at=when,
+        )
+    except (ann.AnnounceError, InputError) as exc:
+        return Result(Reply(r.render("announce/error.html.j2", error=str(exc))), draft)
+    if when is None:
+        return Result(Reply(r.render("announce/started.html.j2", count=created.recipients)), None)
+    text = r.render(
+        "announce/planned.html.j2",
+        id=created.id,
+        count=created.recipients,
+        when=ann.show_when(when),
+    )
+    return Result(Reply(text), None)
+
+
+# -- /berichten --------------------------------------------------------------------------------
+
+
+async def overview(
+    services: Services, session: AsyncSession, person: Person, toast: str | None = None
+) -> Reply:
+    who = await _caller(services, session, person)
+    if not ann.may_send(who):
+        return refused(services)
+    return await _overview(services, session, who, toast)
+
+
+async def _overview(
+    services: Services, session: AsyncSession, who: Caller, toast: str | None = None
+) -> Reply:
+    r = services.renderer
+    planned, recent = await ann.listing(services, session, who)
+    buttons = [Button(r.text("ann_cancel_planned", id=s.id), f"ann:c:{s.id}") for s in planned]
+    buttons += [
+        Button(r.text("ann_resend_id", n=s.counts.uncertain, id=s.id), f"ann:u:{s.id}")
+        for s in recent
+        if s.counts.uncertain and s.status == "done"
+    ]
+    buttons.append(Button(r.text("ann_refresh"), "ann:l"))
+    text = r.render(
+        "announce/overview.html.j2",
+        planned=[(s, ann.show_when(s.scheduled_at) if s.scheduled_at else "") for s in planned],
+        recent=recent,
+        status_names=ann.STATUS_NAMES,
+    )
+    return Reply.column(text, buttons, toast=toast)
+
+
+def _may_manage(who: Caller, row: Announcement | None) -> bool:
+    if row is None or row.kind != "announcement" or not ann.may_send(who):
+        return False
+    return who.role == "programma" or row.created_by == who.user_id
+
+
+async def list_press(
+    services: Services, session: AsyncSession, person: Person, data: str
+) -> Reply | Notice:
+    """/berichten's buttons and the final report's resend button (stateless, checked again)."""
+    r = services.renderer
+    who = await _caller(services, session, person)
+    if not ann.may_send(who):
+        return Notice(r.render("announce/not_allowed.html.j2"), alert=True)
+    parts = data.split(":")[1:]
+    if parts == ["l"]:
+        return await _overview(services, session, who)
+    if len(parts) != 2 or parts[0] not in ("c", "u") or not parts[1].isdigit():
+        return Notice(r.text("ann_stale"))
+    ann_id = int(parts[1])
+    row = await session.get(Announcement, ann_id)
+    if not _may_manage(who, row):
+        return Notice(r.text("ann_refused"), alert=True)
+    assert row is not None
+    if parts[0] == "c":
+        if row.status != "scheduled":
+            return Notice(r.text("ann_not_planned", id=ann_id), alert=True)
+        await ann.cancel(services, session, ann_id)
+        return await _overview(services, session, who, r.text("ann_cancelled", id=ann_id))
+    n = await ann.resend(services, ann_id)
+    if n == 0:
+        return Notice(r.text("ann_no_uncertain"), alert=True)
+    return Notice(r.text("ann_resent", n=n), alert=True)

@@ -1,0 +1,602 @@
+"""Announcements: who receives them (audiences), checking their HTML, planning them, writing
+the announcement and one delivery row per recipient, and what /bericht, /berichten and
+`hoofdzaak announce` show. Sending is the sender's job (delivery.py).
+
+Audience: regions, divisions (this year's, from region_years) and roles. Regions and divisions
+both pick regions (a union); roles narrow that down; nothing chosen is everyone. Recipients
+are active, registered users (a role, or in HOOFDZAAK_ADMINS) that are not demo rows (demo
+users have made-up Telegram ids). A `regio` user reaches only their own region.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import TIMEZONE
+from bot.services import Services
+from bot.services.accounts import ROLE_NAMES, Caller
+from bot.services.delivery import Counts, Report, counts, resend_uncertain
+from bot.services.inputs import MONTHS, InputError
+from bot.services.replies import Button
+from bot.services.users import effective_role
+from bot.storage.models import Announcement, Delivery, RegionYear, User
+
+ROLES = ("coach", "regio", "programma")
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+MAX_AHEAD = timedelta(days=366)
+PREFIX = "ann"
+
+
+class AnnounceError(ValueError):
+    """Something that cannot be sent or planned; `str()` is the Dutch explanation."""
+
+
+# -- Telegram HTML -----------------------------------------------------------------------------
+
+_ALLOWED = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+    "tg-spoiler",
+    "span",
+}
+_ALLOWED_LIST = (
+    "b, strong, i, em, u, ins, s, strike, del, a href, code, pre, blockquote, tg-spoiler"
+)
+_TAG = re.compile(r"<(/?)([A-Za-z][\w-]*)((?:\s+[^<>]*)?)\s*/?>")
+_ATTR = re.compile(r'\s*([a-zA-Z-]+)(?:\s*=\s*(?:"([^"]*)"|\'([^\']*)\'|([^\s"\'>]+)))?')
+_ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#\d{1,7}|#x[0-9a-fA-F]{1,6});")
+
+
+def _attrs(raw: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    pos = 0
+    raw = raw.strip()
+    while pos < len(raw):
+        m = _ATTR.match(raw, pos)
+        if m is None or m.end() == pos:
+            raise InputError("Ik snap de opmaak niet: kijk de aanhalingstekens in de tags na.")
+        out[m[1].lower()] = m[2] if m[2] is not None else (m[3] or m[4] or "")
+        pos = m.end()
+    return out
+
+
+def _check_tag(name: str, attrs: dict[str, str], shown: str) -> None:
+    if name not in _ALLOWED:
+        raise InputError(
+            f"De tag {shown} kent Telegram niet. Toegestaan zijn: {_ALLOWED_LIST}. "
+            "Bedoel je het teken < zelf, schrijf dan &lt;"
+        )
+    allowed: dict[str, set[str]] = {
+        "a": {"href"},
+        "span": {"class"},
+        "code": {"class"},
+        "blockquote": {"expandable"},
+    }
+    extra = set(attrs) - allowed.get(name, set())
+    if extra:
+        raise InputError(f"In {shown} mag {', '.join(sorted(extra))} niet.")
+    if name == "a" and not attrs.get("href"):
+        raise InputError('Een link schrijf je als <a href="https://…">tekst</a>.')
+    if name == "span" and attrs.get("class") != "tg-spoiler":
+        raise InputError('Een span kan alleen <span class="tg-spoiler"> zijn.')
+
+
+def check_html(text: str) -> str:
+    """The text if Telegram will accept it as HTML; else InputError saying what is wrong."""
+    if not text.strip():
+        raise InputError("Het bericht is leeg. Stuur de tekst die je wilt versturen.")
+    stack: list[tuple[str, str]] = []
+    pos = 0
+    while pos < len(text):
+        ch = text[pos]
+        if ch == "<":
+            m = _TAG.match(text, pos)
+            if m is None:
+                raise InputError(
+                    f"Er staat een losse < ({_near(text, pos)}). Schrijf &lt; als je het teken "
+                    "zelf bedoelt, of maak de tag af."
+                )
+            closing, name, raw = m[1] == "/", m[2].lower(), m[3] or ""
+            shown = html.escape(m[0])
+            if closing:
+                if not stack:
+                    raise InputError(f"{shown} sluit een tag die nergens geopend is.")
+                if stack[-1][0] != name:
+                    raise InputError(
+                        f"{shown} staat op de plek waar {html.escape(stack[-1][1])} "
+                        "gesloten moet worden. Sluit tags in omgekeerde volgorde."
+                    )
+                stack.pop()
+            else:
+                _check_tag(name, _attrs(raw), shown)
+                stack.append((name, f"</{name}>"))
+            pos = m.end()
+        elif ch == ">":
+            raise InputError(
+                f"Er staat een losse > ({_near(text, pos)}). Schrijf &gt; als je het teken zelf "
+                "bedoelt."
+            )
+        elif ch == "&":
+            m = _ENTITY.match(text, pos)
+            if m is None:
+                raise InputError(
+                    f"Er staat een losse & ({_near(text, pos)}). Schrijf &amp;amp; als je het "
+                    "teken zelf bedoelt."
+                )
+            pos = m.end()
+        else:
+            pos += 1
+    if stack:
+        raise InputError(
+            f"De tag <{stack[-1][0]}> wordt niet gesloten: zet er {stack[-1][1]} achter."
+        )
+    return text
+
+
+def _near(text: str, pos: int) -> str:
+    return "bij: …" + text[max(0, pos - 15) : pos + 15].replace("\n", " ") + "…"
+
+
+def visible_length(text: str) -> int:
+    return len(html.unescape(re.sub(r"<[^>]+>", "", text)))
+
+
+def check_message(text: str, has_media: bool) -> str:
+    if text.strip() or not has_media:  # a photo or document may go without a caption
+        check_html(text)
+    limit = CAPTION_LIMIT if has_media else TEXT_LIMIT
+    length = visible_length(text)
+    if length > limit:
+        kind = "Bij een foto of document mag de tekst" if has_media else "Een bericht mag"
+        raise InputError(
+            f"{kind} hoogstens {limit} tekens lang zijn; deze is {length}. Maak hem korter."
+        )
+    return text
+
+
+# -- when --------------------------------------------------------------------------------------
+
+_WHEN = re.compile(r"^(?P<day>.*?)[\s,]*(?:om\s+)?(?P<h>\d{1,2})[:.](?P<m>\d{2})(?:\s*uur)?$")
+_WHEN_HELP = "Typ een datum en tijd, bijvoorbeeld 5-12 9:00, 5 december 14:30 of 2026-12-05 09:00."
+_DAY_NUMERIC = re.compile(r"^(\d{1,2})[-/](\d{1,2})(?:[-/](\d{4}))?$")
+_DAY_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_DAY_WORDS = re.compile(r"^(\d{1,2})\s+([a-z]+)\.?(?:\s+(\d{4}))?$")
+_RELATIVE = {"vandaag": 0, "morgen": 1, "overmorgen": 2}
+
+
+def parse_when(text: str, now: datetime) -> datetime:
+    """A moment in the future in Europe/Amsterdam: '5-12 9:00', '5 december 14:30',
+    '2026-12-05 09:00', 'morgen 9:00'. Without a year: the next such day."""
+    raw = " ".join(text.strip().lower().split())
+    m = _WHEN.match(raw)
+    if m is None:
+        raise InputError(_WHEN_HELP)
+    hour, minute = int(m["h"]), int(m["m"])
+    day_text = m["day"].strip().removesuffix(" om").strip()
+    local = now.astimezone(TIMEZONE)
+    year_given = True
+    try:
+        if day_text in _RELATIVE or not day_text:
+            day = local.date() + timedelta(days=_RELATIVE.get(day_text, 0))
+        elif d := _DAY_ISO.match(day_text):
+            day = date(int(d[1]), int(d[2]), int(d[3]))
+        elif d := _DAY_NUMERIC.match(day_text):
+            year_given = d[3] is not None
+            day = date(int(d[3] or local.year), int(d[2]), int(d[1]))
+        elif (d := _DAY_WORDS.match(day_text)) and d[2] in MONTHS:
+            year_given = d[3] is not None
+            day = date(int(d[3] or local.year), MONTHS[d[2]], int(d[1]))
+        else:
+            raise InputError(_WHEN_HELP)
+        if not (0 <= hour <= 23 and 0 <= minute <= 59):
+            raise InputError("Die tijd bestaat niet. Typ bijvoorbeeld 9:00 of 14:30.")
+        when = datetime(day.year, day.month, day.day, hour, minute, tzinfo=TIMEZONE)
+        if not year_given and when <= local:
+            when = when.replace(year=when.year + 1)
+    except ValueError:
+        raise InputError("Die datum bestaat niet. " + _WHEN_HELP) from None
+    return check_when(when, now)
+
+
+def check_when(when: datetime, now: datetime) -> datetime:
+    if when <= now:
+        raise InputError("Dat tijdstip is al voorbij. Kies een moment in de toekomst.")
+    if when - now > MAX_AHEAD:
+        raise InputError("Zo ver vooruit plannen kan niet: hoogstens een jaar.")
+    return when
+
+
+def show_when(when: datetime) -> str:
+    """'5 december 2026 9:00' (Europe/Amsterdam)."""
+    local = when.astimezone(TIMEZONE)
+    month = MONTH_NAMES[local.month - 1]
+    return f"{local.day} {month} {local.year} {local.hour}:{local.minute:02d}"
+
+
+MONTH_NAMES = (
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+
+
+# -- audiences ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Audience:
+    regions: tuple[str, ...] = ()
+    divisions: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+
+    @property
+    def everyone(self) -> bool:
+        return not (self.regions or self.divisions or self.roles)
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return {
+            "regions": sorted(self.regions),
+            "divisions": sorted(self.divisions),
+            "roles": sorted(self.roles),
+        }
+
+    @classmethod
+    def of(cls, data: dict[str, object]) -> Audience:
+        def values(key: str) -> tuple[str, ...]:
+            raw = data.get(key) or []
+            return tuple(sorted({str(v) for v in raw})) if isinstance(raw, list) else ()
+
+        return cls(values("regions"), values("divisions"), values("roles"))
+
+    def toggled(self, key: str, value: str) -> Audience:
+        current = set(getattr(self, key))
+        current ^= {value}
+        return Audience(**{**self._fields(), key: tuple(sorted(current))})
+
+    def _fields(self) -> dict[str, tuple[str, ...]]:
+        return {"regions": self.regions, "divisions": self.divisions, "roles": self.roles}
+
+
+def validate(services: Services, audience: Audience) -> Audience:
+    """Known regions, divisions and roles only (CLI and forged buttons)."""
+    divisions = {d.id for d in services.kb.regions.divisions}
+    for code in audience.regions:
+        if code not in services.region_codes():
+            raise AnnounceError(f"Regio {code} bestaat niet.")
+    for div in audience.divisions:
+        if div not in divisions:
+            raise AnnounceError(f"Divisie {div} bestaat niet ({', '.join(sorted(divisions))}).")
+    for role in audience.roles:
+        if role not in ROLES:
+            raise AnnounceError(f"Rol {role} bestaat niet ({', '.join(ROLES)}).")
+    return audience
+
+
+def may_send(who: Caller) -> bool:
+    return who.role == "programma" or (who.role == "regio" and who.region is not None)
+
+
+def allowed(who: Caller, audience: Audience) -> bool:
+    """programma: anyone; regio: its own region only (optionally narrowed by role)."""
+    if who.role == "programma":
+        return True
+    return (
+        who.role == "regio"
+        and who.region is not None
+        and audience.regions == (who.region,)
+        and not audience.divisions
+    )
+
+
+def label(services: Services, audience: Audience) -> str:
+    """Dutch, for lists: 'iedereen', 'regio AM18 · rol jobcoach'."""
+    if audience.everyone:
+        return "iedereen"
+    names = {d.id: d.name for d in services.kb.regions.divisions}
+    parts = []
+    if audience.regions:
+        word = "regio" if len(audience.regions) == 1 else "regio's"
+        parts.append(f"{word} {', '.join(audience.regions)}")
+    if audience.divisions:
+        word = "divisie" if len(audience.divisions) == 1 else "divisies"
+        parts.append(f"{word} {', '.join(names.get(d, d) for d in audience.divisions)}")
+    if audience.roles:
+        parts.append("rol " + ", ".join(ROLE_NAMES[r] for r in audience.roles))
+    return " · ".join(parts)[:256]
+
+
+@dataclass(frozen=True)
+class Recipient:
+    user_id: int
+    telegram_id: int
+    role: str
+    region: str | None
+
+
+async def recipients(
+    services: Services, session: AsyncSession, audience: Audience
+) -> list[Recipient]:
+    """Active, registered, non-demo users in the audience (this year's divisions)."""
+    regions = set(audience.regions)
+    if audience.divisions:
+        year = services.clock().year
+        rows = await session.execute(
+            select(RegionYear.region_code).where(
+                RegionYear.year == year, RegionYear.division.in_(audience.divisions)
+            )
+        )
+        regions |= {code for (code,) in rows.all()}
+    by_region = bool(audience.regions or audience.divisions)
+    users = await session.execute(
+        select(User).where(User.active.is_(True), User.demo.is_(False)).order_by(User.id)
+    )
+    out = []
+    for user in users.scalars():
+        role = effective_role(user, user.telegram_id, services.settings.admins)
+        if role is None:
+            continue
+        if by_region and user.region not in regions:
+            continue
+        if audience.roles and role not in audience.roles:
+            continue
+        out.append(Recipient(user.id, user.telegram_id, role, user.region))
+    return out
+
+
+def breakdown(found: Sequence[Recipient]) -> dict[str, dict[str, int]]:
+    return {
+        "regions": dict(sorted(Counter(r.region or "-" for r in found).items())),
+        "roles": dict(sorted(Counter(r.role for r in found).items())),
+    }
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Draft:
+    text: str
+    audience: Audience
+    media_kind: str | None = None
+    media_file_id: str | None = None
+    media_path: str | None = None
+
+
+@dataclass(frozen=True)
+class Created:
+    id: int
+    recipients: int
+    status: str
+    scheduled_at: datetime | None
+
+
+async def create(
+    services: Services,
+    session: AsyncSession,
+    draft: Draft,
+    *,
+    created_by: int | None,
+    progress_chat_id: int | None,
+    scheduled_at: datetime | None = None,
+) -> Created:
+    """The announcement and its deliveries, in one commit: `sending` now, or `scheduled`."""
+    validate(services, draft.audience)
+    check_message(draft.text, draft.media_kind is not None)
+    now = services.clock()
+    if scheduled_at is not None:
+        check_when(scheduled_at, now)
+    found = await recipients(services, session, draft.audience)
+    if not found:
+        raise AnnounceError("Er zijn geen actieve ontvangers voor deze keuze.")
+    ann = Announcement(
+        kind="announcement",
+        text=draft.text,
+        media_kind=draft.media_kind,
+        media_file_id=draft.media_file_id,
+        media_path=draft.media_path,
+        audience=json.dumps(draft.audience.as_dict()),
+        audience_label=label(services, draft.audience),
+        status="scheduled" if scheduled_at else "sending",
+        created_by=created_by,
+        created_at=now,
+        scheduled_at=scheduled_at,
+        started_at=None if scheduled_at else now,
+        progress_chat_id=progress_chat_id,
+    )
+    session.add(ann)
+    await session.flush()
+    await session.execute(
+        insert(Delivery),
+        [
+            {
+                "announcement_id": ann.id,
+                "user_id": r.user_id,
+                "chat_id": r.telegram_id,
+                "status": "pending",
+                "attempts": 0,
+                "updated_at": now,
+            }
+            for r in found
+        ],
+    )
+    await session.commit()
+    if scheduled_at is None:
+        services.wake_sender()
+    return Created(ann.id, len(found), ann.status, scheduled_at)
+
+
+async def cancel(services: Services, session: AsyncSession, announcement_id: int) -> str:
+    """Cancel a planned (or still sending) announcement; returns its status before."""
+    ann = await session.get(Announcement, announcement_id)
+    if ann is None or ann.kind != "announcement":
+        raise AnnounceError(f"Bericht {announcement_id} bestaat niet.")
+    before = ann.status
+    if before not in ("draft", "scheduled", "sending"):
+        raise AnnounceError(f"Bericht {announcement_id} is al {STATUS_NAMES.get(before, before)}.")
+    ann.status = "cancelled"
+    ann.finished_at = services.clock()
+    await session.commit()
+    return before
+
+
+async def resend(services: Services, announcement_id: int) -> int:
+    n = await resend_uncertain(services.db, announcement_id, services.clock())
+    if n:
+        services.wake_sender()
+    return n
+
+
+STATUS_NAMES = {
+    "draft": "concept",
+    "scheduled": "ingepland",
+    "sending": "wordt verstuurd",
+    "done": "verstuurd",
+    "cancelled": "geannuleerd",
+}
+
+
+@dataclass(frozen=True)
+class Status:
+    id: int
+    kind: str
+    status: str
+    audience: dict[str, list[str]]
+    audience_label: str
+    counts: Counts
+    created_at: datetime
+    scheduled_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    preview: str = ""
+    created_by: int | None = None
+
+    def as_json(self) -> dict[str, object]:
+        def iso(d: datetime | None) -> str | None:
+            return d.isoformat() if d else None
+
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "status": self.status,
+            "audience": self.audience,
+            "audience_label": self.audience_label,
+            "counts": self.counts.as_dict(),
+            "created_at": iso(self.created_at),
+            "scheduled_at": iso(self.scheduled_at),
+            "started_at": iso(self.started_at),
+            "finished_at": iso(self.finished_at),
+        }
+
+
+async def status(services: Services, session: AsyncSession, announcement_id: int) -> Status:
+    ann = await session.get(Announcement, announcement_id)
+    if ann is None:
+        raise AnnounceError(f"Bericht {announcement_id} bestaat niet.")
+    return await _status(services, ann)
+
+
+async def _status(services: Services, ann: Announcement) -> Status:
+    text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", ann.text))).strip()
+    return Status(
+        ann.id,
+        ann.kind,
+        ann.status,
+        Audience.of(json.loads(ann.audience or "{}")).as_dict(),
+        ann.audience_label,
+        await counts(services.db, ann.id),
+        ann.created_at,
+        ann.scheduled_at,
+        ann.started_at,
+        ann.finished_at,
+        text[:60] + ("…" if len(text) > 60 else ""),
+        ann.created_by,
+    )
+
+
+async def listing(
+    services: Services, session: AsyncSession, who: Caller, recent: int = 5
+) -> tuple[list[Status], list[Status]]:
+    """Planned and recent announcements (a regio user: their own)."""
+    query = select(Announcement).where(Announcement.kind == "announcement")
+    if who.role != "programma":
+        query = query.where(Announcement.created_by == who.user_id)
+    planned = await session.execute(
+        query.where(Announcement.status == "scheduled").order_by(Announcement.scheduled_at)
+    )
+    latest = await session.execute(
+        query.where(Announcement.status.in_(("sending", "done", "cancelled")))
+        .order_by(Announcement.id.desc())
+        .limit(recent)
+    )
+    return (
+        [await _status(services, a) for a in planned.scalars()],
+        [await _status(services, a) for a in latest.scalars()],
+    )
+
+
+# -- the sender's texts ------------------------------------------------------------------------
+
+
+def _minutes(seconds: float) -> str:
+    if seconds < 60:
+        return "minder dan een minuut"
+    minutes = round(seconds / 60)
+    return "ongeveer 1 minuut" if minutes == 1 else f"ongeveer {minutes} minuten"
+
+
+@dataclass
+class ProgressReporter:
+    """The progress message and the final report of an announcement, in Dutch."""
+
+    services: Services
+
+    def progress(self, announcement_id: int, c: Counts, seconds_left: float) -> Report:
+        text = self.services.renderer.render(
+            "announce/progress.html.j2",
+            id=announcement_id,
+            c=c,
+            done=c.left == 0,
+            left=_minutes(seconds_left),
+        )
+        return Report(text)
+
+    def final(self, announcement_id: int, c: Counts) -> Report:
+        text = self.services.renderer.render("announce/report.html.j2", id=announcement_id, c=c)
+        markup = None
+        if c.uncertain:
+            button = Button(
+                self.services.renderer.text("ann_resend", n=c.uncertain),
+                f"{PREFIX}:u:{announcement_id}",
+            )
+            markup = {"inline_keyboard": [[{"text": button.text, "callback_data": button.data}]]}
+        return Report(text, markup)
