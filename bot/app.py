@@ -21,6 +21,7 @@ from bot.storage.db import Database
 from handlers import (
     admin,
     checks,
+    digest,
     errors,
     export,
     faq,
@@ -108,7 +109,18 @@ def build_application(
     app.add_handlers(registration.handlers())
     app.add_handlers(followup.handlers())
     app.add_handlers(registration.stop_handlers())
-    for module in (start, faq, admin, users, stats, export, region_settings, qa, errors):
+    for module in (
+        start,
+        faq,
+        admin,
+        users,
+        stats,
+        export,
+        region_settings,
+        digest,
+        qa,
+        errors,
+    ):
         app.add_handlers(module.handlers())
     app.add_error_handler(errors.on_error)
     return app
@@ -142,6 +154,7 @@ async def _post_init(app: App) -> None:
     await set_menu(app.bot, services, None, None)
     for admin_id in services.settings.admins:
         await set_menu(app.bot, services, admin_id, "programma")
+    digest.schedule(app)
 
 
 async def _post_shutdown(app: App) -> None:

@@ -24,6 +24,7 @@ COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("regios", TEAM),
     ("onbeantwoord", TEAM),
     ("checkstats", TEAM),
+    ("instellingen", STAFF),
     ("stop", STAFF),
     ("ik", ALL),
     ("help", ALL),
