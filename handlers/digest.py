@@ -13,11 +13,18 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
-from telegram.ext import Application, BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import (
+    Application,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    filters,
+)
 
 from bot.config import TIMEZONE
 from bot.services import digest as service
 from handlers.common import BotContext, person, send, show, with_session
+from handlers.forms import in_group
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +74,9 @@ def schedule(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, None]]:
+    private = filters.ChatType.PRIVATE
     return [
-        CommandHandler("instellingen", on_settings),
+        CommandHandler("instellingen", on_settings, filters=private),
+        CommandHandler("instellingen", in_group, filters=~private),
         CallbackQueryHandler(on_press, pattern=rf"^{service.PREFIX}:"),
     ]

@@ -415,6 +415,13 @@ async def test_restart_weekday_change_catch_up_and_a_new_week(
     clock.now = datetime(2026, 12, 1, 8, 0, tzinfo=TIMEZONE)
     assert await enqueue(services) == 1
     assert await deliveries(services) == [("digest:2026-W49", COACH, "pending")]
+    # the sender delivered it and closed the week's announcement
+    async with services.db.session() as session:
+        await session.execute(update(Delivery).values(status="sent"))
+        await session.execute(
+            update(Announcement).values(status="done", finished_at=clock.now + timedelta(1))
+        )
+        await session.commit()
 
     # a restart: new services on the same database file
     restarted = build_services(settings, matcher=matcher, clock=clock)
@@ -425,6 +432,9 @@ async def test_restart_weekday_change_catch_up_and_a_new_week(
             assert await digest.enqueue_due(restarted, session, clock()) == 0
     finally:
         await restarted.db.dispose()
+    async with services.db.session() as session:
+        week49 = (await session.execute(select(Announcement))).scalar_one()
+    assert (week49.status, week49.finished_at) == ("sending", None)  # back to the sender
 
     # the coach moves to Friday after this week's digest: nothing more this week
     async with services.db.session() as session:
@@ -443,7 +453,7 @@ async def test_restart_weekday_change_catch_up_and_a_new_week(
     clock.now = datetime(2026, 12, 11, 9, 0, tzinfo=TIMEZONE)
     assert await enqueue(services) == 1
     assert await deliveries(services) == [
-        ("digest:2026-W49", COACH, "pending"),
+        ("digest:2026-W49", COACH, "sent"),
         ("digest:2026-W49", TUESDAY, "pending"),
         ("digest:2026-W50", COACH, "pending"),
         ("digest:2026-W50", TUESDAY, "pending"),
@@ -609,3 +619,24 @@ async def test_nobody_is_queued_twice_per_week_in_the_database(services: Service
         await session.commit()
         assert again == set()
         assert await session.scalar(select(func.count(Delivery.id))) == 1
+
+
+def test_the_insert_is_on_conflict_do_nothing_on_postgresql_and_sqlite() -> None:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from bot.storage.digest import delivery_insert
+
+    for name, dialect in (("postgresql", postgresql.dialect()), ("sqlite", sqlite.dialect())):
+        sql = " ".join(str(delivery_insert(name).compile(dialect=dialect)).split())
+        assert "ON CONFLICT (announcement_id, user_id) DO NOTHING" in sql
+        assert sql.endswith(("RETURNING deliveries.user_id", "RETURNING user_id"))
+    with pytest.raises(RuntimeError):
+        delivery_insert("mysql")
+
+
+async def test_instellingen_in_a_group_points_to_the_private_chat(dbot: OfflineBot) -> None:
+    await add_user(dbot.services, COACH, "coach", "AM18")
+    chat = dbot.chat(COACH, chat_id=-100777, chat_type="group")
+    out = await chat.send("/instellingen")
+    assert out and "staat <b>aan</b>" not in out[-1].text
+    assert not chat.last_bot_message().buttons()

@@ -150,7 +150,7 @@ def skip_reason(user: User, admins: Sequence[int]) -> str | None:
     return None
 
 
-async def _eligible(services: Services, session: AsyncSession) -> list[Recipient]:
+async def eligible(services: Services, session: AsyncSession) -> list[Recipient]:
     admins = services.settings.admins
     out = []
     for user in await DigestRepo(session).staff(admins):
@@ -449,7 +449,7 @@ async def enqueue_due(services: Services, session: AsyncSession, now: datetime) 
     this ISO week) and who has none yet. Safe to run any number of times, also concurrently:
     it never queues a second digest for anyone in a week. Returns how many it queued."""
     week = Week.of(now)
-    due = [r for r in await _eligible(services, session) if now >= week.due(r.weekday)]
+    due = [r for r in await eligible(services, session) if now >= week.due(r.weekday)]
     if not due:
         await session.rollback()
         return 0

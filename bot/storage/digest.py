@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.storage.models import Announcement, Base, Delivery, QuestionLog, Trajectory, User
 
 ENDED = "beeindigd"
+IN_LIST_MAX = 500  # more coaches than this: read all and filter (no huge IN lists)
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,25 @@ def _count_if(condition: Any) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
+def insert_for(dialect: str, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that can say ON CONFLICT DO NOTHING, for the database in use."""
+    if dialect == "postgresql":
+        return postgresql.insert(_table(model))
+    if dialect == "sqlite":
+        return sqlite.insert(_table(model))
+    raise RuntimeError(f"the digest needs SQLite or PostgreSQL, not {dialect!r}")
+
+
+def delivery_insert(dialect: str) -> Any:
+    """Pending delivery rows; an existing (announcement, user) row is left alone, and only
+    the users.id of the rows really inserted come back."""
+    return (
+        insert_for(dialect, Delivery)
+        .on_conflict_do_nothing(index_elements=["announcement_id", "user_id"])
+        .returning(_table(Delivery).c.user_id)
+    )
+
+
 class DigestRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -107,18 +127,21 @@ class DigestRepo:
             t.end_date,
             t.updated_at,
         ).where(
-            t.coach_id.in_(list(coach_ids)),
+            t.coach_id.is_not(None),
             or_(
                 t.status != ENDED,
                 t.placement_date.between(first, last),
                 t.end_date.between(first, last),
             ),
         )
+        if len(coach_ids) <= IN_LIST_MAX:  # a few coaches: let the database pick them
+            stmt = stmt.where(t.coach_id.in_(list(coach_ids)))
+        wanted = set(coach_ids)
         out: dict[int, list[TrajectoryRow]] = defaultdict(list)
         for tid, coach, ref, pseudonym, status, placed, ended, updated in (
             await self.session.execute(stmt)
         ).tuples():
-            if coach is not None:
+            if coach in wanted:
                 out[coach].append(
                     TrajectoryRow(tid, coach, ref, pseudonym, status, placed, ended, updated)
                 )
@@ -215,12 +238,8 @@ class DigestRepo:
     # -- the week's announcement and its deliveries ------------------------------------------
 
     def _insert(self, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
-        name = self.session.bind.dialect.name if self.session.bind is not None else ""
-        if name == "postgresql":
-            return postgresql.insert(_table(model))
-        if name == "sqlite":
-            return sqlite.insert(_table(model))
-        raise RuntimeError(f"the digest needs SQLite or PostgreSQL, not {name!r}")
+        bind = self.session.bind
+        return insert_for(bind.dialect.name if bind is not None else "", model)
 
     async def week_announcement(self, key: str) -> Announcement | None:
         stmt = select(Announcement).where(Announcement.key == key)
@@ -255,10 +274,7 @@ class DigestRepo:
         users.id of the rows this call inserted."""
         if not rows:
             return set()
-        stmt = (
-            self._insert(Delivery)
-            .on_conflict_do_nothing(index_elements=["announcement_id", "user_id"])
-            .returning(_table(Delivery).c.user_id)
-        )
+        bind = self.session.bind
+        stmt = delivery_insert(bind.dialect.name if bind is not None else "")
         result = await self.session.execute(stmt, list(rows))
         return set(result.scalars().all())
