@@ -449,11 +449,13 @@ async def enqueue_due(services: Services, session: AsyncSession, now: datetime) 
     this ISO week) and who has none yet. Safe to run any number of times, also concurrently:
     it never queues a second digest for anyone in a week. Returns how many it queued."""
     week = Week.of(now)
+    repo = DigestRepo(session)
+    if await repo.reopen_stranded():
+        await session.commit()
     due = [r for r in await eligible(services, session) if now >= week.due(r.weekday)]
     if not due:
         await session.rollback()
         return 0
-    repo = DigestRepo(session)
     announcement = await repo.week_announcement(week.key)
     if announcement is not None:
         if announcement.status == "cancelled":

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Table, and_, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -263,6 +263,18 @@ class DigestRepo:
         row = await self.week_announcement(key)
         assert row is not None
         return row
+
+    async def reopen_stranded(self) -> int:
+        """Digest weeks marked `done` that still have pending deliveries go back to `sending`
+        (a run that queued late recipients just as the sender closed the week); how many."""
+        a, d = Announcement, Delivery
+        pending = select(d.id).where(d.announcement_id == a.id, d.status == "pending").exists()
+        result = await self.session.execute(
+            update(a)
+            .where(a.kind == "digest", a.status == "done", pending)
+            .values(status="sending", finished_at=None)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def had_digest(self, announcement_id: int) -> set[int]:
         """users.id of everyone who already has a delivery row of this digest."""
