@@ -46,6 +46,17 @@ class ConfigError(Exception):
     """A setting is missing or wrong; the message is one clear line for the operator."""
 
 
+def check_run_settings(settings: Settings) -> None:
+    """What `hoofdzaak run` needs beyond the token: one clear line for each missing piece."""
+    if settings.telegram_bot_token is None:
+        raise ConfigError("TELEGRAM_BOT_TOKEN is not set: the bot cannot log in to Telegram")
+    if settings.webhook_url and settings.webhook_secret is None:
+        raise ConfigError(
+            "WEBHOOK_SECRET is not set: webhook mode (WEBHOOK_URL) needs a secret token so "
+            "that only Telegram can post updates (1-256 characters: letters, digits, _ or -)"
+        )
+
+
 def build_services(
     settings: Settings,
     kb: KnowledgeBase | None = None,

@@ -89,22 +89,30 @@ def main() -> None:
 
 @main.command()
 def run() -> None:
-    """Run the bot against Telegram (long polling). Needs TELEGRAM_BOT_TOKEN."""
-    from bot.app import ConfigError, build_application
+    """Run the bot against Telegram. Needs TELEGRAM_BOT_TOKEN.
+
+    Long polling; with WEBHOOK_URL set, webhook mode (WEBHOOK_SECRET required) with a health
+    check at /healthz. SIGTERM or Ctrl-C stops cleanly in both modes.
+    """
+    from bot.app import ConfigError, build_application, check_run_settings
 
     settings = _settings()
     _setup_logging()
     try:
+        check_run_settings(settings)
         app = build_application(settings)
     except ConfigError as exc:
         _fail(str(exc), 2)
     path = settings.sqlite_path()
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
+    from bot.webserver import ALLOWED_UPDATES, serve
+
+    if settings.webhook_url:
+        asyncio.run(serve(app))
+        return
     logging.getLogger(__name__).info("starting the bot (long polling)")
-    app.run_polling(
-        allowed_updates=["message", "callback_query", "my_chat_member"], drop_pending_updates=False
-    )
+    app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
 
 
 @main.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -22,6 +23,10 @@ class Settings(BaseSettings):
     database_url: str = Field(default=DEFAULT_DATABASE_URL, alias="DATABASE_URL")
     admins: Annotated[tuple[int, ...], NoDecode] = Field(default=(), alias="HOOFDZAAK_ADMINS")
     webhook_url: str | None = Field(default=None, alias="WEBHOOK_URL")
+    # Webhook mode: Telegram sends this secret in a header with every update; required.
+    webhook_secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET")
+    webhook_listen: str = Field(default="127.0.0.1", alias="WEBHOOK_LISTEN")
+    webhook_port: int = Field(default=8080, alias="WEBHOOK_PORT", ge=1, le=65535)
     # for the invite deep links printed by the CLI (the bot itself asks Telegram)
     bot_username: str | None = Field(default=None, alias="TELEGRAM_BOT_USERNAME")
     # Telegram's limits are honoured with PTB's AIORateLimiter against the real Bot API; the
@@ -38,6 +43,25 @@ class Settings(BaseSettings):
             except ValueError:
                 msg = f"must be Telegram user ids separated by commas, got {value!r}"
                 raise ValueError(msg) from None
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        """Telegram accepts 1-256 characters A-Z, a-z, 0-9, _ and - as a secret token."""
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
+        ):
+            raise ValueError("must be 1 to 256 characters: letters, digits, _ or -")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https_url(cls, value: str | None) -> str | None:
+        if value is not None and not value:
+            return None
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("must be the public https:// address Telegram posts updates to")
         return value
 
     @field_validator("database_url")

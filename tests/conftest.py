@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from bot.config import Settings
 from bot.offline import OfflineBot, offline_bot
 from knowledge.kb import KnowledgeBase, load_kb
 from knowledge.matcher import Matcher
+from tests.pg import PostgresCluster, find_bindir
 
 ADMIN_ID = 9001
 DATA = Path(__file__).parent / "data"
@@ -25,10 +27,56 @@ def matcher(kb: KnowledgeBase) -> Matcher:
     return Matcher(kb)
 
 
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "both_databases: run the test on SQLite and on PostgreSQL (`backend`)"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked `both_databases` run once per backend; all others on SQLite only."""
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+        "both_databases"
+    ):
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """One throw-away cluster for the whole run, started on first use."""
+    bindir = find_bindir()
+    if bindir is None:
+        reason = "PostgreSQL is not installed (.ci/run installs it)"
+        if os.environ.get("HOOFDZAAK_REQUIRE_POSTGRES"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    cluster = PostgresCluster(bindir)
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A fresh database at the head revision, on the test's backend."""
+    if backend == "postgresql":
+        cluster: PostgresCluster = request.getfixturevalue("postgres")
+        return cluster.fresh_database()
+    return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
     return Settings(
-        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'test.db'}",
+        DATABASE_URL=db_url,
         HOOFDZAAK_ADMINS=str(ADMIN_ID),
         rate_limiter=False,
     )

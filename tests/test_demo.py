@@ -22,14 +22,16 @@ from bot.storage.models import RegionYear, Trajectory, TrajectoryEvent, User
 from bot.storage.repos import UserRepo
 from knowledge.kb import KnowledgeBase
 
+pytestmark = pytest.mark.both_databases
+
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=TIMEZONE)
 REFERENCE = re.compile(r"^HW-(\d{4})-\d{5}$")
 
 
 @pytest.fixture
-async def db(tmp_path: Path, kb: KnowledgeBase) -> AsyncIterator[Database]:
+async def db(db_url: str, kb: KnowledgeBase) -> AsyncIterator[Database]:
     """A database with real rows: a user, a trajectory with its event, a region year."""
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}")
+    database = Database(db_url)
     await database.upgrade()
     async with database.session() as session:
         await regions.ensure_regions(session, kb)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from bot.fakeapi import BOT_USERNAME
@@ -9,6 +10,8 @@ from bot.offline import OfflineBot
 from bot.storage.models import QuestionLog
 from knowledge.models import Entry
 from tests.conftest import ADMIN_ID, give_role
+
+pytestmark = pytest.mark.both_databases
 
 
 async def _logs(bot: OfflineBot) -> list[QuestionLog]:

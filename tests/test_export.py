@@ -24,6 +24,8 @@ from bot.storage.models import Region, Trajectory
 from bot.storage.repos import UserRepo
 from tests.conftest import ADMIN_ID
 
+pytestmark = pytest.mark.both_databases
+
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=TIMEZONE)
 HEADERS = [
     "Referentie",

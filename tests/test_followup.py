@@ -18,6 +18,8 @@ from bot.storage.models import Trajectory, TrajectoryEvent, User
 from knowledge.matcher import Matcher
 from tests.conftest import ADMIN_ID, give_role
 
+pytestmark = pytest.mark.both_databases
+
 COACH, OTHER_COACH, REGIO, OTHER_REGIO = 6001, 6002, 6003, 6004
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=TIMEZONE)
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from bot.offline import OfflineBot
 from bot.simulator import ChatSimulator, Output
 from bot.storage.models import Trajectory
 from tests.conftest import ADMIN_ID
+
+pytestmark = pytest.mark.both_databases
 
 
 def _text(out: list[Output]) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
+
 from bot.config import TIMEZONE
 from bot.offline import OfflineBot
 from bot.services import demo, regions, users
@@ -11,6 +13,8 @@ from bot.services.replies import Person
 from bot.simulator import Output
 from bot.storage.models import RegionYear
 from tests.conftest import ADMIN_ID
+
+pytestmark = pytest.mark.both_databases
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=TIMEZONE)
 

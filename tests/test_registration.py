@@ -17,6 +17,8 @@ from bot.storage.models import Trajectory, TrajectoryEvent
 from knowledge.matcher import Matcher
 from tests.conftest import ADMIN_ID, give_role
 
+pytestmark = pytest.mark.both_databases
+
 COACH = 5001
 
 

@@ -123,3 +123,87 @@ def test_run_polls_a_bot_api_server_and_stops_on_sigterm(tmp_path: Path) -> None
             server.shutdown()
     assert proc.returncode == 0, err
     assert TOKEN not in err  # the token never reaches the log
+
+
+def test_run_in_webhook_mode_answers_and_stops_on_sigterm(tmp_path: Path) -> None:
+    """`hoofdzaak run` with WEBHOOK_URL: registers the webhook with its secret, serves
+    /healthz, answers an update Telegram posts, and stops cleanly on SIGTERM."""
+    import socket
+    import urllib.request
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _BotApi)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with _BotApi.lock:
+        _BotApi.calls.clear()
+    secret = "hook-Secret_1"
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_BASE_URL": f"http://127.0.0.1:{server.server_port}/bot",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'hook.db'}",
+        "WEBHOOK_URL": "https://bot.example.nl/telegram",
+        "WEBHOOK_SECRET": secret,
+        "WEBHOOK_PORT": str(port),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        health: dict[str, Any] = {}
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as resp:
+                    health = json.loads(resp.read())
+                    break
+            except OSError:
+                time.sleep(0.1)
+        assert health.get("status") == "ok", proc.stderr.read() if proc.poll() else health
+        update = {
+            "update_id": 7,
+            "message": {
+                "message_id": 70,
+                "date": int(time.time()),
+                "chat": {"id": 556, "type": "private", "first_name": "Bo"},
+                "from": {"id": 556, "is_bot": False, "first_name": "Bo"},
+                "text": "wie betaalt de eerste 8 gesprekken?",
+            },
+        }
+        request = urllib.request.Request(
+            f"{base}/telegram",
+            data=json.dumps(update).encode(),
+            headers={
+                "Content-Type": "application/json",
+                "X-Telegram-Bot-Api-Secret-Token": secret,
+            },
+        )
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            assert resp.status == 200
+        while time.monotonic() < deadline:
+            with _BotApi.lock:
+                sent = [p for m, p in _BotApi.calls if m == "sendMessage"]
+            if sent:
+                break
+            time.sleep(0.1)
+        assert sent and "FAQ 5.5" in sent[0]["text"]
+        with _BotApi.lock:
+            hooks = [p for m, p in _BotApi.calls if m == "setWebhook"]
+            polled = [m for m, _ in _BotApi.calls if m == "getUpdates"]
+        assert hooks and hooks[0]["secret_token"] == secret and not polled
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            _, err = proc.communicate(timeout=30)
+        finally:
+            server.shutdown()
+    assert proc.returncode == 0, err
+    assert TOKEN not in err and secret not in err

@@ -23,6 +23,8 @@ from bot.simulator import Output
 from bot.storage.models import Trajectory, User
 from tests.conftest import ADMIN_ID
 
+pytestmark = pytest.mark.both_databases
+
 NOW = datetime(2026, 7, 2, 12, 0, tzinfo=TIMEZONE)  # day 183 of 365: 50 of 100 expected
 COACH, REGIO, OTHER_REGIO, NO_REGION, INACTIVE, STRANGER = 4001, 4002, 4003, 4004, 4005, 4006
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -2,42 +2,59 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import build_services
 from bot.config import TIMEZONE, Settings
 from bot.services import qa
 from bot.storage.db import Database, downgrade, upgrade
-from bot.storage.models import QuestionLog
+from bot.storage.models import Base, QuestionLog
 from bot.storage.repos import QuestionRepo, UserRepo
 from knowledge.matcher import Matcher
+from tests.pg import PostgresCluster
+
+pytestmark = pytest.mark.both_databases
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=TIMEZONE)
 
 
-def _tables(url: str) -> set[str]:
-    engine = sa.create_engine(url.replace("+aiosqlite", ""))
+async def _tables(url: str) -> set[str]:
+    engine = create_async_engine(url)
     try:
-        return set(sa.inspect(engine).get_table_names())
+        async with engine.connect() as conn:
+            return set(await conn.run_sync(lambda c: sa.inspect(c).get_table_names()))
     finally:
-        engine.dispose()
+        await engine.dispose()
 
 
-def test_migrations_upgrade_downgrade_upgrade(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
-    upgrade(url)
-    assert {"users", "question_log", "alembic_version"} <= _tables(url)
-    downgrade(url, "base")
-    assert _tables(url) == {"alembic_version"}
-    upgrade(url)
-    assert {"users", "question_log"} <= _tables(url)
+@pytest.fixture
+def empty_db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    if backend == "postgresql":
+        cluster: PostgresCluster = request.getfixturevalue("postgres")
+        return cluster.empty_database()
+    return f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
 
 
-async def test_user_is_created_once_and_refreshed(tmp_path: Path) -> None:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'u.db'}")
+async def test_migrations_upgrade_downgrade_upgrade(empty_db_url: str) -> None:
+    """From empty to head, all the way down, and up again: every table the models know."""
+    url = empty_db_url
+    expected = set(Base.metadata.tables) | {"alembic_version"}
+    await asyncio.to_thread(upgrade, url)
+    assert await _tables(url) == expected
+    await asyncio.to_thread(downgrade, url, "base")
+    assert await _tables(url) == {"alembic_version"}
+    await asyncio.to_thread(upgrade, url)
+    assert await _tables(url) == expected
+
+
+async def test_user_is_created_once_and_refreshed(db_url: str) -> None:
+    db = Database(db_url)
     await db.upgrade()
     async with db.session() as s:
         await UserRepo(s).seen(77, "Anna", None, "anna", NOW)
@@ -52,8 +69,8 @@ async def test_user_is_created_once_and_refreshed(tmp_path: Path) -> None:
     await db.dispose()
 
 
-async def test_times_come_back_aware_in_utc(tmp_path: Path) -> None:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 't.db'}")
+async def test_times_come_back_aware_in_utc(db_url: str) -> None:
+    db = Database(db_url)
     await db.upgrade()
     async with db.session() as s:
         row = await QuestionRepo(s).log(
@@ -68,8 +85,8 @@ async def test_times_come_back_aware_in_utc(tmp_path: Path) -> None:
     await db.dispose()
 
 
-async def test_unanswered_groups_and_counts(tmp_path: Path, matcher: Matcher) -> None:
-    settings = Settings(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'q.db'}")
+async def test_unanswered_groups_and_counts(db_url: str, matcher: Matcher) -> None:
+    settings = Settings(DATABASE_URL=db_url)
     services = build_services(settings, matcher=matcher, clock=lambda: NOW)
     await services.db.upgrade()
     async with services.db.session() as s:
@@ -104,19 +121,18 @@ async def test_unanswered_groups_and_counts(tmp_path: Path, matcher: Matcher) ->
     await services.db.dispose()
 
 
-def test_migrations_match_the_models(tmp_path: Path) -> None:
-    """A model change without its migration would break every database already in use."""
+async def test_migrations_match_the_models(empty_db_url: str) -> None:
+    """The migrations at head build exactly the tables, columns and types of the models."""
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    from bot.storage.models import Base
-
-    url = f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
-    upgrade(url)
-    engine = sa.create_engine(url.replace("+aiosqlite", ""))
+    await asyncio.to_thread(upgrade, empty_db_url)
+    engine = create_async_engine(empty_db_url)
     try:
-        with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        async with engine.connect() as conn:
+            diff = await conn.run_sync(
+                lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata)
+            )
     finally:
-        engine.dispose()
+        await engine.dispose()
     assert diff == []

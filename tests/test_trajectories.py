@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -16,6 +15,8 @@ from bot.services.inputs import InputError
 from bot.storage.db import Database
 from bot.storage.models import Region, Trajectory, TrajectoryEvent
 from bot.storage.repos import UserRepo
+
+pytestmark = pytest.mark.both_databases
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=TIMEZONE)
 REGIONS = {"AM18", "AM01"}
@@ -33,8 +34,8 @@ NEW = svc.NewTrajectory(
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> Database:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'traj.db'}")
+async def db(db_url: str) -> Database:
+    database = Database(db_url)
     await database.upgrade()
     async with database.session() as session:
         session.add_all(

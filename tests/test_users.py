@@ -15,6 +15,8 @@ from bot.offline import OfflineBot
 from bot.services import regions, users
 from tests.conftest import ADMIN_ID
 
+pytestmark = pytest.mark.both_databases
+
 
 async def _invite(
     bot: OfflineBot,
