@@ -28,6 +28,9 @@ from bot.storage.models import (
 )
 from knowledge.matcher import Matcher
 
+# every test that has a database runs on SQLite and on PostgreSQL
+pytestmark = pytest.mark.both_databases
+
 COACH, REGIO, TEAM, OTHER_REGIO, OFF, TUESDAY = 7101, 7102, 7103, 7104, 7105, 7106
 # Monday 30 November 2026 (ISO week 49), 10:00 in Amsterdam
 MONDAY = datetime(2026, 11, 30, 10, 0, tzinfo=TIMEZONE)
