@@ -26,6 +26,7 @@ from handlers import (
     admin,
     announce,
     checks,
+    digest,
     errors,
     export,
     faq,
@@ -131,7 +132,19 @@ def build_application(
     app.add_handlers(followup.handlers())
     app.add_handlers(announce.handlers())
     app.add_handlers(registration.stop_handlers())
-    for module in (start, faq, admin, users, stats, export, region_settings, qa, updates, errors):
+    for module in (
+        start,
+        faq,
+        admin,
+        users,
+        stats,
+        export,
+        region_settings,
+        digest,
+        qa,
+        updates,
+        errors,
+    ):
         app.add_handlers(module.handlers())
     app.add_error_handler(errors.on_error)
     return app
@@ -191,6 +204,7 @@ async def _post_init(app: App) -> None:
     maintenance.schedule(app)
     if services.sender is not None:
         await services.sender.start()
+    digest.schedule(app)
 
 
 async def _post_shutdown(app: App) -> None:

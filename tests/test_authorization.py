@@ -41,6 +41,7 @@ MATRIX: dict[str, set[str]] = {
     "registreer": STAFF,
     "mijntrajecten": STAFF,
     "regio": STAFF,
+    "instellingen": STAFF,
     "landelijk": LEADS,
     "export": LEADS,
     "uitnodigen": LEADS,
@@ -54,7 +55,7 @@ MATRIX: dict[str, set[str]] = {
 REFUSED = re.compile(
     r"alleen voor het programmateam|Uitnodigen kan alleen|alleen met een account"
     r"|Exporteren kan alleen|voor medewerkers van Hoofdzaak Werk met een account"
-    r"|Het landelijke overzicht is voor regio-medewerkers"
+    r"|Het landelijke overzicht is voor regio-medewerkers|er alleen met een account"
 )
 
 
@@ -128,6 +129,8 @@ async def test_forged_buttons_are_checked_again(bot: OfflineBot) -> None:
         "ann:c:1",
         "ann:u:1",
         "ann:l",
+        "set:d:off",
+        "set:w:3",
     ]
     for telegram_id in (NOBODY, OTHER_COACH):
         chat = bot.chat(telegram_id)

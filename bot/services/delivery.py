@@ -832,7 +832,17 @@ class Sender:
             async with self.db.session() as session:
                 result = await session.execute(
                     update(Announcement)
-                    .where(Announcement.id == ann.id, Announcement.status == "sending")
+                    .where(
+                        Announcement.id == ann.id,
+                        Announcement.status == "sending",
+                        # in the same statement: rows queued meanwhile (a digest) keep it open
+                        ~select(Delivery.id)
+                        .where(
+                            Delivery.announcement_id == ann.id,
+                            Delivery.status.in_((PENDING, SENDING)),
+                        )
+                        .exists(),
+                    )
                     .values(status="done", finished_at=self.clock.now())
                 )
                 await session.commit()

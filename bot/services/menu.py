@@ -26,6 +26,7 @@ COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("regios", TEAM),
     ("onbeantwoord", TEAM),
     ("checkstats", TEAM),
+    ("instellingen", STAFF),
     ("stop", STAFF),
     ("ik", ALL),
     ("help", ALL),
