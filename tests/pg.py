@@ -11,12 +11,12 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
 from bot.storage.db import upgrade
+from tests.net import free_port
 
 TEMPLATE = "hoofdzaak_template"
 
@@ -35,12 +35,6 @@ def find_bindir() -> Path | None:
     return versions[-1].parent if versions else None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class PostgresCluster:
     """initdb + pg_ctl start on 127.0.0.1:<free port>; `stop()` removes everything."""
 
@@ -48,7 +42,7 @@ class PostgresCluster:
         self.bindir = bindir
         self.root = Path(tempfile.mkdtemp(prefix="hoofdzaak-pg-"))
         self.data = self.root / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self._as_postgres = os.geteuid() == 0
         self._names = itertools.count(1)
 

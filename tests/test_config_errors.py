@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.net import free_port
 
 
 @pytest.mark.parametrize("command", [["run"], ["stats"], ["users", "list"]])
@@ -42,7 +36,7 @@ def test_one_clear_line(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:TEST-token-abc")
     for name, value in env.items():
-        monkeypatch.setenv(name, value.format(port=_closed_port()))
+        monkeypatch.setenv(name, value.format(port=free_port()))
     result = CliRunner().invoke(main, command)
     assert result.exit_code == code, result.output
     lines = result.output.strip().splitlines()

@@ -14,10 +14,14 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from subprocess import Popen
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
+
+from tests.net import free_port
 
 TOKEN = "123456:TEST-token-abc"
 
@@ -86,41 +90,61 @@ class _BotApi(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-def test_run_polls_a_bot_api_server_and_stops_on_sigterm(tmp_path: Path) -> None:
+def _run_bot(tmp_path: Path, db_name: str, **env: str) -> tuple[ThreadingHTTPServer, Popen[str]]:
+    """A Bot API server on loopback, and `hoofdzaak run` against it in a subprocess."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _BotApi)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    env = {
+    with _BotApi.lock:
+        _BotApi.calls.clear()
+    full_env = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_BASE_URL": f"http://127.0.0.1:{server.server_port}/bot",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
+        "DATABASE_URL": f"sqlite:///{tmp_path / db_name}",
+        **env,
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "run"],
-        env=env,
+        env=full_env,
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+    return server, proc
+
+
+def _wait_for_replies(proc: Popen[str], deadline: float) -> list[dict[str, Any]]:
+    """The sendMessage calls the server got, once there is one (or the bot died, or time)."""
+    while time.monotonic() < deadline:
+        with _BotApi.lock:
+            sent = [p for m, p in _BotApi.calls if m == "sendMessage"]
+        if sent or proc.poll() is not None:
+            return sent
+        time.sleep(0.1)
+    return []
+
+
+def _stop(proc: Popen[str], server: ThreadingHTTPServer) -> str:
+    """SIGTERM, wait for a clean exit; what the bot wrote to stderr."""
+    proc.send_signal(signal.SIGTERM)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            with _BotApi.lock:
-                sent = [p for m, p in _BotApi.calls if m == "sendMessage"]
-            if sent or proc.poll() is not None:
-                break
-            time.sleep(0.1)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        server.shutdown()
+    return str(err)
+
+
+def test_run_polls_a_bot_api_server_and_stops_on_sigterm(tmp_path: Path) -> None:
+    server, proc = _run_bot(tmp_path, "run.db")
+    try:
+        sent = _wait_for_replies(proc, time.monotonic() + 60)
         assert sent, proc.stderr.read() if proc.poll() is not None else "no reply in time"
         assert "FAQ 5.5" in sent[0]["text"]
         methods = [m for m, _ in _BotApi.calls]
         assert "getMe" in methods and "setMyCommands" in methods
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            _, err = proc.communicate(timeout=30)
-        finally:
-            server.shutdown()
+        err = _stop(proc, server)
     assert proc.returncode == 0, err
     assert TOKEN not in err  # the token never reaches the log
 
@@ -128,33 +152,14 @@ def test_run_polls_a_bot_api_server_and_stops_on_sigterm(tmp_path: Path) -> None
 def test_run_in_webhook_mode_answers_and_stops_on_sigterm(tmp_path: Path) -> None:
     """`hoofdzaak run` with WEBHOOK_URL: registers the webhook with its secret, serves
     /healthz, answers an update Telegram posts, and stops cleanly on SIGTERM."""
-    import socket
-    import urllib.request
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _BotApi)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    with _BotApi.lock:
-        _BotApi.calls.clear()
+    port = free_port()
     secret = "hook-Secret_1"
-    env = {
-        **os.environ,
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_BASE_URL": f"http://127.0.0.1:{server.server_port}/bot",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'hook.db'}",
-        "WEBHOOK_URL": "https://bot.example.nl/telegram",
-        "WEBHOOK_SECRET": secret,
-        "WEBHOOK_PORT": str(port),
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    server, proc = _run_bot(
+        tmp_path,
+        "hook.db",
+        WEBHOOK_URL="https://bot.example.nl/telegram",
+        WEBHOOK_SECRET=secret,
+        WEBHOOK_PORT=str(port),
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -188,22 +193,13 @@ def test_run_in_webhook_mode_answers_and_stops_on_sigterm(tmp_path: Path) -> Non
         )
         with urllib.request.urlopen(request, timeout=10) as resp:
             assert resp.status == 200
-        while time.monotonic() < deadline:
-            with _BotApi.lock:
-                sent = [p for m, p in _BotApi.calls if m == "sendMessage"]
-            if sent:
-                break
-            time.sleep(0.1)
+        sent = _wait_for_replies(proc, deadline)
         assert sent and "FAQ 5.5" in sent[0]["text"]
         with _BotApi.lock:
             hooks = [p for m, p in _BotApi.calls if m == "setWebhook"]
             polled = [m for m, _ in _BotApi.calls if m == "getUpdates"]
         assert hooks and hooks[0]["secret_token"] == secret and not polled
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            _, err = proc.communicate(timeout=30)
-        finally:
-            server.shutdown()
+        err = _stop(proc, server)
     assert proc.returncode == 0, err
     assert TOKEN not in err and secret not in err

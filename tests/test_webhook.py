@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -20,14 +19,9 @@ from bot.fakeapi import FakeBotAPI
 from bot.storage.db import Database
 from bot.webserver import HEALTH_PATH, SECRET_HEADER, Health, make_web_app, serve, webhook_path
 from knowledge.matcher import Matcher
+from tests.net import free_port
 
 SECRET = "s3cret-Token_42"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _update(update_id: int, text: str, user_id: int = 4242) -> dict[str, Any]:
@@ -54,7 +48,7 @@ async def _wait_for(condition: Any, seconds: float = 15.0) -> None:
 async def test_only_updates_with_the_secret_are_processed(
     tmp_path: Path, matcher: Matcher
 ) -> None:
-    port = _free_port()
+    port = free_port()
     settings = Settings(
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'w.db'}",
         WEBHOOK_URL="https://bot.example.nl/telegram",
@@ -119,13 +113,13 @@ async def test_only_updates_with_the_secret_are_processed(
 
 
 async def test_health_is_red_when_the_database_is_down(tmp_path: Path) -> None:
-    port = _free_port()
-    closed = _free_port()  # nothing listens here: a PostgreSQL server that is down
+    port = free_port()
+    closed = free_port()  # nothing listens here: a PostgreSQL server that is down
     down = Database(f"postgresql+asyncpg://postgres@127.0.0.1:{closed}/hoofdzaak")
     up = Database(f"sqlite+aiosqlite:///{tmp_path / 'h.db'}")
     servers = []
     try:
-        for db, p in ((down, port), (up, _free_port())):
+        for db, p in ((down, port), (up, free_port())):
             web = make_web_app(None, SECRET, "/telegram", Health(db, time.monotonic()))  # type: ignore[arg-type]
             server = HTTPServer(web)
             server.listen(p, address="127.0.0.1")
