@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy import CursorResult, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.storage.db import Database
@@ -299,11 +299,18 @@ class Lease:
         return data.get("host") == self.host and not _alive(int(data.get("pid") or 0))
 
     async def hold(self) -> bool:
-        """Take the lease (free, expired, or its process is gone) or renew ours."""
+        """Take the lease (free, expired, or its process is gone) or renew ours.
+
+        Reading and writing are separate transactions and every write is one conditional
+        statement: on SQLite a transaction that reads and then writes while another
+        connection has committed fails at once with "database is locked" (a stale WAL
+        snapshot), whatever the busy timeout."""
         now = self.now()
         async with self.db.session() as session:
             row = await session.get(BotState, (self.KIND, self.KEY))
-            if row is None:
+            seen = None if row is None else (row.data, row.updated_at)
+        if seen is None:
+            async with self.db.session() as session:
                 session.add(
                     BotState(kind=self.KIND, key=self.KEY, data=self._data(now), updated_at=now)
                 )
@@ -313,16 +320,17 @@ class Lease:
                     await session.rollback()
                     self.held = False
                     return False
-                self.held, self.holder = True, self.owner
-                return True
-            data = json.loads(row.data)
-            if data.get("owner") != self.owner and not self._free(data, row.updated_at, now):
-                self.held, self.holder = False, str(data.get("owner"))
-                return False
+            self.held, self.holder = True, self.owner
+            return True
+        data = json.loads(seen[0])
+        if data.get("owner") != self.owner and not self._free(data, seen[1], now):
+            self.held, self.holder = False, str(data.get("owner"))
+            return False
+        async with self.db.session() as session:
             result = await session.execute(
                 update(BotState)
                 .where(
-                    BotState.kind == self.KIND, BotState.key == self.KEY, BotState.data == row.data
+                    BotState.kind == self.KIND, BotState.key == self.KEY, BotState.data == seen[0]
                 )
                 .values(data=self._data(now), updated_at=now)
             )
@@ -335,11 +343,16 @@ class Lease:
         if not self.held:
             return
         self.held = False
+        owner = json.dumps({"owner": self.owner})[1:-1]  # '"owner": "<ours>"', as _data writes it
         async with self.db.session() as session:
-            row = await session.get(BotState, (self.KIND, self.KEY))
-            if row is not None and json.loads(row.data).get("owner") == self.owner:
-                await session.delete(row)
-                await session.commit()
+            await session.execute(
+                delete(BotState).where(
+                    BotState.kind == self.KIND,
+                    BotState.key == self.KEY,
+                    BotState.data.contains(owner, autoescape=True),
+                )
+            )
+            await session.commit()
 
 
 # -- the sender --------------------------------------------------------------------------------
@@ -416,6 +429,7 @@ class Sender:
         self._use_lease = False  # only the background sender (start) holds the lease
         self._lease_due = -math.inf
         self._waiting = False
+        self._stopping = False
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -424,6 +438,7 @@ class Sender:
         (sending → uncertain) and send; without the lease it waits for it."""
         if self._task is not None:
             return
+        self._stopping = False
         await self.transport.open()
         self._opened = True
         self._use_lease = True
@@ -459,12 +474,21 @@ class Sender:
         return self._task is not None and not self._task.done()
 
     async def stop(self, grace: float = 10.0) -> None:
-        """Stop dispatching, let sends in flight finish (up to `grace` seconds), close."""
+        """Stop dispatching, let sends in flight finish (up to `grace` seconds), close.
+
+        The loop is asked to stop and leaves at its next step rather than being cancelled:
+        a task cancelled in the middle of a database call can leave its connection in an
+        open transaction, holding SQLite's write lock. Rows not yet claimed stay `pending`
+        and go out at the next start."""
         task, self._task = self._task, None
+        self._stopping = True
+        self._wake.set()
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            _, late_loop = await asyncio.wait({task}, timeout=grace)
+            if late_loop:  # stuck waiting (a long 429 pause): cancel it there
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._inflight:
             _, late = await asyncio.wait(set(self._inflight), timeout=grace)
             for t in late:  # left `sending`: uncertain at the next start
@@ -478,7 +502,7 @@ class Sender:
             await self.transport.close()
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             delay: float | None = None
             try:
                 if await self._hold():
@@ -491,7 +515,8 @@ class Sender:
             timeout = self.poll_interval if delay is None else min(delay, self.poll_interval)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), max(0.05, timeout))
-            self._wake.clear()
+            if not self._stopping:
+                self._wake.clear()
 
     # -- database steps ------------------------------------------------------------------------
 
@@ -640,7 +665,7 @@ class Sender:
     async def drain(self) -> float | None:
         """Send everything that can be sent now. Returns the seconds until a delivery waiting
         for its backoff is due (None: nothing is waiting); finished announcements are closed."""
-        while True:
+        while not self._stopping:
             renew = self._use_lease and self.clock.monotonic() >= self._lease_due
             if renew and not await self._hold():  # another process took over: stop sending
                 return None
@@ -662,10 +687,14 @@ class Sender:
                     continue
                 while len(self._inflight) >= self.concurrency:
                     await asyncio.wait(set(self._inflight), return_when=asyncio.FIRST_COMPLETED)
+                if self._stopping:
+                    return None
                 renew = self._use_lease and self.clock.monotonic() >= self._lease_due
                 if renew and not await self._hold():
                     return None
                 await self.pacer.acquire(chat_id)
+                if self._stopping:
+                    return None
                 if not await self._claim(delivery_id):
                     continue
                 if self.stats.keep_times:
@@ -700,6 +729,7 @@ class Sender:
                 continue
             await self._finish()
             return await self._next_retry()
+        return None
 
     async def run_until_done(self) -> None:
         """Drain, waiting out backoffs on the clock, until nothing is left (tests, benchmark)."""
