@@ -26,13 +26,14 @@ KILLS = 5
 NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
 
 
-async def _prepare(db_file: Path) -> int:
-    db = Database(f"sqlite+aiosqlite:///{db_file}")
+async def prepare(db_url: str, recipients: int = RECIPIENTS) -> int:
+    """Users and one announcement `sending` to all of them; returns its id."""
+    db = Database(db_url)
     await db.upgrade()
     async with db.session() as session:
         users = [
             User(telegram_id=700_000 + i, first_seen=NOW, last_seen=NOW, role="coach")
-            for i in range(RECIPIENTS)
+            for i in range(recipients)
         ]
         session.add_all(users)
         ann = Announcement(text="Nieuws", status="sending", created_at=NOW, started_at=NOW)
@@ -54,8 +55,8 @@ async def _prepare(db_file: Path) -> int:
     return ann_id
 
 
-async def _rows(db_file: Path, ann_id: int) -> tuple[list[Delivery], str]:
-    db = Database(f"sqlite+aiosqlite:///{db_file}")
+async def rows_of(db_url: str, ann_id: int) -> tuple[list[Delivery], str]:
+    db = Database(db_url)
     async with db.session() as session:
         rows = (
             await session.execute(select(Delivery).where(Delivery.announcement_id == ann_id))
@@ -66,7 +67,7 @@ async def _rows(db_file: Path, ann_id: int) -> tuple[list[Delivery], str]:
     return result
 
 
-def _lines(log: Path) -> list[int]:
+def lines(log: Path) -> list[int]:
     if not log.exists():
         return []
     return [int(line.split("\t")[0]) for line in log.read_text().splitlines() if line]
@@ -75,7 +76,7 @@ def _lines(log: Path) -> list[int]:
 def _start(db_file: Path, log: Path) -> tuple[subprocess.Popen[str], int]:
     """Start a sender; returns it and how many in-flight rows it found (now uncertain)."""
     proc = subprocess.Popen(
-        [sys.executable, str(WORKER), str(db_file), str(log)],
+        [sys.executable, str(WORKER), f"sqlite+aiosqlite:///{db_file}", str(log)],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -88,7 +89,8 @@ def _start(db_file: Path, log: Path) -> tuple[subprocess.Popen[str], int]:
 def test_sigkill_at_random_moments_loses_nobody_and_doubles_nobody(tmp_path: Path) -> None:
     rng = random.Random(20261204)
     db_file, log = tmp_path / "kill.db", tmp_path / "telegram.log"
-    ann_id = asyncio.run(_prepare(db_file))
+    url = f"sqlite+aiosqlite:///{db_file}"
+    ann_id = asyncio.run(prepare(url))
     started = time.monotonic()
     mid_send_kills = 0
     recovered = []
@@ -99,14 +101,14 @@ def test_sigkill_at_random_moments_loses_nobody_and_doubles_nobody(tmp_path: Pat
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             proc.wait()
-            if 0 < len(_lines(log)) < RECIPIENTS:
+            if 0 < len(lines(log)) < RECIPIENTS:
                 mid_send_kills += 1
     proc, found = _start(db_file, log)
     recovered.append(found)
     assert proc.wait(timeout=60) == 0
 
-    rows, status = asyncio.run(_rows(db_file, ann_id))
-    received = Counter(_lines(log))
+    rows, status = asyncio.run(rows_of(url, ann_id))
+    received = Counter(lines(log))
     uncertain = [r for r in rows if r.status == "uncertain"]
     assert status == "done"
     assert {r.status for r in rows} <= {"sent", "uncertain"}
