@@ -2,11 +2,13 @@
 
 The server here speaks the Bot API's HTTP protocol (getMe, getUpdates long polling,
 sendMessage, …), so this checks what a self-hosted telegram-bot-api server would see: the
-token in the path, polling, replies, and a clean stop on SIGTERM.
+token in the path, polling or a webhook with its secret, replies, and a clean stop on SIGTERM
+while an announcement is going out, which the next start finishes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -21,9 +23,15 @@ from subprocess import Popen
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
+import pytest
+
 from tests.net import free_port
+from tests.test_kill_resume import prepare, rows_of
 
 TOKEN = "123456:TEST-token-abc"
+
+
+BROADCAST_CHATS = 700_000  # tests.test_kill_resume.prepare's recipients start here
 
 
 class _BotApi(BaseHTTPRequestHandler):
@@ -73,6 +81,8 @@ class _BotApi(BaseHTTPRequestHandler):
                 time.sleep(0.2)
                 result = []
         elif method == "sendMessage":
+            if int(params["chat_id"]) >= BROADCAST_CHATS:
+                time.sleep(0.03)  # an announcement going out takes a moment per message
             result = {
                 "message_id": 11,
                 "date": int(time.time()),
@@ -96,6 +106,7 @@ def _run_bot(tmp_path: Path, db_name: str, **env: str) -> tuple[ThreadingHTTPSer
     threading.Thread(target=server.serve_forever, daemon=True).start()
     with _BotApi.lock:
         _BotApi.calls.clear()
+        _BotApi.update_sent = False
     full_env = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": TOKEN,
@@ -115,10 +126,15 @@ def _run_bot(tmp_path: Path, db_name: str, **env: str) -> tuple[ThreadingHTTPSer
 
 
 def _wait_for_replies(proc: Popen[str], deadline: float) -> list[dict[str, Any]]:
-    """The sendMessage calls the server got, once there is one (or the bot died, or time)."""
+    """The replies to people (not announcements) the server got, once there is one (or the
+    bot died, or time ran out)."""
     while time.monotonic() < deadline:
         with _BotApi.lock:
-            sent = [p for m, p in _BotApi.calls if m == "sendMessage"]
+            sent = [
+                p
+                for m, p in _BotApi.calls
+                if m == "sendMessage" and int(p["chat_id"]) < BROADCAST_CHATS
+            ]
         if sent or proc.poll() is not None:
             return sent
         time.sleep(0.1)
@@ -135,71 +151,110 @@ def _stop(proc: Popen[str], server: ThreadingHTTPServer) -> str:
     return str(err)
 
 
-def test_run_polls_a_bot_api_server_and_stops_on_sigterm(tmp_path: Path) -> None:
-    server, proc = _run_bot(tmp_path, "run.db")
-    try:
-        sent = _wait_for_replies(proc, time.monotonic() + 60)
-        assert sent, proc.stderr.read() if proc.poll() is not None else "no reply in time"
-        assert "FAQ 5.5" in sent[0]["text"]
+def _received(text: str) -> list[int]:
+    """The announcement's recipients the server got `text` for."""
+    with _BotApi.lock:
+        return [
+            int(p["chat_id"])
+            for m, p in _BotApi.calls
+            if m == "sendMessage"
+            and p.get("text") == text
+            and int(p["chat_id"]) >= BROADCAST_CHATS
+        ]
+
+
+def _answers_by_polling(proc: Popen[str]) -> None:
+    sent = _wait_for_replies(proc, time.monotonic() + 60)
+    assert sent, proc.stderr.read() if proc.poll() is not None and proc.stderr else "no reply"
+    assert "FAQ 5.5" in sent[0]["text"]
+    with _BotApi.lock:
         methods = [m for m, _ in _BotApi.calls]
-        assert "getMe" in methods and "setMyCommands" in methods
-    finally:
-        err = _stop(proc, server)
-    assert proc.returncode == 0, err
-    assert TOKEN not in err  # the token never reaches the log
+    assert "getMe" in methods and "setMyCommands" in methods
 
 
-def test_run_in_webhook_mode_answers_and_stops_on_sigterm(tmp_path: Path) -> None:
-    """`hoofdzaak run` with WEBHOOK_URL: registers the webhook with its secret, serves
-    /healthz, answers an update Telegram posts, and stops cleanly on SIGTERM."""
-    port = free_port()
-    secret = "hook-Secret_1"
-    server, proc = _run_bot(
-        tmp_path,
-        "hook.db",
-        WEBHOOK_URL="https://bot.example.nl/telegram",
-        WEBHOOK_SECRET=secret,
-        WEBHOOK_PORT=str(port),
-    )
+def _answers_by_webhook(proc: Popen[str], port: int, secret: str) -> None:
+    """Registers the webhook with its secret, serves /healthz, answers an update Telegram
+    posts, and never polls."""
     base = f"http://127.0.0.1:{port}"
-    try:
+    deadline = time.monotonic() + 60
+    health: dict[str, Any] = {}
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as resp:
+                health = json.loads(resp.read())
+                break
+        except OSError:
+            time.sleep(0.1)
+    assert health.get("status") == "ok", proc.stderr.read() if proc.poll() else health
+    update = {
+        "update_id": 7,
+        "message": {
+            "message_id": 70,
+            "date": int(time.time()),
+            "chat": {"id": 556, "type": "private", "first_name": "Bo"},
+            "from": {"id": 556, "is_bot": False, "first_name": "Bo"},
+            "text": "wie betaalt de eerste 8 gesprekken?",
+        },
+    }
+    request = urllib.request.Request(
+        f"{base}/telegram",
+        data=json.dumps(update).encode(),
+        headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret},
+    )
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        assert resp.status == 200
+    sent = _wait_for_replies(proc, deadline)
+    assert sent and "FAQ 5.5" in sent[0]["text"]
+    with _BotApi.lock:
+        hooks = [p for m, p in _BotApi.calls if m == "setWebhook"]
+        polled = [m for m, _ in _BotApi.calls if m == "getUpdates"]
+    assert hooks and hooks[0]["secret_token"] == secret and not polled
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+def test_run_answers_and_a_sigterm_while_sending_stops_cleanly_then_the_next_start_resumes(
+    tmp_path: Path, mode: str
+) -> None:
+    """`hoofdzaak run` answers a question (polling, or a webhook with its secret); an
+    announcement is going out when it gets SIGTERM: it exits 0, nothing is left half-sent
+    (no `sending`, no `uncertain`), and the next start sends the rest, so everyone gets it
+    exactly once. The token and the secret never reach the log."""
+    recipients = 100
+    url = f"sqlite+aiosqlite:///{tmp_path / 'term.db'}"
+    ann_id = asyncio.run(prepare(url, recipients))  # text "Nieuws", status sending
+    secret = "term-Secret_1"
+    env = {"HOOFDZAAK_BROADCAST_RATE": "50"}
+    if mode == "webhook":
+        env |= {"WEBHOOK_URL": "https://bot.example.nl/telegram", "WEBHOOK_SECRET": secret}
+    got: list[int] = []
+    for run in (1, 2):
+        port = free_port()
+        if mode == "webhook":
+            env["WEBHOOK_PORT"] = str(port)
+        server, proc = _run_bot(tmp_path, "term.db", **env)
         deadline = time.monotonic() + 60
-        health: dict[str, Any] = {}
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as resp:
-                    health = json.loads(resp.read())
+        try:
+            if run == 1 and mode == "polling":
+                _answers_by_polling(proc)
+            elif run == 1:
+                _answers_by_webhook(proc, port, secret)
+            while time.monotonic() < deadline:  # run 1: part of it; run 2: until it is done
+                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+                if run == 1 and len(_received("Nieuws")) >= 20:
                     break
-            except OSError:
+                if run == 2 and asyncio.run(rows_of(url, ann_id))[1] == "done":
+                    break
                 time.sleep(0.1)
-        assert health.get("status") == "ok", proc.stderr.read() if proc.poll() else health
-        update = {
-            "update_id": 7,
-            "message": {
-                "message_id": 70,
-                "date": int(time.time()),
-                "chat": {"id": 556, "type": "private", "first_name": "Bo"},
-                "from": {"id": 556, "is_bot": False, "first_name": "Bo"},
-                "text": "wie betaalt de eerste 8 gesprekken?",
-            },
-        }
-        request = urllib.request.Request(
-            f"{base}/telegram",
-            data=json.dumps(update).encode(),
-            headers={
-                "Content-Type": "application/json",
-                "X-Telegram-Bot-Api-Secret-Token": secret,
-            },
-        )
-        with urllib.request.urlopen(request, timeout=10) as resp:
-            assert resp.status == 200
-        sent = _wait_for_replies(proc, deadline)
-        assert sent and "FAQ 5.5" in sent[0]["text"]
-        with _BotApi.lock:
-            hooks = [p for m, p in _BotApi.calls if m == "setWebhook"]
-            polled = [m for m, _ in _BotApi.calls if m == "getUpdates"]
-        assert hooks and hooks[0]["secret_token"] == secret and not polled
-    finally:
-        err = _stop(proc, server)
-    assert proc.returncode == 0, err
-    assert TOKEN not in err and secret not in err
+        finally:
+            err = _stop(proc, server)
+        assert proc.returncode == 0, err
+        assert TOKEN not in err and secret not in err
+        got += _received("Nieuws")
+        rows, status = asyncio.run(rows_of(url, ann_id))
+        statuses = {r.status for r in rows}
+        if run == 1:
+            assert statuses == {"sent", "pending"}, "stopped half-way, nothing in between"
+            assert status == "sending"
+        assert {r.chat_id for r in rows if r.status == "sent"} == set(got)
+    assert status == "done" and statuses == {"sent"}
+    assert sorted(got) == sorted(r.chat_id for r in rows), "everyone exactly once"
