@@ -74,7 +74,7 @@ def build_services(
     kb = kb or (matcher.kb if matcher else load_kb())
     return Services(
         settings=settings,
-        db=Database(settings.database_url),
+        db=Database(settings.db_url),
         kb=kb,
         matcher=matcher or Matcher(kb),
         renderer=Renderer(),

@@ -31,25 +31,44 @@ DEFAULT_EVAL = Path("tests/data/faq_eval.tsv")
 CALIBRATION_SETS = (DEFAULT_EVAL, Path("tests/data/faq_holdout.tsv"))
 
 
-class _RedactToken(logging.Filter):
-    """Telegram URLs carry the bot token (…/bot<token>/method): never let it reach a log."""
+class RedactingFormatter(logging.Formatter):
+    """Telegram URLs carry the bot token (…/bot<token>/method), and an error can quote a
+    secret: the whole formatted line (message, arguments of any type, traceback) is
+    cleaned, so neither the token nor the webhook secret nor a database password reaches a
+    log."""
 
-    _pattern = re.compile(r"bot\d+:[A-Za-z0-9_-]+")
+    _token = re.compile(r"\d+:[A-Za-z0-9_-]{8,}")
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = self._pattern.sub("bot<token>", str(record.msg))
-        if record.args:
-            record.args = tuple(
-                self._pattern.sub("bot<token>", a) if isinstance(a, str) else a
-                for a in (record.args if isinstance(record.args, tuple) else (record.args,))
-            )
-        return True
+    def __init__(self, fmt: str, secrets: tuple[str, ...] = ()) -> None:
+        super().__init__(fmt)
+        self.secrets = tuple(sorted((s for s in secrets if s), key=len, reverse=True))
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        for secret in self.secrets:
+            line = line.replace(secret, "<secret>")
+        return self._token.sub("<token>", line)
 
 
-def _setup_logging(level: int = logging.INFO) -> None:
+def _secrets(settings: Settings | None) -> tuple[str, ...]:
+    from sqlalchemy import make_url
+
+    if settings is None:
+        return ()
+    found = [
+        s.get_secret_value() for s in (settings.telegram_bot_token, settings.webhook_secret) if s
+    ]
+    password = make_url(settings.db_url).password
+    if password:
+        found.append(str(password))
+    return tuple(found)
+
+
+def _setup_logging(level: int = logging.INFO, settings: Settings | None = None) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(_RedactToken())
+    handler.setFormatter(
+        RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", _secrets(settings))
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -99,7 +118,7 @@ def run() -> None:
     from bot.app import ConfigError, build_application, check_run_settings
 
     settings = _settings()
-    _setup_logging()
+    _setup_logging(settings=settings)
     try:
         check_run_settings(settings)
         app = build_application(settings)
@@ -138,7 +157,7 @@ def chat(role: str, region: str | None, demo: bool) -> None:
     from bot.console import main as console_main
 
     settings = _settings()
-    _setup_logging(logging.WARNING)
+    _setup_logging(logging.WARNING, settings)
     _prepare_sqlite_dir()
     options = ConsoleOptions(role, region.upper() if region else None, demo)
     try:
@@ -1378,7 +1397,7 @@ def db_upgrade() -> None:
     from bot.storage.db import upgrade
 
     _prepare_sqlite_dir()
-    upgrade(_settings().database_url)
+    upgrade(_settings().db_url)
     click.echo("database is up to date")
 
 

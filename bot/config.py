@@ -23,7 +23,8 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
     telegram_base_url: str | None = Field(default=None, alias="TELEGRAM_BASE_URL")
     telegram_base_file_url: str | None = Field(default=None, alias="TELEGRAM_BASE_FILE_URL")
-    database_url: str = Field(default=DEFAULT_DATABASE_URL, alias="DATABASE_URL")
+    # a secret: a PostgreSQL URL carries the password (use `db_url` to connect)
+    database_url: SecretStr = Field(default=SecretStr(DEFAULT_DATABASE_URL), alias="DATABASE_URL")
     admins: Annotated[tuple[int, ...], NoDecode] = Field(default=(), alias="HOOFDZAAK_ADMINS")
     webhook_url: str | None = Field(default=None, alias="WEBHOOK_URL")
     # Webhook mode: Telegram sends this secret in a header with every update; required.
@@ -90,8 +91,9 @@ class Settings(BaseSettings):
 
     @field_validator("database_url")
     @classmethod
-    def _async_driver(cls, value: str) -> str:
+    def _async_driver(cls, secret: SecretStr) -> SecretStr:
         """Accept plain sqlite:// and postgresql:// URLs and pick the async driver."""
+        value = secret.get_secret_value()
         if value.startswith("sqlite:///"):
             value = "sqlite+aiosqlite:///" + value.removeprefix("sqlite:///")
         elif value.startswith(("postgresql://", "postgres://")):
@@ -108,13 +110,18 @@ class Settings(BaseSettings):
                 f"{driver} is not supported: use SQLite (sqlite:///…) or PostgreSQL "
                 "(postgresql://…)"
             )
-        return value
+        return SecretStr(value)
+
+    @property
+    def db_url(self) -> str:
+        """The database URL to connect with (password included: never log it)."""
+        return self.database_url.get_secret_value()
 
     def sqlite_path(self) -> Path | None:
         """The database file for SQLite URLs (its folder is created at start-up)."""
         prefix = "sqlite+aiosqlite:///"
-        if self.database_url.startswith(prefix):
-            rest = self.database_url.removeprefix(prefix)
+        if self.db_url.startswith(prefix):
+            rest = self.db_url.removeprefix(prefix)
             if rest and rest != ":memory:":
                 return Path(rest)
         return None

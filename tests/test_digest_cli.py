@@ -79,7 +79,7 @@ async def _prepare(db_url: str, matcher: Matcher) -> None:
 
 
 async def _count(db_url: str) -> tuple[int, int]:
-    db = Database(Settings(DATABASE_URL=db_url).database_url)
+    db = Database(Settings(DATABASE_URL=db_url).db_url)
     try:
         async with db.session() as session:
             announcements = await session.scalar(select(func.count(Announcement.id)))

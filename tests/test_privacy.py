@@ -171,7 +171,7 @@ async def test_forget_removes_a_person_and_keeps_the_figures(
 ) -> None:
     ids = await _fill(bot)
     before = await _figures(bot)
-    monkeypatch.setenv("DATABASE_URL", bot.services.settings.database_url)
+    monkeypatch.setenv("DATABASE_URL", bot.services.settings.db_url)
     result = await _cli(["users", "forget", str(COACH), "--json"])
     assert result.exit_code == 0, result.output
     assert '"questions": 2' in result.output and '"pseudonyms": 2' in result.output
@@ -236,7 +236,7 @@ async def test_retention_runs_every_night_and_from_the_cli(
         nxt.astimezone(TIMEZONE).minute,
     ) == (3, 30)
     await _fill(bot)
-    monkeypatch.setenv("DATABASE_URL", bot.services.settings.database_url)
+    monkeypatch.setenv("DATABASE_URL", bot.services.settings.db_url)
     dry = await _cli(["db", "retention", "--dry-run"])
     assert dry.exit_code == 0, dry.output
     assert "question texts would be anonymised:" in dry.output
