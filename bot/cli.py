@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from bot.services import Services
+    from bot.storage.db import Database
 
 DEFAULT_EVAL = Path("tests/data/faq_eval.tsv")
 # what the calibration is fitted on; tests/data/faq_test.tsv is kept out, for measuring only
@@ -127,7 +128,7 @@ def run() -> None:
     path = settings.sqlite_path()
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    _check_database(app.bot_data["services"])
+    _check_database(app.bot_data["services"].db)
     from bot.webserver import ALLOWED_UPDATES, serve
 
     if settings.webhook_url:
@@ -1342,33 +1343,36 @@ def digest_send(week_text: str, dry_run: bool, as_json: bool) -> None:
 T = TypeVar("T")
 
 
-def _check_database(services: Services) -> None:
-    """Fail with one line when the database cannot be reached (before anything starts)."""
-    from bot.storage.db import DatabaseUnavailable
+def _check_database(database: Database) -> None:
+    """Fail with one line when the database cannot be reached, or was migrated by a newer
+    version of the bot (before anything starts)."""
+    from bot.storage.db import DatabaseUnavailable, SchemaTooNew
 
     async def ping() -> None:
         try:
-            await services.db.ping()
+            await database.ping()
+            await database.check_schema()
         finally:
-            await services.db.engine.dispose()  # the bot's own loop makes new connections
+            await database.engine.dispose()  # the bot's own loop makes new connections
 
     try:
         asyncio.run(ping())
-    except DatabaseUnavailable as exc:
+    except (DatabaseUnavailable, SchemaTooNew) as exc:
         _fail(f"database: {exc}")
 
 
 def _query(run: Callable[[Services, AsyncSession], Awaitable[T]]) -> T:
     """Run one service query against the configured database (migrated first)."""
     from bot.app import build_services
-    from bot.storage.db import DatabaseUnavailable
+    from bot.storage.db import DatabaseUnavailable, SchemaTooNew
 
     async def go() -> T:
         services = build_services(_settings())
         try:
             try:
                 await services.db.ping()
-            except DatabaseUnavailable as exc:
+                await services.db.check_schema()
+            except (DatabaseUnavailable, SchemaTooNew) as exc:
                 _fail(f"database: {exc}")
             await services.db.upgrade()
             async with services.db.session() as session:
@@ -1397,8 +1401,71 @@ def db_upgrade() -> None:
     from bot.storage.db import upgrade
 
     _prepare_sqlite_dir()
+    _check_database(_database())
     upgrade(_settings().db_url)
     click.echo("database is up to date")
+
+
+@db.command("current")
+@click.option("--json", "as_json", is_flag=True)
+def db_current(as_json: bool) -> None:
+    """Show the database's migration revision and this version's newest."""
+    from bot.storage.db import DatabaseUnavailable, known_revisions
+
+    database = _database()
+
+    async def go() -> tuple[str | None, str]:
+        try:
+            await database.ping()
+            return await database.revisions()
+        finally:
+            await database.dispose()
+
+    _prepare_sqlite_dir()
+    try:
+        found, head = asyncio.run(go())
+    except DatabaseUnavailable as exc:
+        _fail(f"database: {exc}")
+    if found == head:
+        state = "up to date"
+    elif found is not None and found not in known_revisions():
+        state = "newer than this version of the bot"
+    else:
+        state = "behind: hoofdzaak db upgrade (or starting the bot) applies the rest"
+    if as_json:
+        _echo_json({"current": found, "head": head, "state": state})
+    else:
+        click.echo(
+            f"database at {found or 'nothing (empty)'}, this version's newest is {head}: {state}"
+        )
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def db_downgrade(revision: str, yes: bool) -> None:
+    """Migrate down to REVISION (e.g. 0008), to go back to an older version of the bot.
+
+    Drops the tables and columns the later migrations added, with their data: take a backup
+    first. Run it with the newer version still installed (only it knows its migrations).
+    """
+    from bot.storage.db import downgrade, known_revisions
+
+    if revision not in known_revisions():
+        _fail(f"unknown revision {revision}: see hoofdzaak db current", 2)
+    _check_database(_database())
+    if not yes:
+        click.confirm(
+            f"Migrate the database down to {revision}? Data in newer tables is lost.", abort=True
+        )
+    downgrade(_settings().db_url, revision)
+    click.echo(f"database is at {revision}")
+
+
+def _database() -> Database:
+    from bot.storage.db import Database
+
+    return Database(_settings().db_url)
 
 
 @db.command("retention")

@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     )
     # Telegram's limits are honoured with PTB's AIORateLimiter against the real Bot API; the
     # offline console and the tests talk to an in-process fake and switch it off.
-    rate_limiter: bool = True
+    rate_limiter: bool = Field(default=True, alias="HOOFDZAAK_RATE_LIMITER")
     # Announcements and digests: the sender's own budget, below Telegram's ~30 messages/s per
     # bot so interactive replies still fit; and how many sends may be in flight at once (also
     # the most recipients that can end up "onzeker" after a crash).
@@ -85,9 +85,24 @@ class Settings(BaseSettings):
     def _https_url(cls, value: str | None) -> str | None:
         if value is not None and not value:
             return None
-        if value is not None and not value.startswith(("https://", "http://")):
+        if value is not None and not value.startswith("https://"):
+            # Telegram posts updates over HTTPS only
             raise ValueError("must be the public https:// address Telegram posts updates to")
         return value
+
+    @field_validator("telegram_bot_token", mode="before")
+    @classmethod
+    def _bot_token(cls, value: object) -> object:
+        """Empty means not set; anything else must look like BotFather's 123456:ABC-def…"""
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(raw, str):
+            raw = raw.strip()
+            if not raw:
+                return None
+            if not re.fullmatch(r"\d+:[A-Za-z0-9_-]+", raw):
+                # never echo the value: it is a secret
+                raise ValueError("does not look like a bot token from @BotFather (123456:ABC…)")
+        return raw
 
     @field_validator("database_url")
     @classmethod

@@ -34,7 +34,7 @@ PYTHON_ENV = {"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PIP_NO_CACHE_DIR"}
     "PIP_DISABLE_PIP_VERSION_CHECK"
 }
 COMPOSE_ONLY = {"POSTGRES_PASSWORD"}  # the db service's password, also in DATABASE_URL
-INTERNAL = {"RATE_LIMITER"}  # read by pydantic-settings, but only tests and the console set it
+INTERNAL = {"HOOFDZAAK_RATE_LIMITER"}  # read by pydantic-settings, but only tests and the console set it
 
 
 def env_names() -> dict[str, str]:
@@ -70,6 +70,8 @@ def test_the_configuration_table_is_exactly_the_settings() -> None:
 
 
 def _shown(default: object) -> str | None:
+    if isinstance(default, SecretStr):
+        default = default.get_secret_value()
     if default is None or default == ():
         return None
     if isinstance(default, bool):

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event, make_url, text
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, event, make_url, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
@@ -35,6 +37,10 @@ def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -
 
 class DatabaseUnavailable(Exception):
     """The database cannot be reached; the message is one line, without the password."""
+
+
+class SchemaTooNew(Exception):
+    """The database was migrated by a newer version of the bot than this one."""
 
 
 class Database:
@@ -76,6 +82,27 @@ class Database:
                 f"cannot connect to {where}: {type(reason).__name__}: {first}".rstrip(": ")
             ) from None
 
+    async def revisions(self) -> tuple[str | None, str]:
+        """The database's migration revision (None: empty) and this version's head."""
+
+        def current(conn: Connection) -> str | None:
+            return MigrationContext.configure(conn).get_current_revision()
+
+        async with self.engine.connect() as conn:
+            found = await conn.run_sync(current)
+        return found, head_revision()
+
+    async def check_schema(self) -> None:
+        """Raise SchemaTooNew when the database is at a revision this version does not know
+        (a newer version migrated it): starting would fail deep inside Alembic."""
+        found, head = await self.revisions()
+        if found is not None and found not in known_revisions():
+            raise SchemaTooNew(
+                f"the database is at migration {found}, which this version of the bot does "
+                f"not know (its newest is {head}): install the newer version again, or "
+                "restore the backup taken before the upgrade (docs/deploy.md, Upgrades)"
+            )
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 
@@ -93,3 +120,17 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def downgrade(url: str, revision: str) -> None:
     command.downgrade(alembic_config(url), revision)
+
+
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config("sqlite://"))
+
+
+def head_revision() -> str:
+    head = _scripts().get_current_head()
+    assert head is not None
+    return head
+
+
+def known_revisions() -> set[str]:
+    return {script.revision for script in _scripts().walk_revisions()}
