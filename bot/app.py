@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -64,19 +65,28 @@ def check_run_settings(settings: Settings) -> None:
         )
 
 
+@functools.cache
+def default_matcher() -> Matcher:
+    """The packaged knowledge base and its index: read-only, so one per process (commands run
+    in one process, the tests, the console and the bot share it)."""
+    return Matcher(load_kb())
+
+
 def build_services(
     settings: Settings,
     kb: KnowledgeBase | None = None,
     matcher: Matcher | None = None,
     clock: Callable[[], datetime] = amsterdam_now,
 ) -> Services:
-    """The service container; the KB index is built here, once (or reused when passed)."""
-    kb = kb or (matcher.kb if matcher else load_kb())
+    """The service container; the KB index is built here, once per process (or reused when
+    passed)."""
+    if matcher is None:
+        matcher = Matcher(kb) if kb is not None else default_matcher()
     return Services(
         settings=settings,
         db=Database(settings.db_url),
-        kb=kb,
-        matcher=matcher or Matcher(kb),
+        kb=kb or matcher.kb,
+        matcher=matcher,
         renderer=Renderer(),
         clock=clock,
         flood=FloodGuard(settings.flood_limit, settings.flood_window),

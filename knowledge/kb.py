@@ -120,10 +120,14 @@ def _label(path: Path) -> str:
     return path.name
 
 
+# libyaml's safe loader when PyYAML has it (about ten times faster), else the pure-Python one
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_yaml(path: Path, problems: list[Problem]) -> Any:
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return yaml.load(fh, Loader=_LOADER)  # noqa: S506 - a safe loader
     except (OSError, yaml.YAMLError) as exc:
         problems.append(Problem(_label(path), None, None, f"cannot read YAML: {exc}"))
         return None
