@@ -34,7 +34,8 @@ PYTHON_ENV = {"PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PIP_NO_CACHE_DIR"}
     "PIP_DISABLE_PIP_VERSION_CHECK"
 }
 COMPOSE_ONLY = {"POSTGRES_PASSWORD"}  # the db service's password, also in DATABASE_URL
-INTERNAL = {"HOOFDZAAK_RATE_LIMITER"}  # read by pydantic-settings, but only tests and the console set it
+# a real setting, but only the tests and the console switch it off: not in the env template
+INTERNAL = {"HOOFDZAAK_RATE_LIMITER"}
 
 
 def env_names() -> dict[str, str]:

@@ -34,6 +34,20 @@ TOKEN = "123456:TEST-token-abc"
 BROADCAST_CHATS = 700_000  # tests.test_kill_resume.prepare's recipients start here
 
 
+def _question(update_id: int, user_id: int, name: str) -> dict[str, Any]:
+    """An update: a person asks who pays for the first 8 conversations (FAQ 5.5)."""
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": 10 * update_id,
+            "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private", "first_name": name},
+            "from": {"id": user_id, "is_bot": False, "first_name": name},
+            "text": "wie betaalt de eerste 8 gesprekken?",
+        },
+    }
+
+
 class _BotApi(BaseHTTPRequestHandler):
     calls: ClassVar[list[tuple[str, dict[str, Any]]]] = []
     update_sent = False
@@ -65,18 +79,7 @@ class _BotApi(BaseHTTPRequestHandler):
                 first = not _BotApi.update_sent
                 _BotApi.update_sent = True
             if first:
-                result = [
-                    {
-                        "update_id": 1,
-                        "message": {
-                            "message_id": 10,
-                            "date": int(time.time()),
-                            "chat": {"id": 555, "type": "private", "first_name": "Ans"},
-                            "from": {"id": 555, "is_bot": False, "first_name": "Ans"},
-                            "text": "wie betaalt de eerste 8 gesprekken?",
-                        },
-                    }
-                ]
+                result = [_question(1, 555, "Ans")]
             else:
                 time.sleep(0.2)
                 result = []
@@ -186,16 +189,7 @@ def _answers_by_webhook(proc: Popen[str], port: int, secret: str) -> None:
         except OSError:
             time.sleep(0.1)
     assert health.get("status") == "ok", proc.stderr.read() if proc.poll() else health
-    update = {
-        "update_id": 7,
-        "message": {
-            "message_id": 70,
-            "date": int(time.time()),
-            "chat": {"id": 556, "type": "private", "first_name": "Bo"},
-            "from": {"id": 556, "is_bot": False, "first_name": "Bo"},
-            "text": "wie betaalt de eerste 8 gesprekken?",
-        },
-    }
+    update = _question(7, 556, "Bo")
     request = urllib.request.Request(
         f"{base}/telegram",
         data=json.dumps(update).encode(),
