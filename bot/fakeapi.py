@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -64,6 +65,53 @@ class _Failure:
     description: str
     retry_after: int | None = None
     chat_id: int | None = None  # only for a call to this chat (None: the next call)
+
+
+# What Telegram accepts with parse mode HTML (core.telegram.org/bots/api#html-style).
+HTML_TAGS = frozenset(
+    {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a"}
+    | {"tg-emoji", "code", "pre", "blockquote"}
+)
+_TAG = re.compile(r"<(/?)([A-Za-z][\w-]*)[^<>]*>")
+
+
+def html_error(text: str) -> str | None:
+    """Why Telegram would refuse `text` in parse mode HTML ("can't parse entities"), or None.
+
+    Every < must open or close a supported tag, and tags must be closed in order: what a
+    bot gets when it echoes a user's text without escaping it."""
+    stack: list[str] = []
+    pos = 0
+    while (start := text.find("<", pos)) != -1:
+        offset = len(text[:start].encode())
+        m = _TAG.match(text, start)
+        if m is None:
+            return f"Bad Request: can't parse entities: unexpected < at byte offset {offset}"
+        closing, name = m[1] == "/", m[2].lower()
+        if name not in HTML_TAGS:
+            kind = "end" if closing else "start"
+            return (
+                f'Bad Request: can\'t parse entities: unsupported {kind} tag "{name}" '
+                f"at byte offset {offset}"
+            )
+        if not closing:
+            stack.append(name)
+        elif not stack or stack.pop() != name:
+            return f"Bad Request: can't parse entities: unmatched end tag at byte offset {offset}"
+        pos = m.end()
+    if stack:
+        return (
+            "Bad Request: can't parse entities: can't find end tag corresponding to start tag "
+            f'"{stack[-1]}"'
+        )
+    return None
+
+
+def _parse_error(params: dict[str, Any], key: str) -> _Failure | None:
+    if params.get("parse_mode") != "HTML":
+        return None
+    error = html_error(str(params.get(key) or ""))
+    return _Failure(400, error) if error else None
 
 
 @dataclass
@@ -258,9 +306,12 @@ class FakeBotAPI(BaseRequest):
             return _Failure(400, "Bad Request: message text is empty")
         if len(text) > 4096:
             return _Failure(400, "Bad Request: message is too long")
-        return self._send(params, text, "text")
+        return _parse_error(params, "text") or self._send(params, text, "text")
 
-    def _send_file(self, params: dict[str, Any], kind: str) -> dict[str, Any]:
+    def _send_file(self, params: dict[str, Any], kind: str) -> dict[str, Any] | _Failure:
+        failure = _parse_error(params, "caption")
+        if failure is not None:
+            return failure
         result = self._send(params, str(params.get("caption", "")), kind)
         files = params.get("_files") or {}
         msg = self.messages[(int(params["chat_id"]), result["message_id"])]
@@ -272,10 +323,10 @@ class FakeBotAPI(BaseRequest):
             msg.file_id = str(params.get(kind, ""))
         return self._message_json(msg)
 
-    def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any] | _Failure:
         return self._send_file(params, "photo")
 
-    def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any] | _Failure:
         return self._send_file(params, "document")
 
     def _edit(self, params: dict[str, Any]) -> SentMessage | _Failure:
@@ -289,6 +340,9 @@ class FakeBotAPI(BaseRequest):
         msg = self._edit(params)
         if isinstance(msg, _Failure):
             return msg
+        failure = _parse_error(params, "text")
+        if failure is not None:
+            return failure
         text = str(params.get("text", ""))
         markup = self._markup(params)
         if text == msg.text and markup == msg.reply_markup:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import html
+
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from bot.services import qa
-from bot.services.replies import Notice
+from bot.services.inputs import as_number
+from bot.services.replies import Notice, Reply
 from handlers.common import BotContext, person, send, show, strip_mention, typing, with_session
 
 
@@ -33,7 +36,10 @@ async def ask(update: Update, context: BotContext, session: AsyncSession) -> Non
     if message is None or chat is None or not message.text:
         return
     text = strip_mention(message.text, context.bot.username)
-    if not text:
+    if not text:  # only spaces, or only the bot's name: still an answer, never silence
+        await send(
+            update, context, Reply(html.escape(context.services.renderer.text("no_question")))
+        )
         return
     await typing(update, context)
     reply = await qa.ask(context.services, session, person(update), text, chat.type)
@@ -61,7 +67,7 @@ async def on_button(update: Update, context: BotContext, session: AsyncSession) 
     parts = query.data.split(":")
     action = parts[1] if len(parts) > 1 else ""
     stale = Notice(services.renderer.text("stale_button"))
-    log_id = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else None
+    log_id = as_number(parts[2]) if len(parts) > 2 else None
 
     if action in ("up", "down") and log_id is not None and len(parts) == 3:
         notice = await qa.feedback(services, session, person(update), log_id, action)

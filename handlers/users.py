@@ -7,6 +7,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.services import accounts
+from bot.services.inputs import as_number
 from bot.services.replies import Notice, Person
 from handlers.common import BotContext, person, send, set_menu, show, with_session
 
@@ -52,10 +53,11 @@ async def on_user_button(update: Update, context: BotContext, session: AsyncSess
     parts = query.data.split(":")[1:]
     reply = await accounts.user_press(context.services, session, person(update), parts)
     await show(update, context, reply)
-    if len(parts) > 1 and parts[0].isdigit() and not isinstance(reply, Notice):
+    telegram_id = as_number(parts[0]) if len(parts) > 1 else None
+    if telegram_id is not None and not isinstance(reply, Notice):
         # their command menu follows the new role (the default menu when set inactive)
-        changed = await accounts.caller(context.services, session, Person(int(parts[0])))
-        await set_menu(context.bot, context.services, int(parts[0]), changed.role)
+        changed = await accounts.caller(context.services, session, Person(telegram_id))
+        await set_menu(context.bot, context.services, telegram_id, changed.role)
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, None]]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import Services
+from bot.services.inputs import as_number
 from bot.services.replies import Button, Notice, Person, Reply
 from bot.services.users import (
     Joined,
@@ -204,9 +205,9 @@ async def user_press(
         return Notice(r.text("not_admin"), alert=True)
     if parts == ["list"]:
         return await users_menu(services, session, person)
-    if not parts or not parts[0].isdigit():
+    telegram_id = as_number(parts[0]) if parts else None
+    if telegram_id is None:
         return Notice(r.text("stale_button"))
-    telegram_id = int(parts[0])
     user = await UserRepo(session).by_telegram_id(telegram_id)
     if user is None:
         return Notice(r.text("stale_button"))

@@ -25,7 +25,7 @@ from bot.services import Services
 from bot.services import announcements as ann
 from bot.services.accounts import ROLE_NAMES, Caller, caller
 from bot.services.forms import idle, touch
-from bot.services.inputs import InputError
+from bot.services.inputs import InputError, as_number
 from bot.services.replies import Button, Notice, Person, Reply
 from bot.storage.models import Announcement
 
@@ -130,11 +130,9 @@ async def text(
         except InputError as exc:
             return Result(Reply(r.render("announce/error.html.j2", error=str(exc))), draft)
         return await _create(services, session, who, person, draft, when)
-    if draft["step"] != "text":
-        if media_kind is None and draft["step"] == "preview":
-            draft["step"] = "text"  # a new text replaces the old one
-        else:
-            return Result(Reply(r.render("announce/use_buttons.html.j2")), draft)
+    # at the preview a new text replaces the old one; a text it refuses changes nothing
+    if draft["step"] != "text" and (draft["step"] != "preview" or media_kind is not None):
+        return Result(Reply(r.render("announce/use_buttons.html.j2")), draft)
     try:
         ann.check_message(body, media_kind is not None)
     except InputError as exc:
@@ -401,9 +399,9 @@ async def list_press(
     parts = data.split(":")[1:]
     if parts == ["l"]:
         return await _overview(services, session, who)
-    if len(parts) != 2 or parts[0] not in ("c", "u") or not parts[1].isdigit():
+    ann_id = as_number(parts[1]) if len(parts) == 2 and parts[0] in ("c", "u") else None
+    if ann_id is None:
         return Notice(r.text("ann_stale"))
-    ann_id = int(parts[1])
     row = await session.get(Announcement, ann_id)
     if not _may_manage(who, row):
         return Notice(r.text("ann_refused"), alert=True)

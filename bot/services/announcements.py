@@ -118,13 +118,13 @@ def check_html(text: str) -> str:
                     "zelf bedoelt, of maak de tag af."
                 )
             closing, name, raw = m[1] == "/", m[2].lower(), m[3] or ""
-            shown = html.escape(m[0])
+            shown = m[0]
             if closing:
                 if not stack:
                     raise InputError(f"{shown} sluit een tag die nergens geopend is.")
                 if stack[-1][0] != name:
                     raise InputError(
-                        f"{shown} staat op de plek waar {html.escape(stack[-1][1])} "
+                        f"{shown} staat op de plek waar {stack[-1][1]} "
                         "gesloten moet worden. Sluit tags in omgekeerde volgorde."
                     )
                 stack.pop()
@@ -141,7 +141,7 @@ def check_html(text: str) -> str:
             m = _ENTITY.match(text, pos)
             if m is None:
                 raise InputError(
-                    f"Er staat een losse & ({_near(text, pos)}). Schrijf &amp;amp; als je het "
+                    f"Er staat een losse & ({_near(text, pos)}). Schrijf &amp; als je het "
                     "teken zelf bedoelt."
                 )
             pos = m.end()

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import Services
+from bot.services.inputs import as_number
 from bot.services.replies import Button, Notice, Reply
 from bot.storage.models import CheckLog
 from bot.storage.repos import UserRepo
@@ -38,12 +39,14 @@ class Press:
     @classmethod
     def parse(cls, data: str) -> Press | None:
         parts = data.split(":")
-        if len(parts) not in (4, 5) or parts[0] != PREFIX or not parts[2].isdigit():
+        owner = as_number(parts[2]) if len(parts) in (4, 5) and parts[0] == PREFIX else None
+        if owner is None:
             return None
-        action = parts[4] if len(parts) == 5 else ""
-        if action not in ("", HELP_ACTION) or not (parts[3] == "" or parts[3].isdigit()):
+        action, path = (parts[4] if len(parts) == 5 else ""), parts[3]
+        answered = path.isascii() and path.isdigit()  # option positions, or "" at the start
+        if action not in ("", HELP_ACTION) or not (answered or not path):
             return None
-        return cls(parts[1], int(parts[2]), parts[3], action)
+        return cls(parts[1], owner, parts[3], action)
 
 
 def data(check: Check, owner: int, path: str, action: str = "") -> str:

@@ -36,6 +36,7 @@ from bot.services import Services
 from bot.services import stats as st
 from bot.services.accounts import ROLE_NAMES, caller
 from bot.services.fields import fields
+from bot.services.inputs import as_number
 from bot.services.replies import Button, Notice, Person, Reply
 from bot.services.users import effective_role
 from bot.storage.digest import (
@@ -652,10 +653,10 @@ async def settings_press(
     if kind == "d" and value in ("on", "off"):
         user.digest = value == "on"
         note = t("settings_saved_on" if user.digest else "settings_saved_off")
-    elif kind == "w" and value.isdigit() and 0 <= int(value) <= 6:
+    elif kind == "w" and (day := as_number(value)) is not None and 0 <= day <= 6:
         if not user.digest:
             return Notice(t("stale_button"))
-        user.digest_weekday = int(value)
+        user.digest_weekday = day
         note = t("settings_saved_day", day=WEEKDAYS[user.digest_weekday])
         if await _had_this_week(session, week, user.id):
             note += " " + t("settings_next_week")

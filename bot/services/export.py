@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services import Services
 from bot.services.accounts import caller
 from bot.services.fields import fields
+from bot.services.inputs import as_number
 from bot.services.regions import YEAR_MIN
 from bot.services.replies import Button, Notice, Person, Reply
 from bot.storage.models import Region, Trajectory
@@ -336,9 +337,9 @@ async def export_press(
     this_year = services.clock().year
     year: int | None = None
     if year_text != "all":
-        if not year_text.isdigit() or not YEAR_MIN <= int(year_text) <= this_year + 1:
+        year = as_number(year_text)
+        if year is None or not YEAR_MIN <= year <= this_year + 1:
             return Notice(r.text("stale_button"))
-        year = int(year_text)
     selection = Selection(None if scope == "nl" else scope, year)
     buffers = {fmt: io.BytesIO() for fmt in FORMATS}
     count = await write_export(services, session, selection, buffers)

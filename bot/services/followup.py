@@ -24,7 +24,7 @@ from bot.services import Services, forms
 from bot.services import trajectories as t
 from bot.services.accounts import Caller
 from bot.services.fields import fields
-from bot.services.inputs import InputError
+from bot.services.inputs import InputError, as_number
 from bot.services.replies import Button, Notice, Person, Reply
 from bot.storage.models import Trajectory, TrajectoryEvent, User
 
@@ -264,7 +264,8 @@ async def _load(
     services: Services, session: AsyncSession, who: Caller, tid: str
 ) -> Trajectory | Notice:
     r = services.renderer
-    trajectory = await session.get(Trajectory, int(tid)) if tid.isdigit() else None
+    number = as_number(tid)
+    trajectory = await session.get(Trajectory, number) if number is not None else None
     if trajectory is None:
         return Notice(r.text("mt_gone"), alert=True)
     if not can_view(who, trajectory):
@@ -376,8 +377,9 @@ async def press(
         return Result(forms.not_staff(services), None)
     parts = data.split(":")
     action = parts[1] if len(parts) > 1 else ""
-    if action == "l" and len(parts) == 4 and parts[3].isdigit():
-        return Result(await listing(services, session, who, parts[2], int(parts[3])), None)
+    page = as_number(parts[3]) if action == "l" and len(parts) == 4 else None
+    if page is not None:
+        return Result(await listing(services, session, who, parts[2], page), None)
     if action in ("d", "p", "e", "w") and len(parts) >= 3:
         loaded = await _load(services, session, who, parts[2])
         if isinstance(loaded, Notice):

@@ -49,6 +49,15 @@ class InputError(ValueError):
     """Input we cannot use; `str(error)` is the Dutch explanation for the user."""
 
 
+def as_number(text: str) -> int | None:
+    """A number in callback data (an id, a page, a year): plain digits that fit in a database
+    integer, else None. Forged data must not crash: '²'.isdigit() is true but int('²') fails,
+    and SQLite and PostgreSQL refuse integers beyond 64 bits."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        return None
+    return int(text)
+
+
 def parse_dutch_date(text: str, today: date) -> date:
     """'12-3-2026', '12/3', '12 maart', '12 mrt 2026', '2026-03-12', 'vandaag', 'gisteren'."""
     raw = " ".join(text.strip().lower().split())

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import Services, charts
 from bot.services.accounts import Caller, caller
+from bot.services.inputs import as_number
 from bot.services.regions import YEAR_MIN
 from bot.services.replies import Button, Notice, Person, Reply
 from bot.storage.stats import Counts, StatsRepo
@@ -395,9 +396,8 @@ class StatsView:
 
 def _year(text: str, today: date) -> int | None:
     """A year a button may ask for: from YEAR_MIN up to this year."""
-    if not text.isdigit() or not YEAR_MIN <= int(text) <= today.year:
-        return None
-    return int(text)
+    year = as_number(text)
+    return year if year is not None and YEAR_MIN <= year <= today.year else None
 
 
 def _year_row(
