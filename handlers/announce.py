@@ -21,6 +21,7 @@ from telegram.ext import (
 )
 
 from bot.services import announce_flow as flow
+from bot.services.inputs import clean_text
 from bot.services.replies import Reply
 from handlers.common import BotContext, person, send, show, with_session
 from handlers.forms import conversation, in_group, save_now
@@ -105,12 +106,12 @@ def _typed(message: Message) -> tuple[str, str | None, str | None]:
     entities = message.entities or message.caption_entities or ()
     formatted = any(e.type in FORMATTING for e in entities)
     if message.photo or message.document is not None:
-        raw = message.caption_html if formatted else (message.caption or "")
+        raw = clean_text(message.caption_html if formatted else (message.caption or ""))
         if message.photo:
             return raw, "photo", message.photo[-1].file_id
         assert message.document is not None
         return raw, "document", message.document.file_id
-    return (message.text_html if formatted else (message.text or "")), None, None
+    return clean_text(message.text_html if formatted else (message.text or "")), None, None
 
 
 @with_session

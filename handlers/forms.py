@@ -23,6 +23,7 @@ from telegram.ext import (
 )
 
 from bot.services import Services, forms
+from bot.services.inputs import clean_text
 from bot.services.replies import Notice, Person, Reply
 from handlers.common import BotContext, person, send, show, with_session
 
@@ -148,7 +149,8 @@ class Form:
             if message is None or message.text is None or update.effective_user is None:
                 return ConversationHandler.END
             draft = self.draft(context)
-            result = await step(context.services, session, person(update), draft, message.text)
+            text = clean_text(message.text)
+            result = await step(context.services, session, person(update), draft, text)
             return await self.reply(update, context, result)
 
         return handler

@@ -10,7 +10,7 @@ from telegram.constants import ChatType
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from bot.services import qa
-from bot.services.inputs import as_number
+from bot.services.inputs import as_number, clean_text
 from bot.services.replies import Notice, Reply
 from handlers.common import BotContext, person, send, show, strip_mention, typing, with_session
 
@@ -35,7 +35,7 @@ async def ask(update: Update, context: BotContext, session: AsyncSession) -> Non
     chat = update.effective_chat
     if message is None or chat is None or not message.text:
         return
-    text = strip_mention(message.text, context.bot.username)
+    text = strip_mention(clean_text(message.text), context.bot.username)
     if not text:  # only spaces, or only the bot's name: still an answer, never silence
         await send(
             update, context, Reply(html.escape(context.services.renderer.text("no_question")))

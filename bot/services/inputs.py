@@ -49,6 +49,16 @@ class InputError(ValueError):
     """Input we cannot use; `str(error)` is the Dutch explanation for the user."""
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(text: str) -> str:
+    """What a person typed, without control characters (line breaks and tabs stay). They are
+    invisible, mean nothing in a question, a pseudonym or an announcement, and PostgreSQL
+    refuses a NUL in text."""
+    return _CONTROL.sub("", text)
+
+
 def as_number(text: str) -> int | None:
     """A number in callback data (an id, a page, a year): plain digits that fit in a database
     integer, else None. Forged data must not crash: '²'.isdigit() is true but int('²') fails,
