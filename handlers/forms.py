@@ -53,6 +53,16 @@ async def save_now(
     return state
 
 
+async def release(session: AsyncSession | None) -> None:
+    """Give the update's connection back before the conversation state is written with
+    another one. Holding one pooled connection while waiting for a second deadlocks once
+    every connection of the pool is held by an update doing the same (until the pool's
+    timeout: benchmarks/load.py found it with 50 people at once). Whatever the service did
+    not commit is rolled back, as it would be when the update's session ends."""
+    if session is not None:
+        await session.close()
+
+
 def conversation(
     name: str,
     entry_points: list[BaseHandler[Update, BotContext, Any]],
@@ -117,8 +127,17 @@ class Form:
         # A copy: the service changes it, and a failure half-way must leave the kept draft.
         return copy.deepcopy(draft) if isinstance(draft, dict) else None
 
-    async def reply(self, update: Update, context: BotContext, result: Outcome) -> int:
-        """Keep the new draft (at once, in the database), show the reply, give the state."""
+    async def reply(
+        self,
+        update: Update,
+        context: BotContext,
+        result: Outcome,
+        session: AsyncSession | None = None,
+    ) -> int:
+        """Keep the new draft (at once, in the database), show the reply, give the state.
+
+        `session`, the update's own, is closed first (see `release`)."""
+        await release(session)
         state = await save_now(update, context, self.name, self.key, result.draft, self.state_of)
         if update.callback_query is not None:
             await show(update, context, result.reply)
@@ -137,7 +156,7 @@ class Form:
             if isinstance(result.reply, Notice) and draft is not None and result.draft is draft:
                 await show(update, context, result.reply)  # nothing changed: keep the state
                 return self.state_of[str(draft["step"])]
-            return await self.reply(update, context, result)
+            return await self.reply(update, context, result, session)
 
         return handler
 
@@ -149,7 +168,7 @@ class Form:
                 return ConversationHandler.END
             draft = self.draft(context)
             result = await step(context.services, session, person(update), draft, message.text)
-            return await self.reply(update, context, result)
+            return await self.reply(update, context, result, session)
 
         return handler
 
