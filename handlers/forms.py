@@ -22,6 +22,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.persistence import DbPersistence
 from bot.services import Services, forms
 from bot.services.replies import Notice, Person, Reply
 from handlers.common import BotContext, person, send, show, with_session
@@ -46,10 +47,14 @@ async def save_now(
     persistence = context.application.persistence
     user, chat = update.effective_user, update.effective_chat
     if persistence is not None and user is not None and chat is not None:
-        await persistence.update_user_data(user.id, dict(user_data or {}))
-        await persistence.update_conversation(
-            name, (chat.id, user.id), None if state == ConversationHandler.END else state
-        )
+        new_state = None if state == ConversationHandler.END else state
+        if isinstance(persistence, DbPersistence):  # both in one transaction
+            await persistence.save_form(
+                user.id, dict(user_data or {}), name, (chat.id, user.id), new_state
+            )
+        else:
+            await persistence.update_user_data(user.id, dict(user_data or {}))
+            await persistence.update_conversation(name, (chat.id, user.id), new_state)
     return state
 
 
