@@ -93,7 +93,8 @@ async def next_reference(session: AsyncSession, year: int) -> str:
     return f"{prefix}{number:05d}"
 
 
-REFERENCE_ATTEMPTS = 5
+REFERENCE_ATTEMPTS = 10
+REFERENCE_LOCK = 0x4857_0000  # + the year: PostgreSQL's advisory lock for numbering that year
 
 
 async def register(
@@ -102,11 +103,17 @@ async def register(
     """Store a validated trajectory with its reference and a 'registered' event; commits.
 
     Its own unit of work: call it with nothing else pending in the session. Two coaches who
-    confirm at the same moment read the same highest reference; the second insert then
-    breaks the unique reference, is rolled back and takes the next number.
+    confirm at the same moment would read the same highest reference: on PostgreSQL they
+    take turns (an advisory lock until the commit); on SQLite, where one writer at a time
+    is the rule anyway, the second insert breaks the unique reference, is rolled back and
+    takes the next number.
     """
+    year = new.start_date.year
+    postgres = session.get_bind().dialect.name == "postgresql"
     for attempt in range(1, REFERENCE_ATTEMPTS + 1):
-        reference = await next_reference(session, new.start_date.year)
+        if postgres:
+            await session.execute(select(func.pg_advisory_xact_lock(REFERENCE_LOCK + year)))
+        reference = await next_reference(session, year)
         trajectory = Trajectory(
             reference=reference,
             region=new.region,
