@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import weakref
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from datetime import datetime
 from typing import Any
 
@@ -51,7 +53,11 @@ class DbPersistence(BasePersistence[Data, Data, Data]):
         self._db = db
         self._clock = clock
         # SQLite has one writer; PTB writes many keys at once: one write at a time here.
+        # PostgreSQL takes many: there only writes of the same row wait for each other.
         self._lock = asyncio.Lock()
+        self._row_locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
         # What the table holds, as far as this process wrote or read it: PTB's periodic
         # update_persistence hands over every user's data again, which `save_now` stored
         # already; those writes would wait in line with the handlers' (benchmarks/load.py).
@@ -85,12 +91,27 @@ class DbPersistence(BasePersistence[Data, Data, Data]):
         if not todo:
             return
         await self._db.upgrade()
-        async with self._lock, self._db.session() as session:
+        async with AsyncExitStack() as stack:
+            for lock in self._locks(sorted({(kind, key) for kind, key, _, _ in todo})):
+                await stack.enter_async_context(lock)
+            session = await stack.enter_async_context(self._db.session())
             for kind, key, data, _ in todo:
                 await self._put(session, kind, key, data)
             await session.commit()
         for kind, key, _, text in todo:
             self._stored[(kind, key)] = text
+
+    def _locks(self, rows: list[tuple[str, str]]) -> list[asyncio.Lock]:
+        """The locks to hold while writing these rows (in a fixed order)."""
+        if self._db.url.startswith("sqlite"):
+            return [self._lock]
+        locks = []
+        for row in rows:
+            lock = self._row_locks.get(row)
+            if lock is None:
+                lock = self._row_locks[row] = asyncio.Lock()
+            locks.append(lock)
+        return locks
 
     async def save_form(
         self, user_id: int, user_data: Data, name: str, key: ConversationKey, state: object | None
