@@ -12,6 +12,7 @@ network.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import re
@@ -33,6 +34,10 @@ OFFLINE_TOKEN = f"{BOT_ID}:OFFLINE-fake-token-for-the-console-and-tests"
 class ApiCall:
     method: str
     params: dict[str, Any]
+    result: Any = None  # what the fake answered (a message: its JSON, with the message_id)
+    # the task that made the call: tells a reply to an update (made while handling it) from
+    # what the bot sends on its own meanwhile (digest, announcements)
+    task: asyncio.Task[Any] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -154,12 +159,13 @@ class FakeBotAPI(BaseRequest):
             # Uploads (photos, documents) come as multipart parts: (file name, bytes, mime type).
             for part, value in (request_data.multipart_data or {}).items():
                 params.setdefault("_files", {})[part] = (value[0], value[1])
-        self.calls.append(ApiCall(api_method, params))
+        call = ApiCall(api_method, params, task=asyncio.current_task())
+        self.calls.append(call)
         failure = self._next_failure(api_method, params)
         if failure is not None and failure.status == NETWORK:
             raise NetworkError(f"httpx.ConnectError: {failure.description}")
         if failure is not None and failure.status == TIMEOUT:
-            self._answer(api_method, params)  # it did arrive
+            self._answer(call)  # it did arrive
             raise TimedOut(failure.description)
         if failure is not None:
             body: dict[str, Any] = {
@@ -170,14 +176,14 @@ class FakeBotAPI(BaseRequest):
             if failure.retry_after is not None:
                 body["parameters"] = {"retry_after": failure.retry_after}
             return failure.status, json.dumps(body).encode()
-        return self._answer(api_method, params)
+        return self._answer(call)
 
-    def _answer(self, api_method: str, params: dict[str, Any]) -> tuple[int, bytes]:
-        handler = getattr(self, f"_api_{api_method}", None)
+    def _answer(self, call: ApiCall) -> tuple[int, bytes]:
+        handler = getattr(self, f"_api_{call.method}", None)
         if handler is None:
             result: Any = True
         else:
-            result = handler(params)
+            result = handler(call.params)
             if isinstance(result, _Failure):
                 body: dict[str, Any] = {
                     "ok": False,
@@ -185,6 +191,7 @@ class FakeBotAPI(BaseRequest):
                     "description": result.description,
                 }
                 return result.status, json.dumps(body).encode()
+        call.result = result
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
     # -- scripting failures ----------------------------------------------------------------

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import weakref
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from datetime import datetime
 from typing import Any
 
@@ -51,7 +53,15 @@ class DbPersistence(BasePersistence[Data, Data, Data]):
         self._db = db
         self._clock = clock
         # SQLite has one writer; PTB writes many keys at once: one write at a time here.
+        # PostgreSQL takes many: there only writes of the same row wait for each other.
         self._lock = asyncio.Lock()
+        self._row_locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+        # What the table holds, as far as this process wrote or read it: PTB's periodic
+        # update_persistence hands over every user's data again, which `save_now` stored
+        # already; those writes would wait in line with the handlers' (benchmarks/load.py).
+        self._stored: dict[tuple[str, str], str | None] = {}
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -68,10 +78,48 @@ class DbPersistence(BasePersistence[Data, Data, Data]):
             row.data, row.updated_at = text, self._clock()
 
     async def _write(self, kind: str, key: str, data: Any) -> None:
+        await self.write_many([(kind, key, data)])
+
+    async def write_many(self, items: list[tuple[str, str, Any]]) -> None:
+        """Store (kind, key, data) rows in one transaction (None deletes), but for rows that
+        hold that already."""
+        todo = []
+        for kind, key, data in items:
+            text = None if data is None else json.dumps(data, ensure_ascii=False, sort_keys=True)
+            if (kind, key) not in self._stored or self._stored[(kind, key)] != text:
+                todo.append((kind, key, data, text))
+        if not todo:
+            return
         await self._db.upgrade()
-        async with self._lock, self._db.session() as session:
-            await self._put(session, kind, key, data)
+        async with AsyncExitStack() as stack:
+            for lock in self._locks(sorted({(kind, key) for kind, key, _, _ in todo})):
+                await stack.enter_async_context(lock)
+            session = await stack.enter_async_context(self._db.session())
+            for kind, key, data, _ in todo:
+                await self._put(session, kind, key, data)
             await session.commit()
+        for kind, key, _, text in todo:
+            self._stored[(kind, key)] = text
+
+    def _locks(self, rows: list[tuple[str, str]]) -> list[asyncio.Lock]:
+        """The locks to hold while writing these rows (in a fixed order)."""
+        if self._db.url.startswith("sqlite"):
+            return [self._lock]
+        locks = []
+        for row in rows:
+            lock = self._row_locks.get(row)
+            if lock is None:
+                lock = self._row_locks[row] = asyncio.Lock()
+            locks.append(lock)
+        return locks
+
+    async def save_form(
+        self, user_id: int, user_data: Data, name: str, key: ConversationKey, state: object | None
+    ) -> None:
+        """A form's step: the user's data and the conversation's state, in one transaction."""
+        await self.write_many(
+            [(USER, str(user_id), user_data or None), (_conversation_kind(name), _key(key), state)]
+        )
 
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
@@ -90,7 +138,10 @@ class DbPersistence(BasePersistence[Data, Data, Data]):
         await self._db.upgrade()  # initialize() reads before post_init has migrated
         async with self._db.session() as session:
             result = await session.execute(select(BotState).where(BotState.kind == kind))
-            return list(result.scalars())
+            rows = list(result.scalars())
+        for row in rows:
+            self._stored[(row.kind, row.key)] = row.data
+        return rows
 
     async def get_user_data(self) -> dict[int, Data]:
         return {int(row.key): json.loads(row.data) for row in await self._rows(USER)}

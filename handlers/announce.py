@@ -24,7 +24,7 @@ from bot.services import announce_flow as flow
 from bot.services.inputs import clean_text
 from bot.services.replies import Reply
 from handlers.common import BotContext, person, send, show, with_session
-from handlers.forms import conversation, in_group, save_now
+from handlers.forms import conversation, in_group, release, save_now
 
 
 class State(IntEnum):
@@ -71,8 +71,11 @@ async def _send_preview(update: Update, context: BotContext, preview: flow.Previ
         await context.bot.send_message(chat.id, preview.text)
 
 
-async def _reply(update: Update, context: BotContext, result: flow.Result) -> int:
+async def _reply(
+    update: Update, context: BotContext, result: flow.Result, session: AsyncSession
+) -> int:
     """Keep the draft (at once, in the database), show the preview and the reply."""
+    await release(session)
     query = update.callback_query
     if result.preview is not None and result.draft is not None:
         try:
@@ -98,7 +101,7 @@ async def on_start(update: Update, context: BotContext, session: AsyncSession) -
     if update.effective_user is None:
         return ConversationHandler.END
     result = await flow.start(context.services, session, person(update))
-    return await _reply(update, context, result)
+    return await _reply(update, context, result, session)
 
 
 def _typed(message: Message) -> tuple[str, str | None, str | None]:
@@ -122,7 +125,7 @@ async def on_text(update: Update, context: BotContext, session: AsyncSession) ->
     body, kind, file_id = _typed(message)
     draft = _draft(context)
     result = await flow.text(context.services, session, person(update), draft, body, kind, file_id)
-    return await _reply(update, context, result)
+    return await _reply(update, context, result, session)
 
 
 @with_session
@@ -132,7 +135,7 @@ async def on_press(update: Update, context: BotContext, session: AsyncSession) -
         return ConversationHandler.END
     draft = _draft(context)
     result = await flow.press(context.services, session, person(update), draft, query.data)
-    return await _reply(update, context, result)
+    return await _reply(update, context, result, session)
 
 
 async def on_stop(update: Update, context: BotContext) -> int:

@@ -57,7 +57,7 @@ async def on_stop(update: Update, context: BotContext, session: AsyncSession) ->
     if update.effective_user is None:
         return ConversationHandler.END
     result = await service.stop(context.services, session, person(update), FORM.draft(context))
-    return await FORM.reply(update, context, result)
+    return await FORM.reply(update, context, result, session)
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, Any]]:

@@ -22,6 +22,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.persistence import DbPersistence
 from bot.services import Services, forms
 from bot.services.inputs import clean_text
 from bot.services.replies import Notice, Person, Reply
@@ -47,11 +48,25 @@ async def save_now(
     persistence = context.application.persistence
     user, chat = update.effective_user, update.effective_chat
     if persistence is not None and user is not None and chat is not None:
-        await persistence.update_user_data(user.id, dict(user_data or {}))
-        await persistence.update_conversation(
-            name, (chat.id, user.id), None if state == ConversationHandler.END else state
-        )
+        new_state = None if state == ConversationHandler.END else state
+        if isinstance(persistence, DbPersistence):  # both in one transaction
+            await persistence.save_form(
+                user.id, dict(user_data or {}), name, (chat.id, user.id), new_state
+            )
+        else:
+            await persistence.update_user_data(user.id, dict(user_data or {}))
+            await persistence.update_conversation(name, (chat.id, user.id), new_state)
     return state
+
+
+async def release(session: AsyncSession | None) -> None:
+    """Give the update's connection back before the conversation state is written with
+    another one. Holding one pooled connection while waiting for a second deadlocks once
+    every connection of the pool is held by an update doing the same (until the pool's
+    timeout: benchmarks/load.py found it with 50 people at once). Whatever the service did
+    not commit is rolled back, as it would be when the update's session ends."""
+    if session is not None:
+        await session.close()
 
 
 def conversation(
@@ -118,8 +133,17 @@ class Form:
         # A copy: the service changes it, and a failure half-way must leave the kept draft.
         return copy.deepcopy(draft) if isinstance(draft, dict) else None
 
-    async def reply(self, update: Update, context: BotContext, result: Outcome) -> int:
-        """Keep the new draft (at once, in the database), show the reply, give the state."""
+    async def reply(
+        self,
+        update: Update,
+        context: BotContext,
+        result: Outcome,
+        session: AsyncSession | None = None,
+    ) -> int:
+        """Keep the new draft (at once, in the database), show the reply, give the state.
+
+        `session`, the update's own, is closed first (see `release`)."""
+        await release(session)
         state = await save_now(update, context, self.name, self.key, result.draft, self.state_of)
         if update.callback_query is not None:
             await show(update, context, result.reply)
@@ -138,7 +162,7 @@ class Form:
             if isinstance(result.reply, Notice) and draft is not None and result.draft is draft:
                 await show(update, context, result.reply)  # nothing changed: keep the state
                 return self.state_of[str(draft["step"])]
-            return await self.reply(update, context, result)
+            return await self.reply(update, context, result, session)
 
         return handler
 
@@ -151,7 +175,7 @@ class Form:
             draft = self.draft(context)
             text = clean_text(message.text)
             result = await step(context.services, session, person(update), draft, text)
-            return await self.reply(update, context, result)
+            return await self.reply(update, context, result, session)
 
         return handler
 

@@ -48,7 +48,7 @@ async def on_start(update: Update, context: BotContext, session: AsyncSession) -
     if update.effective_user is None:
         return ConversationHandler.END
     result = await service.begin(context.services, session, person(update), FORM.draft(context))
-    return await FORM.reply(update, context, result)
+    return await FORM.reply(update, context, result, session)
 
 
 async def on_stop(update: Update, context: BotContext) -> int:

@@ -1,14 +1,26 @@
 """PNG charts of the progress figures, drawn headless with matplotlib (Agg, object API).
 
-Pure functions: numbers and (Dutch) labels in, PNG bytes out. They block for a moment, so the
-bot calls them in a worker thread. No pyplot: every call makes its own `Figure`, which is
-not shared between threads and is cleared when done.
+Pure functions: numbers and (Dutch) labels in, PNG bytes out. No pyplot: every call makes its
+own `Figure`, which is not shared between threads and is cleared when done.
+
+The bot draws through `render`: drawing takes 150-300 ms of CPU, nearly all of it holding the
+GIL, so in a worker thread it slowed every other update of the bot (benchmarks/load.py: p99
+from about 0.3 s to 3-5 s with 50 people at once). `render` draws in a worker process
+instead and keeps the last charts drawn by what they show: many people look at the same
+figures, which change far less often than they are viewed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
-from collections.abc import Sequence
+import logging
+import multiprocessing
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 import matplotlib
@@ -17,6 +29,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 matplotlib.use("Agg")
+log = logging.getLogger(__name__)
 
 DPI = 100
 # One colour per division, in the order of knowledge/regions.yaml; grey for "no division".
@@ -147,3 +160,50 @@ def national_chart(chart: NationalChart) -> bytes:
     ax.grid(axis="x", alpha=0.3)
     ax.legend(handles=[*handles, *lines], loc="lower right", fontsize=8)
     return _png(fig)
+
+
+# -- drawing for the bot: in a worker process, the last charts kept ---------------------------
+
+CACHE_MAX = 64  # charts kept (a PNG is some tens of kB)
+_cache: OrderedDict[str, bytes] = OrderedDict()
+_lock = threading.Lock()
+_pool: ProcessPoolExecutor | None = None
+
+
+def _executor() -> ProcessPoolExecutor:
+    """One worker process, started on first use ("spawn": the bot has threads running)."""
+    global _pool
+    with _lock:
+        if _pool is None:
+            context = multiprocessing.get_context("spawn")
+            _pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+        return _pool
+
+
+def _forget_pool() -> None:
+    global _pool
+    with _lock:
+        _pool = None
+
+
+async def render(chart: RegionChart | NationalChart) -> bytes:
+    """The chart as PNG: one drawn before with the same values and labels, or a new one drawn
+    in the worker process (in a thread of this one if that process broke)."""
+    key = f"{type(chart).__name__}:{chart!r}"
+    with _lock:
+        png = _cache.get(key)
+        if png is not None:
+            _cache.move_to_end(key)
+            return png
+    draw: Callable[..., bytes] = region_chart if isinstance(chart, RegionChart) else national_chart
+    try:
+        png = await asyncio.get_running_loop().run_in_executor(_executor(), draw, chart)
+    except BrokenProcessPool:
+        log.warning("the chart process broke; drawing in a thread", exc_info=True)
+        _forget_pool()
+        png = await asyncio.to_thread(draw, chart)
+    with _lock:
+        _cache[key] = png
+        while len(_cache) > CACHE_MAX:
+            _cache.popitem(last=False)
+    return png

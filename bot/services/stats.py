@@ -12,7 +12,6 @@ Callback data: `st:r:<region>:<year>` (a region), `st:l:<year>` (national), `st:
 
 from __future__ import annotations
 
-import asyncio
 import calendar
 import html
 import math
@@ -434,7 +433,7 @@ async def region_view(
     if f is None:
         return Notice(services.renderer.text("stale_button"))
     spec = region_chart(services, f)
-    png = await asyncio.to_thread(charts.region_chart, spec)
+    png = await charts.render(spec)
     rows = [_year_row(services, year, today, lambda y: f"{PREFIX}:r:{code}:{y}")]
     if who.role == "programma":
         rows.append((Button(services.renderer.text("stats_other_region"), f"{PREFIX}:p:{year}"),))
@@ -451,7 +450,7 @@ async def national_view(services: Services, session: AsyncSession, year: int) ->
     today = services.clock().date()
     n = await national_figures(session, services.kb, year, today)
     spec = national_chart(services, n)
-    png = await asyncio.to_thread(charts.national_chart, spec)
+    png = await charts.render(spec)
     row = _year_row(services, year, today, lambda y: f"{PREFIX}:l:{y}")
     caption = services.renderer.render("stats/caption.html.j2", f=None, n=n, **_helpers(services))
     return StatsView(

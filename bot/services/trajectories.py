@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -92,40 +93,67 @@ async def next_reference(session: AsyncSession, year: int) -> str:
     return f"{prefix}{number:05d}"
 
 
+REFERENCE_ATTEMPTS = 10
+REFERENCE_LOCK = 0x4857_0000  # + the year: PostgreSQL's advisory lock for numbering that year
+
+
 async def register(
     session: AsyncSession, new: NewTrajectory, coach_id: int, now: datetime
 ) -> Trajectory:
-    """Store a validated trajectory with its reference and a 'registered' event; commits."""
-    trajectory = Trajectory(
-        reference=await next_reference(session, new.start_date.year),
-        region=new.region,
-        coach_id=coach_id,
-        pseudonym=new.pseudonym,
-        method=new.method,
-        target_group=new.target_group,
-        initiator=new.initiator,
-        provider=new.provider,
-        benefit=new.benefit,
-        treatment=new.treatment,
-        start_date=new.start_date,
-        status=RUNNING,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(trajectory)
-    await session.flush()
-    session.add(
-        TrajectoryEvent(
-            trajectory_id=trajectory.id,
-            user_id=coach_id,
-            field="status",
-            old=None,
-            new=RUNNING,
-            at=now,
+    """Store a validated trajectory with its reference and a 'registered' event; commits.
+
+    Its own unit of work: call it with nothing else pending in the session. Two coaches who
+    confirm at the same moment would read the same highest reference: on PostgreSQL they
+    take turns (an advisory lock until the commit); on SQLite, where one writer at a time
+    is the rule anyway, the second insert breaks the unique reference, is rolled back and
+    takes the next number.
+    """
+    year = new.start_date.year
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for attempt in range(1, REFERENCE_ATTEMPTS + 1):
+        if postgres:
+            await session.execute(select(func.pg_advisory_xact_lock(REFERENCE_LOCK + year)))
+        reference = await next_reference(session, year)
+        trajectory = Trajectory(
+            reference=reference,
+            region=new.region,
+            coach_id=coach_id,
+            pseudonym=new.pseudonym,
+            method=new.method,
+            target_group=new.target_group,
+            initiator=new.initiator,
+            provider=new.provider,
+            benefit=new.benefit,
+            treatment=new.treatment,
+            start_date=new.start_date,
+            status=RUNNING,
+            created_at=now,
+            updated_at=now,
         )
-    )
-    await session.commit()
-    return trajectory
+        session.add(trajectory)
+        try:
+            await session.flush()
+        except IntegrityError:
+            await session.rollback()
+            taken = await session.scalar(
+                select(Trajectory.id).where(Trajectory.reference == reference)
+            )
+            if taken is None or attempt == REFERENCE_ATTEMPTS:
+                raise
+            continue
+        session.add(
+            TrajectoryEvent(
+                trajectory_id=trajectory.id,
+                user_id=coach_id,
+                field="status",
+                old=None,
+                new=RUNNING,
+                at=now,
+            )
+        )
+        await session.commit()
+        return trajectory
+    raise AssertionError("unreachable")
 
 
 class Conflict(Exception):
