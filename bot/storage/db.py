@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,8 +23,10 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.util import await_only
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+log = logging.getLogger(__name__)
 
 
 def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
@@ -34,6 +37,78 @@ def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -
     # WAL + NORMAL: no corruption on a crash, at most the last commits lost on power loss
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+class WriterQueue:
+    """SQLite: one writing transaction at a time in this process, first come first served.
+
+    SQLite has one writer at a time. Left to itself, a connection that finds the write lock
+    taken sleeps and polls (busy_timeout); under load a waiting writer can keep missing the
+    lock until it fails with "database is locked" (benchmarks/load.py: 3 of ~6,600 updates
+    with 50 people at once). Here a connection's first INSERT/UPDATE/DELETE waits in an
+    asyncio queue (fair, no polling) and the turn passes on at its commit or rollback. The
+    wait happens inside SQLAlchemy's greenlet (`await_only`), so every write is covered:
+    Core statements, ORM flushes and autoflushes alike. Only this process's connections
+    queue; another process (a CLI command) still meets SQLite's own lock and busy timeout,
+    and a turn not given within WAIT seconds (a session opened while another one of the
+    same task holds the turn) falls back to that too.
+    """
+
+    WAIT = 10.0
+    KEY = "hoofdzaak_writer"
+    _DML = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+    def __init__(self) -> None:
+        self._locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+
+    def attach(self, engine: AsyncEngine) -> None:
+        sync = engine.sync_engine
+        event.listen(sync, "before_cursor_execute", self._before_execute)
+        event.listen(sync, "commit", self._end)
+        event.listen(sync, "rollback", self._end)
+        event.listen(sync.pool, "reset", self._reset)
+        event.listen(sync.pool, "close", self._reset)
+
+    def _lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            self._locks = {lp: lk for lp, lk in self._locks.items() if not lp.is_closed()}
+            lock = self._locks[loop] = asyncio.Lock()
+        return lock
+
+    async def _acquire(self) -> asyncio.Lock | None:
+        lock = self._lock()
+        try:
+            async with asyncio.timeout(self.WAIT):
+                await lock.acquire()
+        except TimeoutError:
+            log.warning(
+                "sqlite: no write turn within %.0f s; relying on the busy timeout", self.WAIT
+            )
+            return None
+        return lock
+
+    def _before_execute(self, conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+        info = conn.info
+        if self.KEY in info or not statement.lstrip()[:7].upper().startswith(self._DML):
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # plain sync use (no event loop): SQLite's own locking
+            return
+        info[self.KEY] = await_only(self._acquire())
+
+    def _release(self, info: dict[Any, Any]) -> None:
+        lock = info.pop(self.KEY, None)
+        if lock is not None and lock.locked():
+            lock.release()
+
+    def _end(self, conn: Connection) -> None:
+        self._release(conn.info)
+
+    def _reset(self, _dbapi: Any, record: ConnectionPoolEntry, *_args: Any) -> None:
+        self._release(record.info)
 
 
 class DatabaseUnavailable(Exception):
@@ -53,6 +128,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=True, **engine_options)
         if url.startswith("sqlite"):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            WriterQueue().attach(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._upgraded = False
         self._upgrade_lock = asyncio.Lock()
