@@ -67,7 +67,7 @@ class WriterQueue:
         event.listen(sync, "commit", self._end)
         event.listen(sync, "rollback", self._end)
         event.listen(sync.pool, "reset", self._reset)
-        event.listen(sync.pool, "close", self._reset)
+        event.listen(sync.pool, "close", self._close)
 
     def _lock(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()
@@ -107,8 +107,13 @@ class WriterQueue:
     def _end(self, conn: Connection) -> None:
         self._release(conn.info)
 
-    def _reset(self, _dbapi: Any, record: ConnectionPoolEntry, *_args: Any) -> None:
-        self._release(record.info)
+    def _reset(
+        self, dbapi_connection: Any, connection_record: ConnectionPoolEntry, reset_state: Any
+    ) -> None:
+        self._release(connection_record.info)
+
+    def _close(self, dbapi_connection: Any, connection_record: ConnectionPoolEntry) -> None:
+        self._release(connection_record.info)
 
 
 class DatabaseUnavailable(Exception):
