@@ -2,7 +2,7 @@
 matcher, charts, the database) with the in-process fake Bot API.
 
     python benchmarks/load.py [--users 50] [--seconds 60] [--db sqlite|postgresql|both]
-                              [--think 0.5] [--seed 1]
+                              [--think 0.5] [--seed 1] [--api-latency 0]
 
 Every simulated person is an asyncio task of their own, all running at the same time. They
 join by invite link (the programme team invites regio staff, regio staff invite their
@@ -18,6 +18,9 @@ coaches), then until the time is up:
 Between two steps a person waits a random 10-100% of `--think` seconds (0: no waiting, the
 most pressure). A flow under way when the time is up is finished. Flood control is set high:
 a script is faster than any person (the limit has tests of its own).
+
+`--api-latency MS` makes every Bot API call take that long, as the round trip to Telegram
+does: a database write held open across a call to Telegram would show as queueing.
 
 Per update the time from handing it to the Application until the bot has answered it
 (p50/p95/p99/max per kind of action and overall); errors: exceptions, the error handler's
@@ -49,6 +52,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
 from sqlalchemy import func, select
 from telegram import Update
 
@@ -581,10 +585,11 @@ def report(
     print(f"  targets (p99 < 500 ms, 0 errors, nothing lost): {verdict}")
 
 
-async def run_one(
-    title: str, url: str, matcher: Matcher, users: int, seconds: float, think: float, seed: int
-) -> None:
-    settings = Settings(DATABASE_URL=url, HOOFDZAAK_FLOOD_LIMIT=10_000, HOOFDZAAK_ADMINS=(ADMIN,))
+async def run_one(title: str, url: str, matcher: Matcher, args: argparse.Namespace) -> None:
+    users, seconds, think, seed = args.users, args.seconds, args.think, args.seed
+    settings = Settings(
+        DATABASE_URL=SecretStr(url), HOOFDZAAK_FLOOD_LIMIT=10_000, HOOFDZAAK_ADMINS=(ADMIN,)
+    )
     errors = ErrorLog()
     logging.getLogger().addHandler(errors)
     logging.getLogger("bot").setLevel(logging.CRITICAL)  # counted, not printed
@@ -599,6 +604,7 @@ async def run_one(
         questions.append((item.question, not smalltalk))
     try:
         async with offline_bot(settings, build_services(settings, matcher=matcher)) as bot:
+            bot.api.latency = args.api_latency / 1000
             lives = []
             for person, role, region in await setup(bot, run, users):
                 person.measure = True
@@ -612,6 +618,8 @@ async def run_one(
     finally:
         logging.getLogger().removeHandler(errors)
     pause = f"think {think / 10:g}-{think:g} s" if think else "no think time"
+    if args.api_latency:
+        pause += f", {args.api_latency:g} ms per Bot API call"
     report(
         f"{title}: {users} users for {seconds:g} s ({pause})",
         run,
@@ -629,9 +637,7 @@ async def main_async(args: argparse.Namespace) -> None:
         if kind == "sqlite":
             with tempfile.TemporaryDirectory() as tmp:
                 url = f"sqlite+aiosqlite:///{tmp}/load.db"
-                await run_one(
-                    "SQLite", url, matcher, args.users, args.seconds, args.think, args.seed
-                )
+                await run_one("SQLite", url, matcher, args)
         else:
             sys.path.insert(0, str(ROOT))
             from tests.pg import PostgresCluster, find_bindir
@@ -644,9 +650,7 @@ async def main_async(args: argparse.Namespace) -> None:
             await asyncio.to_thread(cluster.start)
             try:
                 url = cluster.fresh_database()
-                await run_one(
-                    "PostgreSQL", url, matcher, args.users, args.seconds, args.think, args.seed
-                )
+                await run_one("PostgreSQL", url, matcher, args)
             finally:
                 cluster.stop()
 
@@ -660,6 +664,12 @@ def main() -> None:
         "--think", type=float, default=0.5, help="longest pause between steps, s (0: none)"
     )
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--api-latency",
+        type=float,
+        default=0.0,
+        help="ms each Bot API call takes, like the round trip to Telegram (default 0)",
+    )
     args = parser.parse_args()
     asyncio.run(main_async(args))
 

@@ -130,6 +130,8 @@ class FakeBotAPI(BaseRequest):
     _ids: dict[int, itertools.count[int]] = field(
         default_factory=lambda: defaultdict(lambda: itertools.count(1))
     )
+    # seconds each call takes, as the round trip to Telegram would (benchmarks/load.py)
+    latency: float = 0.0
 
     # -- BaseRequest -----------------------------------------------------------------------
 
@@ -161,6 +163,8 @@ class FakeBotAPI(BaseRequest):
                 params.setdefault("_files", {})[part] = (value[0], value[1])
         call = ApiCall(api_method, params, task=asyncio.current_task())
         self.calls.append(call)
+        if self.latency:
+            await asyncio.sleep(self.latency)
         failure = self._next_failure(api_method, params)
         if failure is not None and failure.status == NETWORK:
             raise NetworkError(f"httpx.ConnectError: {failure.description}")
