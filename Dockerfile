@@ -38,13 +38,15 @@ RUN hoofdzaak kb check && python -c "import matplotlib.font_manager"
 
 # In a container the webhook server must listen beyond loopback (publish the port to the
 # host's loopback or a private network only; TLS is the reverse proxy's job).
-ENV WEBHOOK_LISTEN=0.0.0.0
+# /healthz on 8080 in both modes: webhook mode serves it next to the updates (WEBHOOK_PORT),
+# polling mode on HOOFDZAAK_HEALTH_PORT
+ENV WEBHOOK_LISTEN=0.0.0.0 HOOFDZAAK_HEALTH_PORT=8080
 EXPOSE 8080
 STOPSIGNAL SIGTERM
-# /healthz exists in webhook mode only; in polling mode (no WEBHOOK_URL) there is no HTTP
-# server and the check only says the container runs. A 503 or no answer is unhealthy.
+# /healthz: on WEBHOOK_PORT in webhook mode, on HOOFDZAAK_HEALTH_PORT in polling mode (with
+# neither the check only says the container runs). A 503 or no answer is unhealthy.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-  CMD ["python", "-c", "import os, urllib.request\nif os.environ.get('WEBHOOK_URL'):\n    urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('WEBHOOK_PORT', '8080') + '/healthz', timeout=4)"]
+  CMD ["python", "-c", "import os, urllib.request\nport = os.environ.get('WEBHOOK_PORT', '8080') if os.environ.get('WEBHOOK_URL') else os.environ.get('HOOFDZAAK_HEALTH_PORT')\nif port:\n    urllib.request.urlopen('http://127.0.0.1:' + port + '/healthz', timeout=4)"]
 
 ENTRYPOINT ["hoofdzaak"]
 CMD ["run"]

@@ -183,6 +183,12 @@ def build_sender(
     )
 
 
+# `hoofdzaak run` in polling mode sets SERVE_HEALTH: the health server then starts with the
+# bot (HOOFDZAAK_HEALTH_PORT) and stops with it; the console and the tests never start one.
+SERVE_HEALTH = "serve_health"
+HEALTH_SERVER = "health_server"
+
+
 async def start_app(app: App) -> None:
     """Initialise without polling (tests, console): what run_polling does before it polls."""
     await app.initialize()
@@ -215,10 +221,19 @@ async def _post_init(app: App) -> None:
     if services.sender is not None:
         await services.sender.start()
     digest.schedule(app)
+    port = services.settings.health_port
+    if app.bot_data.get(SERVE_HEALTH) and port is not None:
+        from bot.webserver import start_health_server
+
+        listen = services.settings.webhook_listen
+        app.bot_data[HEALTH_SERVER] = start_health_server(services.db, listen, port)
 
 
 async def _post_shutdown(app: App) -> None:
     services: Services = app.bot_data["services"]
+    health = app.bot_data.pop(HEALTH_SERVER, None)
+    if health is not None:
+        health.stop()
     if services.sender is not None:
         await services.sender.stop()
     await services.db.dispose()

@@ -113,8 +113,9 @@ def main() -> None:
 def run() -> None:
     """Run the bot against Telegram. Needs TELEGRAM_BOT_TOKEN.
 
-    Long polling; with WEBHOOK_URL set, webhook mode (WEBHOOK_SECRET required) with a health
-    check at /healthz. SIGTERM or Ctrl-C stops cleanly in both modes.
+    Long polling (a health check at /healthz with HOOFDZAAK_HEALTH_PORT); with WEBHOOK_URL
+    set, webhook mode (WEBHOOK_SECRET required) with a health check at /healthz. SIGTERM or
+    Ctrl-C stops cleanly in both modes.
     """
     from bot.app import ConfigError, build_application, check_run_settings
 
@@ -134,6 +135,9 @@ def run() -> None:
     if settings.webhook_url:
         asyncio.run(serve(app))
         return
+    from bot.app import SERVE_HEALTH
+
+    app.bot_data[SERVE_HEALTH] = True
     logging.getLogger(__name__).info("starting the bot (long polling)")
     app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
 

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET")
     webhook_listen: str = Field(default="127.0.0.1", alias="WEBHOOK_LISTEN")
     webhook_port: int = Field(default=8080, alias="WEBHOOK_PORT", ge=1, le=65535)
+    # Polling mode: serve /healthz on WEBHOOK_LISTEN and this port (webhook mode serves it on
+    # WEBHOOK_PORT next to the updates); unset: no HTTP server in polling mode.
+    health_port: int | None = Field(default=None, alias="HOOFDZAAK_HEALTH_PORT", ge=1, le=65535)
     # for the invite deep links printed by the CLI (the bot itself asks Telegram)
     bot_username: str | None = Field(default=None, alias="TELEGRAM_BOT_USERNAME")
     # Flood control: more than this many messages/presses from one person in the window are

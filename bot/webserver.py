@@ -102,6 +102,16 @@ class _HealthHandler(RequestHandler):
         self.finish(json.dumps(body))
 
 
+def start_health_server(db: Database, listen: str, port: int) -> HTTPServer:
+    """Polling mode (HOOFDZAAK_HEALTH_PORT): only `/healthz`, on the running event loop; in
+    webhook mode it is served next to the updates."""
+    health = Health(db, time.monotonic())
+    server = HTTPServer(WebApplication([(HEALTH_PATH, _HealthHandler, {"health": health})]))
+    server.listen(port, address=listen)
+    log.info("health check on %s:%s%s", listen, port, HEALTH_PATH)
+    return server
+
+
 def webhook_path(url: str) -> str:
     """Telegram posts to WEBHOOK_URL; we listen on its path ("/" when it has none)."""
     return urlsplit(url).path or "/"

@@ -166,38 +166,44 @@ def _received(text: str) -> list[int]:
         ]
 
 
-def _answers_by_polling(proc: Popen[str]) -> None:
+def _healthy(proc: Popen[str], port: int) -> None:
+    """/healthz answers 200 with the database ok (waits for the bot to listen)."""
+    deadline = time.monotonic() + 60
+    health: dict[str, Any] = {}
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as resp:
+                health = json.loads(resp.read())
+                break
+        except OSError:
+            time.sleep(0.1)
+    assert health.get("status") == "ok", proc.stderr.read() if proc.poll() else health
+    assert health["database"] == "ok"
+
+
+def _answers_by_polling(proc: Popen[str], port: int) -> None:
+    """Polls, answers a question, and serves /healthz on HOOFDZAAK_HEALTH_PORT."""
     sent = _wait_for_replies(proc, time.monotonic() + 60)
     assert sent, proc.stderr.read() if proc.poll() is not None and proc.stderr else "no reply"
     assert "FAQ 5.5" in sent[0]["text"]
     with _BotApi.lock:
         methods = [m for m, _ in _BotApi.calls]
     assert "getMe" in methods and "setMyCommands" in methods
+    _healthy(proc, port)
 
 
 def _answers_by_webhook(proc: Popen[str], port: int, secret: str) -> None:
     """Registers the webhook with its secret, serves /healthz, answers an update Telegram
     posts, and never polls."""
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    health: dict[str, Any] = {}
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as resp:
-                health = json.loads(resp.read())
-                break
-        except OSError:
-            time.sleep(0.1)
-    assert health.get("status") == "ok", proc.stderr.read() if proc.poll() else health
-    update = _question(7, 556, "Bo")
+    _healthy(proc, port)
     request = urllib.request.Request(
-        f"{base}/telegram",
-        data=json.dumps(update).encode(),
+        f"http://127.0.0.1:{port}/telegram",
+        data=json.dumps(_question(7, 556, "Bo")).encode(),
         headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret},
     )
     with urllib.request.urlopen(request, timeout=10) as resp:
         assert resp.status == 200
-    sent = _wait_for_replies(proc, deadline)
+    sent = _wait_for_replies(proc, time.monotonic() + 60)
     assert sent and "FAQ 5.5" in sent[0]["text"]
     with _BotApi.lock:
         hooks = [p for m, p in _BotApi.calls if m == "setWebhook"]
@@ -223,13 +229,12 @@ def test_run_answers_and_a_sigterm_while_sending_stops_cleanly_then_the_next_sta
     got: list[int] = []
     for run in (1, 2):
         port = free_port()
-        if mode == "webhook":
-            env["WEBHOOK_PORT"] = str(port)
+        env["WEBHOOK_PORT" if mode == "webhook" else "HOOFDZAAK_HEALTH_PORT"] = str(port)
         server, proc = _run_bot(tmp_path, "term.db", **env)
         deadline = time.monotonic() + 60
         try:
             if run == 1 and mode == "polling":
-                _answers_by_polling(proc)
+                _answers_by_polling(proc, port)
             elif run == 1:
                 _answers_by_webhook(proc, port, secret)
             while time.monotonic() < deadline:  # run 1: part of it; run 2: until it is done
