@@ -7,6 +7,7 @@ from typing import Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -14,6 +15,7 @@ from bot.storage.models import Base, UtcDateTime
 
 config = context.config
 target_metadata = Base.metadata
+MIGRATION_LOCK = 0x485A_4D49  # PostgreSQL advisory lock key while migrating ("HZMI")
 
 
 def _render_item(type_: str, obj: object, _ctx: AutogenContext) -> str | Literal[False]:
@@ -32,6 +34,10 @@ def _run(connection: Connection) -> None:
         render_item=_render_item,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Instances starting together migrate one after the other: the second waits here
+            # until the first has committed, then finds the database at head.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
 
 
