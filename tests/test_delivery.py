@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import socket
 import sys
 from collections.abc import AsyncIterator
@@ -376,6 +377,33 @@ async def test_a_lease_left_by_a_dead_process_is_taken_over_at_once(rig: Rig) ->
     assert not await busy.lease.hold()
     await sender.lease.release()
     assert await busy.lease.hold()
+
+
+async def test_a_lease_left_under_our_own_pid_by_an_earlier_process_is_taken_over(
+    rig: Rig,
+) -> None:
+    """In a container the bot restarted after a kill -9 is pid 1 again: a fresh lease naming
+    this host and this pid, written by another process, is the dead one's."""
+    async with rig.db.session() as session:
+        session.add(
+            BotState(
+                kind="sender",
+                key="lease",
+                data=json.dumps(
+                    {
+                        "owner": "before-the-restart",
+                        "host": socket.gethostname(),
+                        "pid": os.getpid(),
+                        "process": "another-process",
+                    }
+                ),
+                updated_at=rig.clock.now(),
+            )
+        )
+        await session.commit()
+    sender = rig.sender()
+    assert await sender.lease.hold()
+    assert not await rig.sender().lease.hold()  # but a second sender of this process waits
 
 
 async def test_cancel_while_sending_stops_the_rest(rig: Rig) -> None:

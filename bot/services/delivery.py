@@ -260,6 +260,11 @@ LEASE_TTL = timedelta(seconds=30)  # a lease not renewed for this long is free
 LEASE_RENEW = 5.0  # seconds between renewals while sending
 
 
+# This process, whatever its pid: in a container a restarted bot is pid 1 again, so a lease
+# naming our own pid but another process token was left by the previous incarnation.
+_PROCESS = uuid.uuid4().hex
+
+
 def _alive(pid: int) -> bool:
     if pid <= 0:
         return False
@@ -276,7 +281,8 @@ class Lease:
     """Only one sender per database: a `bot_state` row (kind `sender`, key `lease`) naming the
     process that sends, renewed while it runs. Another process takes it over when it is
     released, not renewed for LEASE_TTL, or left by a process on this host that is gone (a
-    kill -9 followed by a restart resumes at once)."""
+    kill -9 followed by a restart resumes at once, in a container too, where the restarted
+    bot has the same pid as the one that died)."""
 
     KIND, KEY = "sender", "lease"
 
@@ -290,13 +296,24 @@ class Lease:
 
     def _data(self, at: datetime) -> str:
         return json.dumps(
-            {"owner": self.owner, "host": self.host, "pid": os.getpid(), "at": at.isoformat()}
+            {
+                "owner": self.owner,
+                "host": self.host,
+                "pid": os.getpid(),
+                "process": _PROCESS,
+                "at": at.isoformat(),
+            }
         )
 
     def _free(self, data: dict[str, Any], updated_at: datetime, now: datetime) -> bool:
         if now - updated_at > LEASE_TTL:
             return True
-        return data.get("host") == self.host and not _alive(int(data.get("pid") or 0))
+        if data.get("host") != self.host:
+            return False
+        pid = int(data.get("pid") or 0)
+        if pid == os.getpid():  # our pid: free unless this very process wrote it
+            return data.get("process") != _PROCESS
+        return not _alive(pid)
 
     async def hold(self) -> bool:
         """Take the lease (free, expired, or its process is gone) or renew ours.
