@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.services.inputs import InputError, check_pseudonym, check_start_date
+from bot.storage.db import take_turn
 from bot.storage.models import Trajectory, TrajectoryEvent
 
 # Allowed values per field (Dutch labels live in the templates of the flow).
@@ -93,8 +93,7 @@ async def next_reference(session: AsyncSession, year: int) -> str:
     return f"{prefix}{number:05d}"
 
 
-REFERENCE_ATTEMPTS = 10
-REFERENCE_LOCK = 0x4857_0000  # + the year: PostgreSQL's advisory lock for numbering that year
+REFERENCE_TURN = 0x4857_0000  # + the year: whoever numbers that year takes this turn
 
 
 async def register(
@@ -103,57 +102,40 @@ async def register(
     """Store a validated trajectory with its reference and a 'registered' event; commits.
 
     Its own unit of work: call it with nothing else pending in the session. Two coaches who
-    confirm at the same moment would read the same highest reference: on PostgreSQL they
-    take turns (an advisory lock until the commit); on SQLite, where one writer at a time
-    is the rule anyway, the second insert breaks the unique reference, is rolled back and
-    takes the next number.
+    confirm at the same moment would read the same highest reference, so numbering a year
+    is done in turns (`take_turn`, until the commit).
     """
-    year = new.start_date.year
-    postgres = session.get_bind().dialect.name == "postgresql"
-    for attempt in range(1, REFERENCE_ATTEMPTS + 1):
-        if postgres:
-            await session.execute(select(func.pg_advisory_xact_lock(REFERENCE_LOCK + year)))
-        reference = await next_reference(session, year)
-        trajectory = Trajectory(
-            reference=reference,
-            region=new.region,
-            coach_id=coach_id,
-            pseudonym=new.pseudonym,
-            method=new.method,
-            target_group=new.target_group,
-            initiator=new.initiator,
-            provider=new.provider,
-            benefit=new.benefit,
-            treatment=new.treatment,
-            start_date=new.start_date,
-            status=RUNNING,
-            created_at=now,
-            updated_at=now,
+    await take_turn(session, REFERENCE_TURN + new.start_date.year)
+    trajectory = Trajectory(
+        reference=await next_reference(session, new.start_date.year),
+        region=new.region,
+        coach_id=coach_id,
+        pseudonym=new.pseudonym,
+        method=new.method,
+        target_group=new.target_group,
+        initiator=new.initiator,
+        provider=new.provider,
+        benefit=new.benefit,
+        treatment=new.treatment,
+        start_date=new.start_date,
+        status=RUNNING,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(trajectory)
+    await session.flush()
+    session.add(
+        TrajectoryEvent(
+            trajectory_id=trajectory.id,
+            user_id=coach_id,
+            field="status",
+            old=None,
+            new=RUNNING,
+            at=now,
         )
-        session.add(trajectory)
-        try:
-            await session.flush()
-        except IntegrityError:
-            await session.rollback()
-            taken = await session.scalar(
-                select(Trajectory.id).where(Trajectory.reference == reference)
-            )
-            if taken is None or attempt == REFERENCE_ATTEMPTS:
-                raise
-            continue
-        session.add(
-            TrajectoryEvent(
-                trajectory_id=trajectory.id,
-                user_id=coach_id,
-                field="status",
-                old=None,
-                new=RUNNING,
-                at=now,
-            )
-        )
-        await session.commit()
-        return trajectory
-    raise AssertionError("unreachable")
+    )
+    await session.commit()
+    return trajectory
 
 
 class Conflict(Exception):

@@ -190,6 +190,17 @@ class Database:
         await self.engine.dispose()
 
 
+async def take_turn(session: AsyncSession, key: int) -> None:
+    """Until this session's transaction ends, every other session that takes the turn with
+    the same key waits: on PostgreSQL an advisory lock; on SQLite the write lock itself (one
+    writer at a time, and in this process the WriterQueue's turn), taken with a write that
+    changes nothing. What the session reads after this nobody else changes meanwhile."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    else:
+        await session.execute(text("UPDATE bot_state SET data = data WHERE 0"))
+
+
 def alembic_config(url: str) -> AlembicConfig:
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
