@@ -45,17 +45,14 @@ async def save_now(
         else:
             user_data[key] = draft
     state = ConversationHandler.END if draft is None else state_of[str(draft["step"])]
-    persistence = context.application.persistence
+    persistence = context.application.persistence  # always ours (bot/app.py)
     user, chat = update.effective_user, update.effective_chat
-    if persistence is not None and user is not None and chat is not None:
+    if isinstance(persistence, DbPersistence) and user is not None and chat is not None:
         new_state = None if state == ConversationHandler.END else state
-        if isinstance(persistence, DbPersistence):  # both in one transaction
-            await persistence.save_form(
-                user.id, dict(user_data or {}), name, (chat.id, user.id), new_state
-            )
-        else:
-            await persistence.update_user_data(user.id, dict(user_data or {}))
-            await persistence.update_conversation(name, (chat.id, user.id), new_state)
+        # the user's data and the conversation's state in one transaction
+        await persistence.save_form(
+            user.id, dict(user_data or {}), name, (chat.id, user.id), new_state
+        )
     return state
 
 
