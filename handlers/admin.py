@@ -29,7 +29,10 @@ def _report(make: Report) -> Callable[[Update, BotContext], Coroutine[Any, Any, 
             await send(update, context, Reply(services.renderer.text("not_admin")))
             return
         args = context.args
-        days = max(1, min(365, int(args[0]))) if args and args[0].isdigit() else 30
+        # isdecimal, not isdigit: '²' is a digit that int() refuses
+        days = 30
+        if args and args[0].isdecimal():
+            days = max(1, min(365, int(args[0]))) if len(args[0]) <= 9 else 365
         await send(update, context, await make(services, session, days))
 
     return handler

@@ -222,3 +222,12 @@ async def test_blocked_user_does_not_break_the_bot(bot: OfflineBot) -> None:
 async def test_unanswered_is_for_admins_only(bot: OfflineBot) -> None:
     out = await bot.chat(5005).send("/onbeantwoord")
     assert "alleen voor het programmateam" in out[-1].text
+
+
+@pytest.mark.parametrize("days", ["²", "9" * 5000], ids=["squared", "long"])
+async def test_odd_day_counts_for_onbeantwoord_are_no_error(bot: OfflineBot, days: str) -> None:
+    """'²' passes str.isdigit() but int() refuses it: the report for the default period
+    (or the longest) comes, not the error reply."""
+    out = await bot.chat(ADMIN_ID).send(f"/onbeantwoord {days}")
+    apology = bot.services.renderer.render("common/error.html.j2")
+    assert out and apology not in out[-1].text

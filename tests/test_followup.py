@@ -233,3 +233,17 @@ async def test_pages_and_ips_warning(fbot: OfflineBot) -> None:
     await _press(chat, "mt:l:m:0")
     details = _text(await _press(chat, f"mt:d:{old}"))
     assert "hooguit 3 jaar" in details
+
+
+@pytest.mark.parametrize("typed", ["²", "16²", "1" * 5000], ids=["squared", "16-squared", "long"])
+async def test_odd_numbers_for_hours_get_the_dutch_explanation(
+    fbot: OfflineBot, typed: str
+) -> None:
+    """'²' passes str.isdigit() but int() refuses it, as it refuses 4,300+ digits: the coach
+    gets the explanation, never the error reply."""
+    from bot.services import forms
+    from bot.services.inputs import InputError
+
+    with pytest.raises(InputError, match=r"heel getal|tussen"):
+        forms.parse(fbot.services, "hours_per_week", typed, {}, NOW.date())
+    assert forms.parse(fbot.services, "hours_per_week", "16 uur", {}, NOW.date()) == "16"

@@ -128,9 +128,10 @@ def parse(services: Services, step: str, raw: str, values: Mapping[str, Any], to
         return _check_date(step, day, values, today).isoformat()
     if step == "hours_per_week":
         text = raw.strip().replace("uur", "").strip()
-        if not text.isdigit():
+        # isdecimal, not isdigit: '²' is a digit that int() refuses
+        if not text.isdecimal():
             raise InputError("Typ het aantal uren als een heel getal, bijvoorbeeld 16.")
-        hours = int(text)
+        hours = int(text) if len(text) <= 9 else HOURS_MAX + 1  # int() refuses 4,300+ digits
         if not HOURS_MIN <= hours <= HOURS_MAX:
             raise InputError(f"Het aantal uren per week ligt tussen {HOURS_MIN} en {HOURS_MAX}.")
         return str(hours)
