@@ -10,11 +10,18 @@ from typing import Any
 
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    BaseUpdateProcessor,
+    ContextTypes,
+    Defaults,
+)
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.config import TIMEZONE, Settings
 from bot.fakeapi import OFFLINE_TOKEN
+from bot.ordering import OrderedUpdateProcessor
 from bot.persistence import DbPersistence
 from bot.render import Renderer
 from bot.services import Services, amsterdam_now, regions
@@ -97,8 +104,10 @@ def build_application(
     settings: Settings,
     request: BaseRequest | None = None,
     services: Services | None = None,
+    update_processor: BaseUpdateProcessor | None = None,
 ) -> App:
-    """Wire the bot. `request` replaces HTTP to Telegram (the fake Bot API, for tests/console)."""
+    """Wire the bot. `request` replaces HTTP to Telegram (the fake Bot API, for tests/console);
+    `update_processor` replaces the ordered one (benchmarks/load.py observes it)."""
     if settings.telegram_bot_token is not None:
         token = settings.telegram_bot_token.get_secret_value()
     elif request is not None:
@@ -119,6 +128,9 @@ def build_application(
         )
         .context_types(ContextTypes(context=BotContext))
         .persistence(DbPersistence(services.db, services.clock))
+        .concurrent_updates(
+            update_processor or OrderedUpdateProcessor(settings.concurrent_updates)
+        )
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )

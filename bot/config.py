@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     # slowed down (bot/services/flood.py).
     flood_limit: int = Field(default=20, alias="HOOFDZAAK_FLOOD_LIMIT", ge=1)
     flood_window: float = Field(default=10.0, alias="HOOFDZAAK_FLOOD_WINDOW", gt=0)
+    # Updates handled at the same time (bot/ordering.py): different people's updates run
+    # side by side, each person's and chat's one after the other, in order.
+    concurrent_updates: int = Field(
+        default=32, ge=1, le=1024, alias="HOOFDZAAK_CONCURRENT_UPDATES"
+    )
     # Retention (docs/privacy.md), applied every night and by `hoofdzaak db retention`.
     retention_question_days: int = Field(
         default=180, alias="HOOFDZAAK_RETENTION_QUESTIONS_DAYS", ge=1

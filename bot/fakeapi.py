@@ -13,6 +13,7 @@ network.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import re
@@ -119,6 +120,14 @@ def _parse_error(params: dict[str, Any], key: str) -> _Failure | None:
     return _Failure(400, error) if error else None
 
 
+def _chat_of(params: dict[str, Any]) -> int:
+    raw = params.get("chat_id")
+    try:
+        return int(raw) if raw is not None else 0
+    except (TypeError, ValueError):
+        return 0
+
+
 @dataclass
 class FakeBotAPI(BaseRequest):
     calls: list[ApiCall] = field(default_factory=list)
@@ -132,6 +141,11 @@ class FakeBotAPI(BaseRequest):
     )
     # seconds each call takes, as the round trip to Telegram would (benchmarks/load.py)
     latency: float = 0.0
+    # chat id → an event: calls to that chat wait until it is set (tests of concurrency)
+    holds: dict[int, asyncio.Event] = field(default_factory=dict)
+    _pending_updates: deque[dict[str, Any]] = field(default_factory=deque)
+    _updates_waiting: asyncio.Event = field(default_factory=asyncio.Event)
+    _last_update_id: int = 0
 
     # -- BaseRequest -----------------------------------------------------------------------
 
@@ -161,10 +175,17 @@ class FakeBotAPI(BaseRequest):
             # Uploads (photos, documents) come as multipart parts: (file name, bytes, mime type).
             for part, value in (request_data.multipart_data or {}).items():
                 params.setdefault("_files", {})[part] = (value[0], value[1])
+        if api_method == "getUpdates":
+            if self.latency:
+                await asyncio.sleep(self.latency)
+            return await self._get_updates(params)
         call = ApiCall(api_method, params, task=asyncio.current_task())
         self.calls.append(call)
         if self.latency:
             await asyncio.sleep(self.latency)
+        held = self.holds.get(_chat_of(params))
+        if held is not None:
+            await held.wait()
         failure = self._next_failure(api_method, params)
         if failure is not None and failure.status == NETWORK:
             raise NetworkError(f"httpx.ConnectError: {failure.description}")
@@ -221,6 +242,12 @@ class FakeBotAPI(BaseRequest):
         self._failures[method].append(
             _Failure(status, description or defaults.get(status, "Error"), retry_after, chat_id)
         )
+
+    def hold(self, chat_id: int) -> asyncio.Event:
+        """Calls to this chat wait (as if Telegram were slow for it) until the returned event
+        is set."""
+        event = self.holds[chat_id] = asyncio.Event()
+        return event
 
     def block(self, chat_id: int) -> None:
         """From now on every call to this chat answers 403, as when a user blocked the bot."""
@@ -378,5 +405,27 @@ class FakeBotAPI(BaseRequest):
         self.messages.pop((int(params["chat_id"]), int(params["message_id"])), None)
         return True
 
-    def _api_getUpdates(self, _params: dict[str, Any]) -> list[Any]:
-        return []
+    # -- long polling: updates handed to the bot the way Telegram does ------------------------
+
+    def push_update(self, update: dict[str, Any]) -> int:
+        """Queue an update (without `update_id`) for the bot's next getUpdates; returns the
+        update id it got."""
+        self._last_update_id += 1
+        self._pending_updates.append({"update_id": self._last_update_id, **update})
+        self._updates_waiting.set()
+        return self._last_update_id
+
+    async def _get_updates(self, params: dict[str, Any]) -> tuple[int, bytes]:
+        """Long polling: what is queued from `offset` on, or wait up to `timeout` seconds."""
+        offset = int(params.get("offset") or 0)
+        while self._pending_updates and self._pending_updates[0]["update_id"] < offset:
+            self._pending_updates.popleft()  # confirmed by the offset
+        if not self._pending_updates:
+            self._updates_waiting.clear()
+            timeout = min(float(params.get("timeout") or 0), 1.0)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._updates_waiting.wait()
+        limit = int(params.get("limit") or 100)
+        result = list(itertools.islice(self._pending_updates, limit))
+        return 200, json.dumps({"ok": True, "result": result}).encode()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,10 +74,34 @@ def markup(reply: Reply) -> InlineKeyboardMarkup | None:
     )
 
 
-async def typing(update: Update, context: BotContext) -> None:
+# Telegram's "typing…" only when an answer takes longer than this: most take a few
+# milliseconds, and a chat action before each would cost a round trip to Telegram first and
+# count against its ~30 messages a second.
+BUSY_AFTER = 0.5
+
+
+@asynccontextmanager
+async def busy(
+    update: Update, context: BotContext, action: str = ChatAction.TYPING
+) -> AsyncIterator[None]:
+    """Show `action` ("typing…", "sending a photo…") if the work inside takes a while."""
     chat = update.effective_chat
-    if chat is not None:
-        await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+
+    async def show_later(chat_id: int) -> None:
+        await asyncio.sleep(BUSY_AFTER)
+        try:
+            await context.bot.send_chat_action(chat_id, action)
+        except TelegramError:  # only a courtesy: a blocked chat, a 429 … change nothing
+            log.info("no chat action for chat %s", chat_id)
+
+    task = asyncio.create_task(show_later(chat.id)) if chat is not None else None
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 async def send(update: Update, context: BotContext, reply: Reply) -> Message | None:

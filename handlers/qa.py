@@ -12,7 +12,15 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filt
 from bot.services import qa
 from bot.services.inputs import as_number, clean_text
 from bot.services.replies import Notice, Reply
-from handlers.common import BotContext, person, send, show, strip_mention, typing, with_session
+from handlers.common import (
+    BotContext,
+    busy,
+    person,
+    send,
+    show,
+    strip_mention,
+    with_session,
+)
 
 
 class AddressedToBot(filters.MessageFilter):
@@ -41,8 +49,8 @@ async def ask(update: Update, context: BotContext, session: AsyncSession) -> Non
             update, context, Reply(html.escape(context.services.renderer.text("no_question")))
         )
         return
-    await typing(update, context)
-    reply = await qa.ask(context.services, session, person(update), text, chat.type)
+    async with busy(update, context):
+        reply = await qa.ask(context.services, session, person(update), text, chat.type)
     await send(update, context, reply)
 
 

@@ -9,7 +9,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.services import stats as service
 from bot.services.replies import Notice, Reply
-from handlers.common import BotContext, markup, person, send, show, with_session
+from handlers.common import BotContext, busy, markup, person, send, show, with_session
 
 
 async def deliver(
@@ -35,20 +35,14 @@ async def deliver(
         )
 
 
-async def _uploading(update: Update, context: BotContext) -> None:
-    chat = update.effective_chat
-    if chat is not None:
-        await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_PHOTO)
-
-
 @with_session
 async def region(update: Update, context: BotContext, session: AsyncSession) -> None:
     if update.effective_user is None:
         return
-    await _uploading(update, context)
-    result = await service.region_command(
-        context.services, session, person(update), context.args or ()
-    )
+    async with busy(update, context, ChatAction.UPLOAD_PHOTO):
+        result = await service.region_command(
+            context.services, session, person(update), context.args or ()
+        )
     await deliver(update, context, result)
 
 
@@ -56,10 +50,10 @@ async def region(update: Update, context: BotContext, session: AsyncSession) -> 
 async def national(update: Update, context: BotContext, session: AsyncSession) -> None:
     if update.effective_user is None:
         return
-    await _uploading(update, context)
-    result = await service.national_command(
-        context.services, session, person(update), context.args or ()
-    )
+    async with busy(update, context, ChatAction.UPLOAD_PHOTO):
+        result = await service.national_command(
+            context.services, session, person(update), context.args or ()
+        )
     await deliver(update, context, result)
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from bot.fakeapi import BOT_USERNAME
 from bot.offline import OfflineBot
 from bot.storage.models import QuestionLog
+from handlers import common
 from knowledge.models import Entry
 from tests.conftest import ADMIN_ID, give_role
 
@@ -66,10 +67,22 @@ async def test_each_role_gets_its_own_command_menu(bot: OfflineBot) -> None:
     assert "uitnodiging" in (await bot.chat(4402).send("/help"))[-1].text
 
 
+async def test_a_slow_answer_shows_typing_first(
+    bot: OfflineBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(common, "BUSY_AFTER", 0.0)
+    out = await bot.chat().send("wie betaalt de eerste 8 gesprekken?")
+    actions = bot.api.sent("sendChatAction")
+    assert actions and actions[0].params["action"] == "typing"
+    assert bot.api.calls.index(actions[0]) < bot.api.calls.index(bot.api.sent("sendMessage")[-1])
+    assert "zorgverzekeraar" in out[-1].text.lower()
+
+
 async def test_question_gets_answer_with_source_and_feedback_buttons(bot: OfflineBot) -> None:
     chat = bot.chat()
     out = await chat.send("wie betaalt de eerste 8 gesprekken?")
-    assert bot.api.sent("sendChatAction"), "typing indicator while answering"
+    # a quick answer comes without a "typing…" round trip to Telegram first
+    assert not bot.api.sent("sendChatAction")
     msg = out[-1]
     assert "Bron: FAQ 5.5, stand 2021" in msg.text
     assert "zorgverzekeraar" in msg.text.lower()
@@ -114,6 +127,22 @@ async def test_none_of_these_records_question_for_programme_team(bot: OfflineBot
     admin = bot.chat(ADMIN_ID)
     report = await admin.send("/onbeantwoord")
     assert "werkgevers" in report[-1].text and "1×" in report[-1].text
+
+
+async def test_a_stranger_cannot_flood_the_teams_inbox(bot: OfflineBot) -> None:
+    """Someone without an account sends 20 long questions: the team sees 3 of them, each
+    shortened; a coach's question still shows, and its repeats collapse into one line."""
+    stranger = bot.chat(6660)
+    for i in range(20):
+        await stranger.send(f"spam nummer {i} " + "blabla treinkaartje " * 50)
+    await give_role(bot, 6661, "coach", "AM18")
+    for _ in range(4):
+        await bot.chat(6661).send("hoe laat vertrekt de trein naar Zwolle?")
+    report = (await bot.chat(ADMIN_ID).send("/onbeantwoord"))[-1].text
+    assert report.count("spam nummer") == 3
+    assert "spam nummer 0 " in report and "spam nummer 3 " not in report
+    assert max(len(line) for line in report.splitlines()) < 400
+    assert report.count("trein naar Zwolle") == 1 and "4×" in report
 
 
 async def test_unknown_question_is_honest_and_points_to_faq(bot: OfflineBot) -> None:

@@ -167,6 +167,8 @@ def national_chart(chart: NationalChart) -> bytes:
 CACHE_MAX = 64  # charts kept (a PNG is some tens of kB)
 _cache: OrderedDict[str, bytes] = OrderedDict()
 _lock = threading.Lock()
+# charts being drawn right now (this event loop's), so that a second request waits for it
+_drawing: dict[str, asyncio.Future[bytes]] = {}
 _pool: ProcessPoolExecutor | None = None
 
 
@@ -188,13 +190,24 @@ def _forget_pool() -> None:
 
 async def render(chart: RegionChart | NationalChart) -> bytes:
     """The chart as PNG: one drawn before with the same values and labels, or a new one drawn
-    in the worker process (in a thread of this one if that process broke)."""
+    in the worker process (in a thread of this one if that process broke). People asking for
+    the same chart at the same moment share one drawing."""
     key = f"{type(chart).__name__}:{chart!r}"
     with _lock:
         png = _cache.get(key)
         if png is not None:
             _cache.move_to_end(key)
             return png
+    drawing = _drawing.get(key)
+    if drawing is None or drawing.get_loop() is not asyncio.get_running_loop():
+        drawing = _drawing[key] = asyncio.ensure_future(_draw(key, chart))
+        drawing.add_done_callback(
+            lambda done: _drawing.pop(key, None) if _drawing.get(key) is done else None
+        )
+    return await asyncio.shield(drawing)
+
+
+async def _draw(key: str, chart: RegionChart | NationalChart) -> bytes:
     draw: Callable[..., bytes] = region_chart if isinstance(chart, RegionChart) else national_chart
     try:
         png = await asyncio.get_running_loop().run_in_executor(_executor(), draw, chart)
