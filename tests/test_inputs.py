@@ -9,11 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.services.inputs import (
+    BSN_REDACTED,
     InputError,
     check_pseudonym,
     check_start_date,
     elfproef,
     parse_dutch_date,
+    redact_bsn,
 )
 
 TODAY = date(2026, 11, 23)
@@ -78,9 +80,62 @@ def test_pseudonyms_that_could_identify_someone_are_refused(text: str, reason: s
         check_pseudonym(text)
 
 
-@pytest.mark.parametrize("text", ["KL-07", "coach12 cl 3", "123456789", "AB 2026-14"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "KL1-123456782",  # a BSN after another digit
+        "123456782-2",  # … or before one
+        "KL 111222333 en 123456782",  # two in one field
+        "10000008",  # an old 8-digit BSN (010000008)
+        "1000 0008",
+        "¹²³⁴⁵⁶⁷⁸²",  # superscript digits
+        "①②③④⑤⑥⑦⑧②",  # circled digits
+        "１２３４５６７８２",  # fullwidth (already refused: kept)
+        "١٢٣٤٥٦٧٨٢",  # Arabic-Indic (already refused: kept)
+        "1234\u200b56782",  # split by a zero-width space (already refused: kept)
+        "KL\u2060123456782",  # a word joiner
+    ],
+)
+def test_a_bsn_anywhere_in_a_pseudonym_is_refused(text: str) -> None:
+    with pytest.raises(InputError, match="BSN"):
+        check_pseudonym(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["Jan Jansen", "jan jansen", "J. Jansen", "Jansen, Jan", "Piet van der Berg"]
+)
+def test_names_in_any_form_are_refused(text: str) -> None:
+    with pytest.raises(InputError, match="naam"):
+        check_pseudonym(text)
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("KL\u200b-07", "KL-07"),  # zero-width space: would dodge the duplicate warning
+        ("\u202eKL-07", "KL-07"),  # right-to-left override: would reverse the list button
+        ("ＫＬ－０７", "KL-07"),  # fullwidth letters
+        ("KL\u00a0 07", "KL 07"),
+    ],
+)
+def test_pseudonyms_are_stored_without_invisible_or_wide_characters(
+    typed: str, stored: str
+) -> None:
+    assert check_pseudonym(typed) == stored
+
+
+@pytest.mark.parametrize("text", ["KL-07", "coach12 cl 3", "123456789", "AB 2026-14", "KL AB"])
 def test_own_codes_are_fine(text: str) -> None:
     assert check_pseudonym(text) == " ".join(text.split())
+
+
+def test_a_bsn_in_a_question_is_not_kept() -> None:
+    kept = redact_bsn("mag mijn cliënt 1112.22.333 meedoen?")
+    assert "333" not in kept and BSN_REDACTED in kept
+    assert redact_bsn("wie betaalt de eerste 8 gesprekken?") == (
+        "wie betaalt de eerste 8 gesprekken?"
+    )
+    assert redact_bsn("hoeveel kost het in 2026?") == "hoeveel kost het in 2026?"
 
 
 @given(st.text(max_size=80))

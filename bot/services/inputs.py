@@ -6,6 +6,7 @@ Pure functions (no Telegram, no database). Errors carry a short Dutch message fo
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, timedelta
 
 EARLIEST_START = date(2017, 1, 1)  # the programme's first regional projects started end 2017
@@ -42,7 +43,6 @@ _NUMERIC = re.compile(r"^(\d{1,2})[-/. ](\d{1,2})(?:[-/. ](\d{2}|\d{4}))?$")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _WORDS = re.compile(r"^(\d{1,2})\s+([a-z]+)\.?(?:\s+(\d{4}))?$")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", re.IGNORECASE)
-_DIGITS = re.compile(r"\d")
 
 
 class InputError(ValueError):
@@ -57,6 +57,57 @@ def clean_text(text: str) -> str:
     invisible, mean nothing in a question, a pseudonym or an announcement, and PostgreSQL
     refuses a NUL in text."""
     return _CONTROL.sub("", text)
+
+
+def normalize_typed(text: str) -> str:
+    """Typed text as the checks and the database see it: compatibility forms folded (NFKC:
+    fullwidth `ＫＬ`, superscript `¹²³` and circled `①` become KL, 123 and 1), invisible format
+    characters dropped (zero-width spaces and joiners, direction marks and overrides such as
+    RLO, which would reverse a list button), every decimal digit written as 0-9 (Arabic-Indic
+    and others), control characters dropped, spaces collapsed."""
+    folded = unicodedata.normalize("NFKC", clean_text(text))
+    out = []
+    for ch in folded:
+        category = unicodedata.category(ch)
+        if category == "Cf":
+            continue
+        if category == "Nd":
+            out.append(str(unicodedata.decimal(ch)))
+        else:
+            out.append(ch)
+    return " ".join("".join(out).split())
+
+
+# A run of digits in which separators may stand between the digits (1112.22.333, 1112 22 333).
+_DIGIT_RUN = re.compile(r"\d(?:[\s.,_/\\-]*\d)*")
+
+
+def contains_bsn(text: str) -> bool:
+    """Whether any 8 or 9 digits in a row (separators allowed) pass the 11-proef, anywhere in
+    the text: 'KL1-123456782', '123456782-2', two BSNs in one field, an old 8-digit BSN
+    (10000008 is 010000008). Call on normalized text (`normalize_typed`)."""
+    for run in _DIGIT_RUN.finditer(text):
+        digits = re.sub(r"\D", "", run.group(0))
+        for size in (9, 8):
+            for start in range(len(digits) - size + 1):
+                window = digits[start : start + size]
+                if elfproef(window.rjust(9, "0")):
+                    return True
+    return False
+
+
+BSN_REDACTED = "[BSN weggelaten]"
+
+
+def redact_bsn(text: str) -> str:
+    """The text with every run of digits that holds a BSN replaced (what is kept of a typed
+    question: a BSN must never be stored)."""
+    normalized = normalize_typed(text)
+    if not contains_bsn(normalized):
+        return text
+    return _DIGIT_RUN.sub(
+        lambda run: BSN_REDACTED if contains_bsn(run.group(0)) else run.group(0), normalized
+    )
 
 
 def as_number(text: str) -> int | None:
@@ -129,18 +180,32 @@ TUSSENVOEGSELS = {
 }
 
 
+_INITIAL = re.compile(r"^[^\W\d_]\.?$")
+
+
 def _looks_like_name(value: str) -> bool:
-    """'Jan Jansen', 'Fatima el Amrani', 'Piet van der Berg': capitalised words, no digits."""
-    words = value.replace("-", " ").split()
-    if len(words) < 2 or any(ch.isdigit() for ch in value):
+    """'Jan Jansen', 'jan jansen', 'J. Jansen', 'Jansen, Jan', 'Fatima el Amrani', 'Piet van der
+    Berg': two to five words of letters (or initials), no digits, one of them a word of three
+    letters or more. Short codes of letters only ('KL AB') are not names."""
+    if any(ch.isdigit() for ch in value):
+        return False
+    words = value.replace(",", " ").replace("-", " ").split()
+    if not 2 <= len(words) <= 5:
         return False
     core = [w for w in words if w.lower() not in TUSSENVOEGSELS and w.lower() not in ("el", "al")]
-    return len(core) >= 2 and all(w[0].isupper() and w[1:].isalpha() for w in core if w)
+    if len(core) < 2:
+        return False
+    initials = [w for w in core if _INITIAL.match(w)]
+    names = [w for w in core if w not in initials]
+    if not names or not all(w.replace("'", "").isalpha() for w in names):
+        return False
+    return any(len(w) >= 3 for w in names) and (len(names) >= 2 or bool(initials))
 
 
 def check_pseudonym(text: str) -> str:
-    """The coach's own code for a candidate: never a BSN, e-mail address or phone number."""
-    value = " ".join(text.strip().split())
+    """The coach's own code for a candidate: never a BSN, e-mail address or phone number.
+    Returns it normalized (`normalize_typed`), as it is stored and compared."""
+    value = normalize_typed(text)
     if not PSEUDONYM_MIN <= len(value) <= PSEUDONYM_MAX:
         raise InputError(
             f"Gebruik een code van {PSEUDONYM_MIN} tot {PSEUDONYM_MAX} tekens, "
@@ -156,15 +221,14 @@ def check_pseudonym(text: str) -> str:
             "Dat lijkt een naam. Gebruik nooit de naam van de kandidaat, maar je eigen code, "
             "bijvoorbeeld je afkorting en een nummer (KL-07)."
         )
-    digits = "".join(_DIGITS.findall(value))
-    if len(digits) == 9 and elfproef(digits):
-        raise InputError(
-            "Dat lijkt een BSN. Een BSN mag je hier nooit invullen: gebruik je eigen code."
-        )
     compact = re.sub(r"[\s().-]", "", value)
     if re.fullmatch(r"(\+31|0031|0)[1-9]\d{8}", compact):
         raise InputError(
             "Dat lijkt een telefoonnummer. Gebruik een eigen code, geen gegevens "
             "waarmee iemand te herkennen is."
+        )
+    if contains_bsn(value):
+        raise InputError(
+            "Dat lijkt een BSN. Een BSN mag je hier nooit invullen: gebruik je eigen code."
         )
     return value

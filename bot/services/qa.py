@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from markupsafe import escape
@@ -12,13 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.render import strip_html
 from bot.services import Services, checks
+from bot.services.inbox import SHOWN_MAX, UnansweredGroup, group_unanswered
+from bot.services.inputs import redact_bsn
 from bot.services.replies import Button, Notice, Person, Reply
 from bot.services.users import record_seen
 from bot.storage.models import QuestionLog
 from bot.storage.repos import QuestionRepo
 from knowledge.matcher import Match, Matcher, Outcome
 from knowledge.models import Entry
-from knowledge.text import canonical_text
 
 MAX_QUESTION_CHARS = 1000  # longer messages are cut before matching and logging
 RELATED_MAX = 3
@@ -94,7 +93,7 @@ async def ask(
         QuestionLog(
             user_id=user_id,
             chat_type=chat_type[:16],
-            text=question,
+            text=redact_bsn(question),
             outcome=match.outcome.value,
             entry_id=match.entry_id,
             score=round(match.score, 4),
@@ -193,44 +192,18 @@ def answer_json(matcher: Matcher, question: str) -> dict[str, Any]:
 # -- what the programme team sees -----------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class UnansweredGroup:
-    text: str
-    count: int
-    downvoted: int
-    last_asked: datetime
-    entry_title: str | None
-
-
 async def unanswered(
-    services: Services, session: AsyncSession, days: int = 30
+    services: Services, session: AsyncSession, days: int = 30, shown: int = SHOWN_MAX
 ) -> list[UnansweredGroup]:
-    """Unanswered, 'none of these' and 👎 questions, grouped by their normalised text."""
+    """Unanswered, 'none of these' and 👎 questions, grouped (bot/services/inbox.py); texts
+    shortened to `shown` characters."""
     since = services.clock() - timedelta(days=days)
-    rows = await QuestionRepo(session).unanswered(since)
-    groups: dict[str, list[QuestionLog]] = defaultdict(list)
-    for row in rows:
-        groups[canonical_text(row.text) or row.text].append(row)
-    out = []
-    for logs in groups.values():
-        newest = max(logs, key=lambda r: (r.asked_at, r.id))
-        entry_ids = [r.entry_id for r in logs if r.entry_id and r.feedback == "down"]
-        title = (
-            services.kb.by_id[entry_ids[0]].title
-            if entry_ids and entry_ids[0] in (services.kb.by_id)
-            else None
-        )
-        out.append(
-            UnansweredGroup(
-                text=newest.text,
-                count=len(logs),
-                downvoted=sum(r.feedback == "down" for r in logs),
-                last_asked=newest.asked_at,
-                entry_title=title,
-            )
-        )
-    out.sort(key=lambda g: (-g.count, -g.last_asked.timestamp(), g.text))
-    return out
+    return group_unanswered(await QuestionRepo(session).unanswered(since), shown)
+
+
+def entry_title(services: Services, entry_id: str | None) -> str | None:
+    entry = services.kb.by_id.get(entry_id) if entry_id else None
+    return entry.title if entry is not None else None
 
 
 async def unanswered_reply(services: Services, session: AsyncSession, days: int = 30) -> Reply:
@@ -238,6 +211,7 @@ async def unanswered_reply(services: Services, session: AsyncSession, days: int 
     text = services.renderer.render(
         "admin/unanswered.html.j2",
         groups=groups[:30],
+        title=lambda g: entry_title(services, g.entry_id),
         days=days,
         total=sum(g.count for g in groups),
     )
