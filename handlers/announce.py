@@ -24,7 +24,7 @@ from bot.services import announce_flow as flow
 from bot.services.inputs import clean_text
 from bot.services.replies import Reply
 from handlers.common import BotContext, person, send, show, with_session
-from handlers.forms import conversation, in_group, release, save_now
+from handlers.forms import conversation, release, save_now
 
 
 class State(IntEnum):
@@ -191,7 +191,6 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
             fallbacks=[CommandHandler(["stop", "annuleer"], on_stop)],
             on_timeout=on_timeout,
         ),
-        CommandHandler("bericht", in_group, filters=~private),
         CommandHandler("berichten", on_list),
         CallbackQueryHandler(on_list_press, pattern=r"^ann:(?:[cu]:\d+|l)$"),
         CallbackQueryHandler(on_stale, pattern=r"^ann:"),

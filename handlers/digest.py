@@ -24,7 +24,6 @@ from telegram.ext import (
 from bot.config import TIMEZONE
 from bot.services import digest as service
 from handlers.common import BotContext, person, send, show, with_session
-from handlers.forms import in_group
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +77,5 @@ def handlers() -> list[BaseHandler[Update, BotContext, None]]:
     private = filters.ChatType.PRIVATE
     return [
         CommandHandler("instellingen", on_settings, filters=private),
-        CommandHandler("instellingen", in_group, filters=~private),
         CallbackQueryHandler(on_press, pattern=rf"^{service.PREFIX}:"),
     ]

@@ -19,7 +19,7 @@ from telegram.ext import (
 from bot.services import followup as service
 from bot.services.replies import Reply
 from handlers.common import BotContext, person, send, with_session
-from handlers.forms import Form, in_group
+from handlers.forms import Form
 
 
 class State(IntEnum):
@@ -75,6 +75,5 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
             expired=service.expired,
         ),
         CommandHandler("mijntrajecten", on_list, filters=private),
-        CommandHandler("mijntrajecten", in_group, filters=~private),
         CallbackQueryHandler(on_press, pattern=rf"^{prefix}:"),
     ]

@@ -92,14 +92,6 @@ def conversation(
         )
 
 
-async def in_group(update: Update, context: BotContext) -> None:
-    """Pseudonyms stay out of group chats: forms and lists only in a private chat."""
-    message = update.effective_message
-    command = (message.text or "/").split()[0].lstrip("/").split("@")[0] if message else ""
-    text = context.services.renderer.render("common/private_only.html.j2", command=command)
-    await send(update, context, Reply(text))
-
-
 Draft = dict[str, Any]
 
 

@@ -19,7 +19,7 @@ from telegram.ext import BaseHandler, CommandHandler, ConversationHandler, filte
 from bot.services import registration as service
 from bot.services.replies import Reply
 from handlers.common import BotContext, person, send, with_session
-from handlers.forms import Form, in_group
+from handlers.forms import Form
 
 
 class State(IntEnum):
@@ -66,7 +66,6 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
             stop=on_stop,
             expired=service.expired_reply,
         ),
-        CommandHandler("registreer", in_group, filters=~private),
     ]
 
 

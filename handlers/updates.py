@@ -5,7 +5,11 @@ Group -1 (`gate`) runs before every other handler:
   channel posts, inline queries, polls, reactions and the like stop here (on purpose: the bot
   answers what people send, not what they edit afterwards);
 - one person sending very many messages or presses in a short time is slowed down
-  (`bot.services.flood`): told once, the rest dropped, nobody else waits for them.
+  (`bot.services.flood`): told once, the rest dropped, nobody else waits for them;
+- outside a private chat, commands and buttons that show personal or team data (pseudonyms,
+  users, invite links, unanswered questions, announcements, exports, settings) are refused
+  with a pointer to the private chat: a group must never see them, and an invite link posted
+  in a group could be used by anyone in it.
 
 Group 0, after all flows (so a form that expects a photo gets it first):
 - a photo, sticker, voice message, document … in a private chat: "I only read text";
@@ -54,6 +58,7 @@ async def gate(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
     verdict = context.services.flood.check(user.id)
     if verdict is Verdict.ALLOW:
+        await _private_only(update, context)
         return
     if verdict is Verdict.WARN:
         text = context.services.renderer.text("flood")
@@ -65,6 +70,54 @@ async def gate(update: Update, context: BotContext) -> None:
     elif update.callback_query is not None:
         await update.callback_query.answer()  # no spinning button, no reply
     raise ApplicationHandlerStop
+
+
+# Commands and button prefixes that are for a private chat only (see the module text).
+PRIVATE_COMMANDS = frozenset(
+    {
+        "registreer",
+        "mijntrajecten",
+        "bericht",
+        "berichten",
+        "instellingen",
+        "export",
+        "gebruikers",
+        "uitnodigen",
+        "onbeantwoord",
+        "checkstats",
+        "regios",
+    }
+)
+PRIVATE_BUTTONS = ("new:", "mt:", "usr:", "inv:", "ann:", "exp:", "set:", "rs:")
+
+
+def _command(text: str) -> str:
+    """'/gebruikers@hoofdzaak_bot 2' → 'gebruikers'."""
+    first = text.split(maxsplit=1)[0] if text.strip() else ""
+    return first.lstrip("/").partition("@")[0].lower()
+
+
+async def _private_only(update: Update, context: BotContext) -> None:
+    """Refuse private-only commands and buttons outside a private chat (and stop there)."""
+    chat = update.effective_chat
+    if chat is None or chat.type == ChatType.PRIVATE:
+        return
+    query = update.callback_query
+    if query is not None:
+        if (query.data or "").startswith(PRIVATE_BUTTONS):
+            text = context.services.renderer.text("private_only_button")
+            await query.answer(text, show_alert=True)
+            log.info("refused a private-only button in a %s chat", chat.type)
+            raise ApplicationHandlerStop
+        return
+    message = update.message
+    if message is None or not message.text or not message.text.startswith("/"):
+        return
+    command = _command(message.text)
+    if command in PRIVATE_COMMANDS:
+        text = context.services.renderer.render("common/private_only.html.j2", command=command)
+        await send(update, context, Reply(text))
+        raise ApplicationHandlerStop
 
 
 async def only_text(update: Update, context: BotContext) -> None:

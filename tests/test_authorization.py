@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from bot.fakeapi import BOT_USERNAME
 from bot.offline import OfflineBot
 from bot.services import trajectories as t
 from bot.simulator import Output
@@ -150,3 +151,55 @@ async def test_forged_buttons_are_checked_again(bot: OfflineBot) -> None:
         ).scalar_one()
     assert row is not None and row.status == "lopend" and row.version == 1
     assert other.active and other.role == "coach"
+
+
+PRIVATE_ONLY = [
+    "registreer",
+    "mijntrajecten",
+    "bericht",
+    "berichten",
+    "instellingen",
+    "export",
+    "gebruikers",
+    "uitnodigen",
+    "onbeantwoord",
+    "checkstats",
+    "regios",
+]
+
+
+@pytest.mark.parametrize("command", PRIVATE_ONLY)
+async def test_team_and_personal_commands_stay_out_of_groups(
+    bot: OfflineBot, command: str
+) -> None:
+    """Even the programme team gets only a pointer to the private chat in a group: no user
+    list, no question texts, no invite link anybody in the group could redeem."""
+    await _setup(bot)
+    await bot.chat(NOBODY).send("wat kost een wethouder per uur aan koffie bij piet?")
+    group = bot.chat(ADMIN_ID, chat_id=-100900, chat_type="supergroup")
+    out = await group.send(f"/{command}@{BOT_USERNAME}")
+    assert [o.method for o in out] == ["sendMessage"]
+    assert "privégesprek" in out[0].text and not out[0].buttons
+    assert "start=" not in out[0].text and "piet" not in out[0].text
+    async with bot.services.db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(Invite)) == 0
+
+
+async def test_forged_buttons_show_nothing_personal_in_groups(bot: OfflineBot) -> None:
+    await _setup(bot)
+    async with bot.services.db.session() as session:
+        coach_row = (
+            await session.execute(select(User).where(User.telegram_id == COACH))
+        ).scalar_one()
+        new = t.NewTrajectory(
+            "AM18", "KL-99", date(2026, 3, 1), "ips", "epa", "uwv", "ggz", "ww", "basis"
+        )
+        tid = (await t.register(session, new, coach_row.id, bot.services.clock())).id
+    for telegram_id in (COACH, ADMIN_ID):
+        group = bot.chat(telegram_id, chat_id=-100901, chat_type="group")
+        await group.send(f"@{BOT_USERNAME} wat is een wsp?")  # a bot message to press under
+        for data in (f"mt:d:{tid}", "mt:l:m:0", f"usr:{COACH}", "usr:l:0", "inv:coach", "ann:l"):
+            out = await group.press(data)
+            assert [o.method for o in out] == ["answerCallbackQuery"], data
+            assert "privégesprek" in out[0].text, data
+            assert "KL-99" not in _text(out) and str(COACH) not in _text(out), data
