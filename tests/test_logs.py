@@ -76,3 +76,33 @@ async def test_message_texts_stay_out_of_the_log_at_info(
     assert chat.last_bot_message().text  # the bot answered
     logged = "\n".join(r.getMessage() for r in caplog.records if r.levelno >= logging.INFO)
     assert "Zeldzaamwoord" not in logged and "Geheimzinnig" not in logged
+
+
+async def test_a_failed_write_does_not_log_what_was_written(
+    bot: OfflineBot, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The database is locked by another program: the question fails and the error is
+    logged, but neither the question's text nor the person's name is in the log."""
+    import sqlite3
+
+    path = settings.sqlite_path()
+    assert path is not None
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # holds SQLite's write lock
+    try:
+        with caplog.at_level(logging.ERROR):
+            chat = bot.chat(7301, first_name="Pieternella", last_name="Jansenius")
+            out = await chat.send("mag Gerritdina Bakkerveld uit Zwolle meedoen aan IPS?")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert out, "the person still gets an answer (the apology)"
+    logged = "\n".join(
+        f"{r.getMessage()}\n{logging.Formatter().formatException(r.exc_info)}"
+        if r.exc_info
+        else r.getMessage()
+        for r in caplog.records
+    )
+    assert "database is locked" in logged
+    for private in ("Pieternella", "Jansenius", "Gerritdina", "Bakkerveld"):
+        assert private not in logged

@@ -128,9 +128,13 @@ class Database:
     """Owns the async engine; `session()` opens one session (one per update)."""
 
     def __init__(self, url: str, **engine_options: Any) -> None:
-        """`engine_options` go to SQLAlchemy's `create_async_engine` (e.g. the pool's size)."""
+        """`engine_options` go to SQLAlchemy's `create_async_engine` (e.g. the pool's size).
+
+        Statement parameters are hidden from errors (`hide_parameters`): a failed write must
+        not put a question's text or a person's name into the log (docs/privacy.md)."""
         self.url = url
-        self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=True, **engine_options)
+        options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
+        self.engine: AsyncEngine = create_async_engine(url, **{**options, **engine_options})
         if url.startswith("sqlite"):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             WriterQueue().attach(self.engine)

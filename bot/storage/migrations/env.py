@@ -42,7 +42,10 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async() -> None:
-    engine = create_async_engine(config.get_main_option("sqlalchemy.url") or "")
+    # statement parameters stay out of error messages and logs (docs/privacy.md)
+    engine = create_async_engine(
+        config.get_main_option("sqlalchemy.url") or "", hide_parameters=True
+    )
     async with engine.connect() as connection:
         await connection.run_sync(_run)
     await engine.dispose()
