@@ -225,6 +225,29 @@ async def test_forget_removes_a_person_and_keeps_the_figures(
     assert unknown.exit_code == 2 and "no user" in unknown.output
 
 
+async def test_forget_clears_their_chat_from_announcements_they_wrote(bot: OfflineBot) -> None:
+    """An announcement's progress message went to its author's chat: after `forget` no row
+    holds their Telegram id; the text they wrote for others stays, without their name."""
+    await give_role(bot, COACH, "programma", None)
+    async with bot.services.db.session() as s:
+        author = (await s.execute(select(User).where(User.telegram_id == COACH))).scalar_one()
+        s.add(
+            Announcement(
+                kind="announcement", text="Nieuwe factsheet staat online.", status="done",
+                created_by=author.id, created_at=NOW, progress_chat_id=COACH,
+                progress_message_id=12,
+            )
+        )  # fmt: skip
+        await s.commit()
+        await privacy.forget_user(s, COACH)
+    async with bot.services.db.session() as s:
+        ann = (await s.execute(select(Announcement))).scalar_one()
+        assert (ann.progress_chat_id, ann.progress_message_id) == (None, None)
+        assert ann.text == "Nieuwe factsheet staat online."
+        author = await s.get(User, ann.created_by)
+        assert author is not None and author.telegram_id != COACH and author.first_name is None
+
+
 async def test_retention_runs_every_night_and_from_the_cli(
     bot: OfflineBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from bot.storage.models import (
+    Announcement,
     BotState,
     Delivery,
     QuestionLog,
@@ -162,6 +163,13 @@ async def forget_user(session: AsyncSession, telegram_id: int) -> ForgetReport:
         update(Delivery)
         .where(Delivery.user_id == user.id)
         .values(text=None, reply_markup=None, chat_id=placeholder)
+    )
+    # Announcements they wrote: the progress message went to their chat; it no longer does.
+    # The texts stay (docs/privacy.md): messages of the programme to others, who have them.
+    await session.execute(
+        update(Announcement)
+        .where(Announcement.progress_chat_id == telegram_id)
+        .values(progress_chat_id=None, progress_message_id=None)
     )
     forms = await _count(session, BotState.key, _state_of(telegram_id))
     await session.execute(delete(BotState).where(_state_of(telegram_id)))
