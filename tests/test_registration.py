@@ -13,7 +13,7 @@ from bot.app import build_services
 from bot.config import TIMEZONE, Settings
 from bot.offline import OfflineBot, offline_bot
 from bot.simulator import ChatSimulator, Output
-from bot.storage.models import Trajectory, TrajectoryEvent
+from bot.storage.models import BotState, Trajectory, TrajectoryEvent
 from knowledge.matcher import Matcher
 from tests.conftest import ADMIN_ID, give_role
 
@@ -237,6 +237,41 @@ async def test_registration_survives_a_restart(
         await _press(chat, "new:ok")
         [row] = await _trajectories(second)
         assert (row.pseudonym, row.benefit, row.provider) == ("KL-10", "participatiewet", "zzp")
+
+
+async def test_confirming_again_after_a_crash_saves_once(
+    settings: Settings, matcher: Matcher, clock: Clock
+) -> None:
+    """The bot stopped right after saving, before it forgot the draft: after the restart the
+    summary is back, and "Bevestig" gives the reference already saved, not a second row."""
+    services = build_services(settings, matcher=matcher, clock=clock)
+    async with offline_bot(settings, services) as first:
+        await give_role(first, COACH, "coach", "AM18")
+        chat = first.chat(COACH)
+        await _fill(chat, "KL-31", "3-3-2026")
+        async with first.services.db.session() as session:
+            kept = [
+                (row.kind, row.key, row.data)
+                for row in (await session.execute(select(BotState))).scalars()
+            ]
+        saved = _text(await _press(chat, "new:ok"))
+        [row] = await _trajectories(first)
+        assert row.reference in saved
+    # what a crash between the commit and forgetting the draft leaves: the draft as it was
+    async with services.db.session() as session:
+        for kind, key, data in kept:
+            await session.merge(BotState(kind=kind, key=key, data=data, updated_at=clock()))
+        await session.commit()
+    services = build_services(settings, matcher=matcher, clock=clock)
+    async with offline_bot(settings, services) as second:
+        chat = second.chat(COACH)
+        summary = _text(await chat.send("/registreer"))
+        if "new:resume" in [b.get("callback_data") for b in chat.last_bot_message().buttons()]:
+            summary = _text(await _press(chat, "new:resume"))
+        assert "KL-31" in summary
+        again = _text(await _press(chat, "new:ok"))
+        assert row.reference in again
+        assert len(await _trajectories(second)) == 1
 
 
 async def test_idle_for_30_minutes_ends_with_a_message(rbot: OfflineBot, clock: Clock) -> None:

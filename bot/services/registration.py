@@ -8,6 +8,7 @@ this module decides what to ask and what to answer. Callback data: `new:<action>
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -160,7 +161,8 @@ async def begin(
 
 
 def _fresh(services: Services, who: Caller) -> Result:
-    draft: Draft = {"values": {}, "editing": False}
+    # the token makes confirming idempotent (trajectories.find_by_token)
+    draft: Draft = {"values": {}, "editing": False, "token": secrets.token_hex(8)}
     if who.role in ("coach", "regio") and who.region:
         draft["values"]["region"] = who.region
         draft["region_fixed"] = True
@@ -320,6 +322,14 @@ async def _confirm(services: Services, session: AsyncSession, who: Caller, draft
     if out is not None:
         return Result(out, draft)
     assert who.user_id is not None  # caller(record=True) made the users row
+    token = draft.get("token")
+    if isinstance(token, str):
+        saved = await t.find_by_token(session, token)
+        if saved is not None:  # confirmed before; the bot stopped before forgetting the draft
+            text = services.renderer.render(
+                "registration/saved.html.j2", reference=saved.reference, ips_long=False
+            )
+            return Result(Reply(text, toast=services.renderer.text("form_saved_toast")), None)
     if who.role in ("coach", "regio") and values["region"] != who.region:
         values["region"] = who.region  # a role change since the start: the own region counts
     new = t.NewTrajectory(
@@ -332,6 +342,7 @@ async def _confirm(services: Services, session: AsyncSession, who: Caller, draft
         provider=values["provider"],
         benefit=values["benefit"],
         treatment=values["ggz"],
+        token=token if isinstance(token, str) else None,
     )
     try:
         new = t.validate(new, services.region_codes(), _today(services))

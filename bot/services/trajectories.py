@@ -41,6 +41,8 @@ class NewTrajectory:
     provider: str
     benefit: str
     treatment: str
+    # the /registreer draft's token (see Trajectory.draft_token); None from other callers
+    token: str | None = None
 
 
 def validate(new: NewTrajectory, regions: set[str], today: date) -> NewTrajectory:
@@ -67,7 +69,16 @@ def validate(new: NewTrajectory, regions: set[str], today: date) -> NewTrajector
         new.provider,
         new.benefit,
         new.treatment,
+        new.token,
     )
+
+
+async def find_by_token(session: AsyncSession, token: str) -> Trajectory | None:
+    """The trajectory a /registreer draft already made, if it was confirmed before."""
+    found: Trajectory | None = await session.scalar(
+        select(Trajectory).where(Trajectory.draft_token == token)
+    )
+    return found
 
 
 async def find_duplicate(
@@ -121,6 +132,7 @@ async def register(
         status=RUNNING,
         created_at=now,
         updated_at=now,
+        draft_token=new.token,
     )
     session.add(trajectory)
     await session.flush()

@@ -159,6 +159,7 @@ class Trajectory(Base):
     __table_args__ = (
         Index("ix_trajectories_region_start", "region", "start_date"),
         Index("ix_trajectories_coach_pseudonym", "coach_id", "pseudonym", "start_date"),
+        UniqueConstraint("draft_token", name="uq_trajectories_draft_token"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -184,6 +185,9 @@ class Trajectory(Base):
     updated_at: Mapped[datetime] = mapped_column()
     # Rows made by `hoofdzaak demo seed`; `hoofdzaak demo clear` removes exactly these.
     demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    # The /registreer draft that made this row: a draft confirmed a second time (the bot
+    # stopped after saving, before it could forget the draft) finds this row again.
+    draft_token: Mapped[str | None] = mapped_column(String(32))
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - optimistic locking
 
