@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from telegram import Update
+from telegram import Bot, Update
 from tornado.httpserver import HTTPServer
 from tornado.web import Application as WebApplication
-from tornado.web import RequestHandler
+from tornado.web import RequestHandler, stream_request_body
 
 from bot import __version__
 from bot.storage.db import Database, DatabaseUnavailable
@@ -35,6 +35,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 HEALTH_PATH = "/healthz"
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 MAX_BODY = 1_000_000  # an update is a few kB; anything this big is not from Telegram
+READ_LIMIT = 16 * MAX_BODY  # a body beyond this is not read at all: the connection closes
 
 
 @dataclass
@@ -61,33 +62,82 @@ class Health:
         }
 
 
+@stream_request_body
 class _UpdateHandler(RequestHandler):
+    """POST of one update. The secret is checked as soon as the headers are in, before any
+    of the body is read (a stranger cannot make us read a megabyte: 403 and the connection
+    closes). With the secret, the body is read in pieces and kept up to MAX_BODY; a larger
+    one is read to its end without keeping it, so the sender gets its 413 (up to the
+    server's limit, READ_LIMIT, beyond which the connection is closed); anything that is not
+    one update object is a 400."""
+
     def initialize(self, app: App, secret: str) -> None:
         self.app = app
         self.secret = secret
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.refused = False
+        self.too_large = False
 
-    async def post(self) -> None:
+    def _refuse(self, status: int, why: str) -> None:
+        log.warning("webhook: update refused (%s)", why)
+        self.refused = True
+        self.set_status(status)
+        self.finish()
+
+    def prepare(self) -> None:
+        if self.request.method != "POST":
+            return  # tornado answers 405
         given = self.request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
-            log.warning("webhook: update refused (wrong or missing secret token)")
-            self.set_status(403)
-            self.finish()
+            self._refuse(403, "wrong or missing secret token")
             return
-        if len(self.request.body) > MAX_BODY:
-            self.set_status(413)
-            self.finish()
+        length = self.request.headers.get("Content-Length", "0")
+        self.too_large = not length.isdigit() or int(length) > MAX_BODY
+
+    def data_received(self, chunk: bytes) -> None:
+        if self.refused or self.too_large:
+            return  # read to the end, kept nowhere
+        self.size += len(chunk)
+        if self.size > MAX_BODY:
+            self.chunks.clear()
+            self.too_large = True
             return
-        try:
-            data = json.loads(self.request.body)
-            update = Update.de_json(data, self.app.bot)
-        except (ValueError, TypeError, KeyError):
-            log.warning("webhook: a body that is not an update was refused")
-            self.set_status(400)
-            self.finish()
+        self.chunks.append(chunk)
+
+    async def post(self) -> None:
+        if self.refused:
+            return
+        if self.too_large:
+            self._refuse(413, "body too large")
+            return
+        update = parse_update(b"".join(self.chunks), self.app.bot)
+        if update is None:
+            self._refuse(400, "a body that is not an update")
             return
         await self.app.update_queue.put(update)
         self.set_status(200)
         self.finish()
+
+
+def parse_update(body: bytes, bot: Bot) -> Update | None:
+    """One update from Telegram's JSON, or None for anything else: not JSON, JSON nested too
+    deep, not an object, no whole-number update_id, or parts of the wrong shape."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    update_id = data.get("update_id")
+    if not isinstance(update_id, int) or isinstance(update_id, bool):
+        return None
+    try:
+        update = Update.de_json(data, bot)
+    except Exception:  # any part of the wrong shape: refused, like malformed JSON
+        log.info("webhook: update %s has parts of the wrong shape", update_id)
+        return None
+    return update if isinstance(update, Update) else None
 
 
 class _HealthHandler(RequestHandler):
@@ -148,7 +198,9 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
         loop.add_signal_handler(sig, stop.set)
 
     health = Health(services.db, time.monotonic())
-    server = HTTPServer(make_web_app(app, secret, path, health), max_body_size=MAX_BODY)
+    # the update route reads bodies in pieces and refuses more than MAX_BODY itself (413);
+    # the server's own limit only stops what is far beyond that
+    server = HTTPServer(make_web_app(app, secret, path, health), max_body_size=READ_LIMIT)
     await start_app(app)
     try:
         await app.bot.set_webhook(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,15 @@ from bot.cli import main
 from bot.config import Settings
 from bot.fakeapi import FakeBotAPI
 from bot.storage.db import Database
-from bot.webserver import HEALTH_PATH, SECRET_HEADER, Health, make_web_app, serve, webhook_path
+from bot.webserver import (
+    HEALTH_PATH,
+    READ_LIMIT,
+    SECRET_HEADER,
+    Health,
+    make_web_app,
+    serve,
+    webhook_path,
+)
 from knowledge.matcher import Matcher
 from tests.net import free_port
 
@@ -167,3 +176,69 @@ def test_webhook_configuration_errors_are_one_clear_line(
     assert result.exit_code == 2
     assert expected in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.fixture
+async def webhook(tmp_path: Path) -> Any:
+    """Only the webhook routes, on loopback, for an application that is not started."""
+    settings = Settings(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    app = build_application(settings, request=FakeBotAPI())
+    web = make_web_app(app, SECRET, "/telegram", Health(None, 0.0))  # type: ignore[arg-type]
+    server = HTTPServer(web, max_body_size=READ_LIMIT)
+    port = free_port()
+    server.listen(port, address="127.0.0.1")
+    yield app, port
+    server.stop()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"null",
+        b"[]",
+        b"1",
+        b'"an update"',
+        b'{"update_id": "1"}',
+        b'{"update_id": 7, "message": "hallo"}',
+        b'{"update_id": 7, "message": {"chat": 5}}',
+        b"[" * 50_000 + b"]" * 50_000,
+    ],
+)
+async def test_anything_but_an_update_is_a_400_without_a_traceback(
+    webhook: Any, body: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    app, port = webhook
+    async with httpx.AsyncClient(timeout=10) as client:
+        answer = await client.post(
+            f"http://127.0.0.1:{port}/telegram", content=body, headers={SECRET_HEADER: SECRET}
+        )
+    assert answer.status_code == 400
+    assert app.update_queue.empty()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_too_large_is_a_413(webhook: Any) -> None:
+    _, port = webhook
+    async with httpx.AsyncClient(timeout=20) as client:
+        answer = await client.post(
+            f"http://127.0.0.1:{port}/telegram",
+            content=b"x" * 10_000_000,
+            headers={SECRET_HEADER: SECRET},
+        )
+    assert answer.status_code == 413
+
+
+async def test_the_secret_is_checked_before_the_body_is_read(webhook: Any) -> None:
+    """Headers of a ~1 MB post without the secret: 403 comes back before any body is sent."""
+    _, port = webhook
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(
+            b"POST /telegram HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 999000\r\n\r\n"
+        )
+        await writer.drain()
+        status = await asyncio.wait_for(reader.readline(), 5)
+    finally:
+        writer.close()
+    assert status.startswith(b"HTTP/1.1 403")
