@@ -340,26 +340,32 @@ def kb_unanswered(days: int, as_json: bool) -> None:
     """Questions the bot could not answer (or that got 👎), grouped and counted."""
     from bot.services import qa
 
-    groups = _query(lambda services, session: qa.unanswered(services, session, days))
+    async def run(services: Services, session: AsyncSession) -> list[tuple[Any, str | None]]:
+        groups = await qa.unanswered(services, session, days, shown=qa.MAX_QUESTION_CHARS)
+        return [(g, qa.entry_title(services, g.entry_id)) for g in groups]
+
+    groups = _query(run)
     if as_json:
         _echo_json(
             [
                 {
                     "question": g.text,
                     "count": g.count,
+                    "askers": g.askers,
                     "downvoted": g.downvoted,
                     "last_asked": g.last_asked.isoformat(),
-                    "answer_given": g.entry_title,
+                    "answer_given": title,
                 }
-                for g in groups
+                for g, title in groups
             ]
         )
         return
     if not groups:
         click.echo(f"no unanswered questions in the last {days} days")
-    for g in groups:
+    for g, _ in groups:
         extra = f", {g.downvoted}x 👎" if g.downvoted else ""
-        click.echo(f"{g.count:4}x  {g.text}{extra}")
+        by = f" by {g.askers} people" if g.askers > 1 else ""
+        click.echo(f"{g.count:4}x{by}  {g.text}{extra}")
 
 
 # -- guided checks -----------------------------------------------------------------------------

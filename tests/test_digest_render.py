@@ -15,7 +15,8 @@ from bot.render import Renderer
 from bot.services import Services, digest
 from bot.services import stats as st
 from bot.storage.db import Database
-from bot.storage.digest import AnnouncementRow, QuestionRow, RegionWeek, TrajectoryRow
+from bot.storage.digest import AnnouncementRow, RegionWeek, TrajectoryRow
+from bot.storage.repos import AskedRow
 from bot.storage.stats import Counts
 from knowledge.kb import KnowledgeBase
 from knowledge.matcher import Matcher
@@ -65,7 +66,7 @@ def _data(
         regions={"AM18": RegionWeek(2, 1, 0)},
         national=st.National(when, regions, [], total),
         questions=[
-            QuestionRow(q, "AM18", None, UNTIL - timedelta(hours=i + 1))
+            AskedRow(q, 100 + i, True, UNTIL - timedelta(hours=i + 1), region="AM18")
             for i, q in enumerate(questions)
         ],
         new_users={"coach": 2},

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -36,19 +35,18 @@ from bot.services import Services
 from bot.services import stats as st
 from bot.services.accounts import ROLE_NAMES, caller
 from bot.services.fields import fields
+from bot.services.inbox import UnansweredGroup, group_unanswered
 from bot.services.inputs import as_number
 from bot.services.replies import Button, Notice, Person, Reply
 from bot.services.users import effective_role
 from bot.storage.digest import (
     AnnouncementRow,
     DigestRepo,
-    QuestionRow,
     RegionWeek,
     TrajectoryRow,
 )
 from bot.storage.models import Announcement, User
-from bot.storage.repos import UserRepo
-from knowledge.text import canonical_text
+from bot.storage.repos import AskedRow, UserRepo
 
 PREFIX = "set"
 HOUR = 9  # the digest arrives at 09:00 Europe/Amsterdam
@@ -164,28 +162,9 @@ async def eligible(services: Services, session: AsyncSession) -> list[Recipient]
 # -- what it says ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class QuestionGroup:
-    text: str
-    count: int
-    last_asked: datetime
-
-
-def group_questions(rows: Iterable[QuestionRow]) -> list[QuestionGroup]:
-    """Group by the normalised text (as /onbeantwoord does); most asked first."""
-    groups: dict[str, list[QuestionRow]] = defaultdict(list)
-    for row in rows:
-        groups[canonical_text(row.text) or row.text].append(row)
-    out = [
-        QuestionGroup(
-            _short(max(g, key=lambda r: r.asked_at).text, QUESTION_MAX),
-            len(g),
-            max(r.asked_at for r in g),
-        )
-        for g in groups.values()
-    ]
-    out.sort(key=lambda g: (-g.count, -g.last_asked.timestamp(), g.text))
-    return out
+def group_questions(rows: Iterable[AskedRow]) -> list[UnansweredGroup]:
+    """Grouped as /onbeantwoord groups them (bot/services/inbox.py), shortened for a line."""
+    return group_unanswered(rows, QUESTION_MAX)
 
 
 def _short(text: str, limit: int) -> str:
@@ -210,16 +189,16 @@ class WeekData:
     trajectories: dict[int, list[TrajectoryRow]]
     regions: dict[str, RegionWeek]
     national: st.National
-    questions: list[QuestionRow]
+    questions: list[AskedRow]
     new_users: dict[str, int]
     announcements: list[AnnouncementRow]
     received: dict[int, set[int]]
-    _groups: dict[str | None, list[QuestionGroup]] = field(default_factory=dict)
+    _groups: dict[str | None, list[UnansweredGroup]] = field(default_factory=dict)
 
     def figures(self, code: str | None) -> st.RegionFigures | None:
         return next((f for f in self.national.regions if f.code == code), None)
 
-    def question_groups(self, region: str | None) -> list[QuestionGroup]:
+    def question_groups(self, region: str | None) -> list[UnansweredGroup]:
         """Unanswered questions of the week: of a region's users, or (None) of everyone."""
         if region not in self._groups:
             rows = (

@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import Announcement, Base, Delivery, QuestionLog, Trajectory, User
+from bot.storage.repos import AskedRow
 
 ENDED = "beeindigd"
 IN_LIST_MAX = 500  # more coaches than this: read all and filter (no huge IN lists)
@@ -38,14 +39,6 @@ class TrajectoryRow:
     placement_date: date | None
     end_date: date | None
     updated_at: datetime
-
-
-@dataclass(frozen=True)
-class QuestionRow:
-    text: str
-    region: str | None  # the asker's region, if they have one
-    feedback: str | None
-    asked_at: datetime
 
 
 @dataclass(frozen=True)
@@ -174,12 +167,12 @@ class DigestRepo:
             for row in (await self.session.execute(stmt)).all()
         }
 
-    async def unanswered(self, since: datetime, until: datetime) -> list[QuestionRow]:
+    async def unanswered(self, since: datetime, until: datetime) -> list[AskedRow]:
         """Questions in [since, until] the bot could not answer, or whose answer got 👎 or
         "geen van deze" (the same rule as /onbeantwoord), with the asker's region."""
         q = QuestionLog
         stmt = (
-            select(q.text, User.region, q.feedback, q.asked_at)
+            select(q.text, q.user_id, User.role, q.asked_at, q.feedback, q.entry_id, User.region)
             .outerjoin(User, User.id == q.user_id)
             .where(
                 q.asked_at >= since,
@@ -188,7 +181,12 @@ class DigestRepo:
             )
             .order_by(q.asked_at.desc(), q.id.desc())
         )
-        return [QuestionRow(*row) for row in (await self.session.execute(stmt)).tuples()]
+        return [
+            AskedRow(text, user_id, role is not None, asked_at, feedback, entry_id, region)
+            for text, user_id, role, asked_at, feedback, entry_id, region in (
+                await self.session.execute(stmt)
+            ).tuples()
+        ]
 
     async def new_users(self, since: datetime, until: datetime) -> dict[str, int]:
         """Staff (not demo) first seen in [since, until], per role."""

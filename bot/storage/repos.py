@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import QuestionLog, User
+
+
+@dataclass(frozen=True)
+class AskedRow:
+    """One logged question that the bot could not answer or whose answer was rejected."""
+
+    text: str
+    user_id: int | None
+    registered: bool  # the asker has a role (staff)
+    asked_at: datetime
+    feedback: str | None = None  # "down", "none" or None
+    entry_id: str | None = None  # the entry that answered (for a 👎)
+    region: str | None = None  # the asker's region, if they have one
 
 
 class UserRepo:
@@ -57,17 +70,20 @@ class QuestionRepo:
     async def get(self, log_id: int) -> QuestionLog | None:
         return await self.session.get(QuestionLog, log_id)
 
-    async def unanswered(self, since: datetime) -> Sequence[QuestionLog]:
-        """Questions since `since` the bot could not answer, or whose answer got 👎."""
+    async def unanswered(self, since: datetime) -> list[AskedRow]:
+        """Questions since `since` the bot could not answer, or whose answer got 👎 or
+        "geen van deze", with whether the asker has an account (a role)."""
+        q = QuestionLog
         stmt = (
-            select(QuestionLog)
-            .where(QuestionLog.asked_at >= since)
-            .where(
-                or_(
-                    QuestionLog.outcome == "unknown",
-                    QuestionLog.feedback.in_(("down", "none")),
-                )
-            )
-            .order_by(QuestionLog.asked_at.desc(), QuestionLog.id.desc())
+            select(q.text, q.user_id, User.role, q.asked_at, q.feedback, q.entry_id, User.region)
+            .outerjoin(User, User.id == q.user_id)
+            .where(q.asked_at >= since)
+            .where(or_(q.outcome == "unknown", q.feedback.in_(("down", "none"))))
+            .order_by(q.asked_at.desc(), q.id.desc())
         )
-        return (await self.session.execute(stmt)).scalars().all()
+        return [
+            AskedRow(text, user_id, role is not None, asked_at, feedback, entry_id, region)
+            for text, user_id, role, asked_at, feedback, entry_id, region in (
+                await self.session.execute(stmt)
+            ).tuples()
+        ]
