@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
+from bot.config import TIMEZONE
 from bot.offline import OfflineBot
 from bot.services import regions, users
+from bot.services.users import (
+    WRONG_CODE_GLOBAL_LIMIT,
+    WRONG_CODE_LIMIT,
+    WRONG_CODE_WINDOW,
+    CodeAttempts,
+)
 from tests.conftest import ADMIN_ID
 
 pytestmark = pytest.mark.both_databases
+NOW = datetime(2026, 12, 7, 9, 0, tzinfo=TIMEZONE)
 
 
 async def _invite(
@@ -76,6 +84,20 @@ async def test_guessing_codes_is_locked_out(bot: OfflineBot) -> None:
     assert "Te veel verkeerde codes" in out[-1].text
     # someone else is not affected
     assert "jobcoach" in (await bot.chat(3202).send(f"/start {good}"))[-1].text
+
+
+def test_many_accounts_guessing_codes_hit_a_global_limit_and_are_forgotten() -> None:
+    attempts = CodeAttempts()
+    guessers = WRONG_CODE_GLOBAL_LIMIT // (WRONG_CODE_LIMIT - 1)
+    for telegram_id in range(guessers):  # each stays below its own limit
+        for i in range(WRONG_CODE_LIMIT - 1):
+            assert not attempts.locked(telegram_id, NOW + timedelta(seconds=i))
+            attempts.failed(telegram_id, NOW + timedelta(seconds=i))
+    later = NOW + timedelta(minutes=1)
+    assert attempts.locked(999_999, later)  # someone new: no code is taken for now
+    gone = NOW + WRONG_CODE_WINDOW + timedelta(seconds=WRONG_CODE_LIMIT)
+    assert not attempts.locked(999_999, gone)
+    assert attempts.failures == {} and not attempts.everyone  # nobody kept in memory
 
 
 @pytest.fixture

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -14,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services.replies import Person
 from bot.storage.models import Invite, User
 from bot.storage.repos import UserRepo
+
+log = logging.getLogger(__name__)
 
 SEEN_REFRESH = timedelta(minutes=5)
 CACHE_MAX = 10_000
@@ -74,19 +78,53 @@ class UserInputError(ValueError):
     """Bad input for a user or invite operation; the message says what."""
 
 
+# … and for everyone together: more wrong codes than this in the window means someone is
+# guessing with many accounts; until the window passes, no code is taken from anyone.
+WRONG_CODE_GLOBAL_LIMIT = 200
+
+
 @dataclass
 class CodeAttempts:
-    """Wrong invite codes per Telegram id (in memory: a restart forgives, which is fine)."""
+    """Wrong invite codes per Telegram id and in all (in memory: a restart forgives, which
+    is fine). Codes are 128-bit, so guessing is hopeless anyway; the limits keep a guesser
+    from costing lookups, and only failures inside the window are kept, so memory stays
+    bounded by the global limit."""
 
     failures: dict[int, list[datetime]] = field(default_factory=dict)
+    everyone: deque[datetime] = field(default_factory=deque)
+
+    def _prune(self, now: datetime) -> None:
+        while self.everyone and now - self.everyone[0] >= WRONG_CODE_WINDOW:
+            self.everyone.popleft()
+        if not self.everyone:
+            self.failures.clear()
+        elif len(self.failures) > len(self.everyone):
+            self.failures = {
+                telegram_id: recent
+                for telegram_id, times in self.failures.items()
+                if (recent := [t for t in times if now - t < WRONG_CODE_WINDOW])
+            }
 
     def locked(self, telegram_id: int, now: datetime) -> bool:
+        self._prune(now)
+        if len(self.everyone) >= WRONG_CODE_GLOBAL_LIMIT:
+            return True
         recent = [t for t in self.failures.get(telegram_id, []) if now - t < WRONG_CODE_WINDOW]
-        self.failures[telegram_id] = recent
+        if recent:
+            self.failures[telegram_id] = recent
+        else:
+            self.failures.pop(telegram_id, None)
         return len(recent) >= WRONG_CODE_LIMIT
 
     def failed(self, telegram_id: int, now: datetime) -> None:
         self.failures.setdefault(telegram_id, []).append(now)
+        self.everyone.append(now)
+        if len(self.everyone) == WRONG_CODE_GLOBAL_LIMIT:
+            log.warning(
+                "invite codes: %d wrong codes within %s; no code is taken until it passes",
+                WRONG_CODE_GLOBAL_LIMIT,
+                WRONG_CODE_WINDOW,
+            )
 
 
 def _check_role_region(role: str, region: str | None, regions: set[str]) -> None:
