@@ -1,21 +1,38 @@
-"""Measuring the matcher (`hoofdzaak kb eval`) and fitting its calibration (`kb calibrate`)."""
+"""Measuring the matcher (`hoofdzaak kb eval`) and fitting it (`kb calibrate`).
+
+Two things are measured separately (docs/matcher.md):
+
+- **ranking**: is the right entry first, or among the first three, whatever the bot then
+  decides to do with it;
+- **decisions**: answered right outright, *helped* (answered right, or the right entry among
+  the "Bedoel je …?" buttons), answered wrong, and for questions the sources do not cover:
+  refused (no answer outright; buttons may still be offered) and how many got nothing at all.
+
+Fitting (`calibrate`) trains the classifier on the knowledge base's phrasings and the
+development sets, then the two decision models and thresholds on questions that the
+classifier that produced their features never saw: each development group is scored by a
+classifier trained without that group (cross-fitting), so the decision learns how sure the
+classifier is on a new writer's questions, not on its own training data.
+"""
 
 from __future__ import annotations
 
 import csv
-from collections import defaultdict
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from scipy.optimize import minimize
 
+from knowledge.classifier import Classifier, fingerprint, train
 from knowledge.kb import KB_DIR, KnowledgeBase
 from knowledge.matcher import (
     ANSWER_MIN_IN_SCOPE,
     DEFAULT_CALIBRATION,
     FEATURE_SIGNS,
+    OUT_OF_SCOPE_CLASS,
     Calibration,
     Candidate,
     Logistic,
@@ -26,6 +43,8 @@ from knowledge.matcher import (
 
 OUT_OF_SCOPE = "-"
 NEGATIVES_FILE = KB_DIR / "calibration_negatives.txt"
+NEGATIVES = "calibration_negatives"  # their group name when fitting
+VAGUE_WEIGHT = 3.0  # few, but each stands for a common kind of message ("werkgevers")
 VAGUE_FILE = KB_DIR / "calibration_vague.txt"
 
 
@@ -34,6 +53,7 @@ class EvalItem:
     question: str
     expected: str  # entry id, or "-" for out of scope
     kind: str
+    voice: str = ""  # who wrote it (the newer sets say)
 
     @property
     def in_scope(self) -> bool:
@@ -41,87 +61,142 @@ class EvalItem:
 
 
 def load_eval(path: Path) -> list[EvalItem]:
+    """A TSV with the columns question, expected, kind (and optionally voice)."""
     with path.open(encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
         return [
-            EvalItem(row["question"].strip(), row["expected"].strip(), row["kind"].strip())
+            EvalItem(
+                row["question"].strip(),
+                row["expected"].strip(),
+                row["kind"].strip(),
+                (row.get("voice") or "").strip(),
+            )
             for row in reader
             if row.get("question")
         ]
 
 
+# -- measuring ---------------------------------------------------------------------------------
+
+
 @dataclass
 class Tally:
-    total: int = 0
-    direct: int = 0
-    helped: int = 0
-    wrong: int = 0
+    """In-scope questions: ranking and decisions."""
 
-    def add(self, direct: bool, helped: bool, wrong: bool) -> None:
+    total: int = 0
+    first: int = 0  # ranked first
+    top3: int = 0  # among the first three
+    right: int = 0  # answered right outright
+    helped: int = 0  # answered right, or the right entry among the buttons
+    wrong: int = 0  # answered outright with another entry
+
+    def add(self, first: bool, top3: bool, right: bool, helped: bool, wrong: bool) -> None:
         self.total += 1
-        self.direct += direct
+        self.first += first
+        self.top3 += top3
+        self.right += right
         self.helped += helped
         self.wrong += wrong
+
+    def merge(self, other: Tally) -> None:
+        for name in ("total", "first", "top3", "right", "helped", "wrong"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def rates(self) -> dict[str, float | int]:
+        def r(n: int) -> float:
+            return round(n / self.total, 4) if self.total else 0.0
+
+        return {
+            "total": self.total,
+            "first": r(self.first),
+            "top3": r(self.top3),
+            "right": r(self.right),
+            "helped": r(self.helped),
+            "wrong": r(self.wrong),
+        }
+
+
+@dataclass
+class OosTally:
+    """Questions the sources do not cover."""
+
+    total: int = 0
+    refused: int = 0  # not answered outright (buttons may be offered)
+    answered: int = 0  # answered outright: the worst case
+    nothing: int = 0  # "geen antwoord" without buttons
+
+    def add(self, match: Match) -> None:
+        self.total += 1
+        answered = match.outcome is Outcome.ANSWER
+        self.answered += answered
+        self.refused += not answered
+        self.nothing += match.outcome is not Outcome.SUGGEST and not answered
+
+    def merge(self, other: OosTally) -> None:
+        for name in ("total", "refused", "answered", "nothing"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def rates(self) -> dict[str, float | int]:
+        def r(n: int) -> float:
+            return round(n / self.total, 4) if self.total else 0.0
+
+        return {
+            "total": self.total,
+            "refused": r(self.refused),
+            "answered": r(self.answered),
+            "no_buttons": r(self.nothing),
+        }
 
 
 @dataclass
 class EvalReport:
     in_scope: Tally = field(default_factory=Tally)
-    by_section: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    oos: OosTally = field(default_factory=OosTally)
     by_kind: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
-    oos_total: int = 0
-    oos_refused: int = 0  # outcome unknown (or small talk)
-    oos_answered: int = 0  # given an answer outright: the worst case
+    oos_by_kind: dict[str, OosTally] = field(default_factory=lambda: defaultdict(OosTally))
+    by_voice: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    by_section: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    # (expected, answered) for in-scope questions answered with another entry, and
+    # ("-", answered) for out-of-scope questions answered outright
+    confusion: Counter[tuple[str, str]] = field(default_factory=Counter)
     misses: list[tuple[EvalItem, Match]] = field(default_factory=list)
 
-    @staticmethod
-    def _rate(n: int, total: int) -> float:
-        return n / total if total else 0.0
+    def merge(self, other: EvalReport) -> None:
+        self.in_scope.merge(other.in_scope)
+        self.oos.merge(other.oos)
+        for mine, theirs in (
+            (self.by_kind, other.by_kind),
+            (self.by_voice, other.by_voice),
+            (self.by_section, other.by_section),
+        ):
+            for key, tally in theirs.items():
+                mine[key].merge(tally)
+        for key, oos in other.oos_by_kind.items():
+            self.oos_by_kind[key].merge(oos)
+        self.confusion.update(other.confusion)
+        self.misses.extend(other.misses)
 
-    @property
-    def direct_rate(self) -> float:
-        return self._rate(self.in_scope.direct, self.in_scope.total)
-
-    @property
-    def helped_rate(self) -> float:
-        return self._rate(self.in_scope.helped, self.in_scope.total)
-
-    @property
-    def wrong_rate(self) -> float:
-        """Confidently wrong: in-scope questions answered outright with the wrong entry."""
-        return self._rate(self.in_scope.wrong, self.in_scope.total)
-
-    @property
-    def oos_refused_rate(self) -> float:
-        return self._rate(self.oos_refused, self.oos_total)
-
-    @property
-    def oos_answered_rate(self) -> float:
-        return self._rate(self.oos_answered, self.oos_total)
-
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self, confusions: int = 10) -> dict[str, object]:
         return {
-            "questions": self.in_scope.total + self.oos_total,
-            "in_scope": self.in_scope.total,
-            "top1_accuracy": round(self.direct_rate, 4),
-            "helped": round(self.helped_rate, 4),
-            "confidently_wrong": round(self.wrong_rate, 4),
-            "out_of_scope": self.oos_total,
-            "out_of_scope_rejected": round(self.oos_refused_rate, 4),
-            "out_of_scope_answered": round(self.oos_answered_rate, 4),
-            "by_section": {
-                k: {
-                    "total": t.total,
-                    "top1": round(self._rate(t.direct, t.total), 4),
-                    "helped": round(self._rate(t.helped, t.total), 4),
-                    "wrong": t.wrong,
-                }
-                for k, t in sorted(self.by_section.items())
-            },
+            "questions": self.in_scope.total + self.oos.total,
+            "in_scope": self.in_scope.rates(),
+            "out_of_scope": self.oos.rates(),
             "by_kind": {
-                k: {"total": t.total, "top1": round(self._rate(t.direct, t.total), 4)}
-                for k, t in sorted(self.by_kind.items())
+                k: {**self.by_kind[k].rates()} if k in self.by_kind else {}
+                for k in sorted(set(self.by_kind) | set(self.oos_by_kind))
+            }
+            | {
+                f"{k} (out of scope)": self.oos_by_kind[k].rates()
+                for k in sorted(self.oos_by_kind)
             },
+            "by_voice": {k: t.rates() for k, t in sorted(self.by_voice.items()) if k},
+            "by_section": {k: t.rates() for k, t in sorted(self.by_section.items())},
+            "confusion": [
+                {"expected": e, "answered": g, "count": n}
+                for (e, g), n in sorted(self.confusion.items(), key=lambda kv: (-kv[1], kv[0]))[
+                    :confusions
+                ]
+            ],
             "misses": [
                 {
                     "question": it.question,
@@ -140,25 +215,34 @@ def evaluate(matcher: Matcher, items: Sequence[EvalItem]) -> EvalReport:
     for item in items:
         m = matcher.match(item.question)
         if not item.in_scope:
-            report.oos_total += 1
-            refused = m.outcome in (Outcome.UNKNOWN, Outcome.SMALLTALK)
-            report.oos_refused += refused
-            report.oos_answered += m.outcome is Outcome.ANSWER
-            if not refused:
+            report.oos.add(m)
+            report.oos_by_kind[item.kind].add(m)
+            if m.outcome is Outcome.ANSWER:
+                report.confusion[(OUT_OF_SCOPE, m.entry_id or "?")] += 1
                 report.misses.append((item, m))
             continue
-        direct = m.outcome is Outcome.ANSWER and m.entry_id == item.expected
-        helped = direct or (m.outcome is Outcome.SUGGEST and item.expected in m.suggestions)
+        ranked = m.ranked or ((m.entry_id,) if m.entry_id else ())
+        first = bool(ranked) and ranked[0] == item.expected
+        top3 = item.expected in ranked[:3]
+        right = m.outcome is Outcome.ANSWER and m.entry_id == item.expected
+        helped = right or (m.outcome is Outcome.SUGGEST and item.expected in m.suggestions)
         wrong = m.outcome is Outcome.ANSWER and m.entry_id != item.expected
         section = matcher.kb.section_of.get(item.expected, "?")
-        for tally in (report.in_scope, report.by_section[section], report.by_kind[item.kind]):
-            tally.add(direct, helped, wrong)
-        if not direct:
+        for tally in (
+            report.in_scope,
+            report.by_kind[item.kind],
+            report.by_voice[item.voice],
+            report.by_section[section],
+        ):
+            tally.add(first, top3, right, helped, wrong)
+        if wrong:
+            report.confusion[(item.expected, m.entry_id or "?")] += 1
+        if not right:
             report.misses.append((item, m))
     return report
 
 
-# -- calibration -----------------------------------------------------------------------------
+# -- fitting -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -169,9 +253,6 @@ class Sample:
     weight: float = 1.0
 
 
-EVAL_WEIGHT = 3.0  # real questions count more than the KB's own phrasings
-
-
 def _top(matcher: Matcher, question: str) -> Candidate | None:
     """The best candidate the way `Matcher.match` sees it (None: decided without ranking)."""
     if matcher._faq_number(question):
@@ -179,44 +260,23 @@ def _top(matcher: Matcher, question: str) -> Candidate | None:
     intent, rest = matcher._strip_smalltalk(question)
     if intent:
         return None
-    cands, _ = matcher.index.rank(rest)
+    cands = matcher.candidates(rest)
     return cands[0] if cands else None
 
 
-def eval_samples(matcher: Matcher, items: Sequence[EvalItem]) -> list[Sample]:
-    samples = []
-    for item in items:
-        top = _top(matcher, item.question)
-        if top is not None:
-            correct = int(item.in_scope and top.entry_id == item.expected)
-            samples.append(Sample(top.features, correct, int(item.in_scope), EVAL_WEIGHT))
-    return samples
-
-
-def kb_samples(
-    matcher: Matcher, negatives: Sequence[str], vague: Sequence[str] = ()
+def samples_of(
+    tops: Iterable[tuple[EvalItem, Candidate | None]], weight: float = 1.0
 ) -> list[Sample]:
-    """Leave-one-out over the KB's own phrasings, the out-of-scope training list, and vague
-    questions (in scope, but no single right answer)."""
-    samples: list[Sample] = []
-    index = matcher.index
-    for e_idx, entry in enumerate(matcher.kb.entries):
-        phrasings = (entry.question, entry.title, *entry.alternatives)
-        for p_idx, text in enumerate(phrasings):
-            if p_idx == 1:
-                continue  # titles are too short to stand for a question
-            cands, _ = index.rank(text, exclude=(e_idx, p_idx))
-            if cands:
-                samples.append(Sample(cands[0].features, int(cands[0].entry_id == entry.id), 1))
-    for text in negatives:
-        top = _top(matcher, text)
-        if top is not None:
-            samples.append(Sample(top.features, 0, 0))
-    for text in vague:
-        top = _top(matcher, text)
-        if top is not None:
-            samples.append(Sample(top.features, 0, 1, EVAL_WEIGHT))
-    return samples
+    return [
+        Sample(
+            top.features,
+            int(item.in_scope and top.entry_id == item.expected),
+            int(item.in_scope),
+            weight,
+        )
+        for item, top in tops
+        if top is not None
+    ]
 
 
 def fit_logistic(samples: Sequence[Sample], label: str, l2: float = 1e-4) -> Logistic:
@@ -258,110 +318,192 @@ def load_negatives(path: Path = NEGATIVES_FILE) -> list[str]:
 
 
 GRID = [round(x * 0.01, 2) for x in range(5, 100)]
+SUGGEST_GRID = [round(x * 0.005, 3) for x in range(1, 200)]
+# The answer threshold maximises, over the development groups (each counting equally, on
+# questions the classifier scoring them never saw): answered right - WRONG_COST × answered
+# wrong (shares of the in-scope questions) - answered out of scope (share of those). A wrong
+# answer to a real question costs four right ones; answering a question the sources do not
+# cover costs one (docs/matcher.md has the curve this was chosen from).
+WRONG_COST = 4.0
+# Buttons for at least this share of the in-scope questions not answered outright; below the
+# suggest threshold the bot says plainly that it has no answer (clearly off-topic questions).
+MIN_BUTTONS = 0.995
+
+
+Scored = tuple[str, EvalItem, Candidate | None]  # (group, question, its best candidate)
 
 
 def choose_thresholds(
-    correct: Logistic,
-    in_scope: Logistic,
-    samples: Sequence[tuple[EvalItem, Candidate | None]],
-    max_wrong: float = 0.0225,
-    max_oos_answered: float = 0.04,
-    min_oos_refused: float = 0.92,
+    correct: Logistic, in_scope: Logistic, tops: Sequence[Scored]
 ) -> tuple[float, float]:
-    """Answer threshold: the lowest that keeps 'confidently wrong' ≤ `max_wrong` and
-    out-of-scope answered outright ≤ `max_oos_answered`. Suggest threshold (on the in-scope
-    probability): the lowest that still refuses ≥ `min_oos_refused` of the out-of-scope ones.
-    Suggestions cost little when wrong (the user picks or says "Geen van deze"), so the
-    suggest threshold trades a few refusals for many more questions helped.
-    """
+    """The answer threshold (see WRONG_COST) and the suggest threshold on the in-scope
+    probability: the highest that still gives buttons to MIN_BUTTONS of the in-scope
+    questions not answered outright."""
     rows = [
-        (it, top, correct(top.features) if top else 0.0, in_scope(top.features) if top else 0.0)
-        for it, top in samples
+        (
+            group,
+            it,
+            top,
+            correct(top.features) if top else 0.0,
+            in_scope(top.features) if top else 0.0,
+        )
+        for group, it, top in tops
     ]
-    ins = [r for r in rows if r[0].in_scope]
-    oos = [r for r in rows if not r[0].in_scope]
-    answer = GRID[-1]
-    for t in GRID:
-        wrong = sum(
-            1
-            for it, top, p, q in ins
-            if top and p >= t and q >= ANSWER_MIN_IN_SCOPE and top.entry_id != it.expected
-        )
-        oos_answered = sum(
-            1 for _, top, p, q in oos if top and p >= t and q >= ANSWER_MIN_IN_SCOPE
-        )
-        if wrong <= max_wrong * len(ins) and oos_answered <= max_oos_answered * len(oos):
-            answer = t
-            break
-    suggest = GRID[-1]
-    for t in GRID:
-        refused = sum(
-            1
-            for _, top, p, q in oos
-            if not top or ((p < answer or q < ANSWER_MIN_IN_SCOPE) and q < t)
-        )
-        if refused >= min_oos_refused * len(oos):
+    groups = sorted({g for g, *_ in rows})
+
+    def answers(p: float, q: float, t: float) -> bool:
+        return p >= t and q >= ANSWER_MIN_IN_SCOPE
+
+    def utility(t: float) -> float:
+        total = 0.0
+        for g in groups:
+            ins = [(it, top, p, q) for gg, it, top, p, q in rows if gg == g and it.in_scope]
+            oos = [(top, p, q) for gg, it, top, p, q in rows if gg == g and not it.in_scope]
+            if ins:
+                right = sum(1 for it, top, p, q in ins if top and answers(p, q, t)
+                            and top.entry_id == it.expected)  # fmt: skip
+                wrong = sum(1 for it, top, p, q in ins if top and answers(p, q, t)
+                            and top.entry_id != it.expected)  # fmt: skip
+                total += (right - WRONG_COST * wrong) / len(ins)
+            if oos:
+                total -= sum(1 for top, p, q in oos if top and answers(p, q, t)) / len(oos)
+        return total
+
+    answer = max(GRID, key=lambda t: (round(utility(t), 6), t))
+    unsure = [q for _, it, top, p, q in rows if it.in_scope and top and not answers(p, q, answer)]
+    suggest = SUGGEST_GRID[0]
+    for t in reversed(SUGGEST_GRID):
+        if sum(1 for q in unsure if q >= t) >= MIN_BUTTONS * len(unsure):
             suggest = t
             break
     return answer, suggest
 
 
-def _fit(matcher: Matcher, base: Sequence[Sample], items: Sequence[EvalItem]) -> Calibration:
-    samples = [*base, *eval_samples(matcher, items)]
+def _fit(samples: Sequence[Sample], tops: Sequence[Scored]) -> Calibration:
     correct = fit_logistic(samples, "correct")
     in_scope = fit_logistic(samples, "in_scope")
-    tops = [(it, _top(matcher, it.question)) for it in items]
     answer, suggest = choose_thresholds(correct, in_scope, tops)
     return Calibration(correct, in_scope, answer, suggest)
 
 
-def _fold(item: EvalItem, folds: int) -> int:
-    """A stable fold number per question (no randomness: the same split every run)."""
-    return sum(item.question.encode("utf-8")) % folds
+def kb_training(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
+    """The classifier's examples from the knowledge base: every phrasing of every entry."""
+    texts, labels = [], []
+    for entry in kb.entries:
+        for text in (entry.question, entry.title, *entry.alternatives):
+            texts.append(text)
+            labels.append(entry.id)
+    return texts, labels
+
+
+def train_classifier(
+    plain: Matcher, groups: Mapping[str, Sequence[EvalItem]], leave_out: str | None = None
+) -> Classifier:
+    """Every entry a class, with its phrasings and the development questions about it; one
+    more class for what the sources do not cover (the development sets' out-of-scope
+    questions and the negatives list)."""
+    texts, labels = kb_training(plain.kb)
+    for name, items in groups.items():
+        if name == leave_out:
+            continue
+        for item in items:
+            texts.append(item.question)
+            labels.append(item.expected if item.in_scope else OUT_OF_SCOPE_CLASS)
+    return train(texts, labels, plain.word_features, fingerprint(plain.kb))
 
 
 def calibrate(
     kb: KnowledgeBase,
-    items: Sequence[EvalItem],
+    groups: Mapping[str, Sequence[EvalItem]],
     negatives: Sequence[str],
     vague: Sequence[str] = (),
-    folds: int = 2,
-) -> tuple[Calibration, dict[str, object]]:
-    """Fit the score models and choose thresholds; report cross-validated figures too.
+    progress: Callable[[str], None] = lambda _msg: None,
+) -> tuple[Classifier, Calibration, dict[str, EvalReport], dict[str, object]]:
+    """Train the classifier and fit the decision (see the module text).
 
-    Training data: leave-one-out over the KB's phrasings, the out-of-scope list in
-    `calibration_negatives.txt`, the vague questions in `calibration_vague.txt` and the
-    evaluation questions (the last two weighted ×3). Because the
-    evaluation set takes part, `kb eval` on it is optimistic; the `cross_validated` figures
-    come from fitting without one fold and measuring on it.
+    `groups`: development questions by writer group; every group is once left out of the
+    classifier that scores it. Returns the classifier (trained on everything), the
+    calibration, the held-out report of each group (classifier and decision fitted without
+    it), and a summary of those for calibration.json.
     """
-    plain = Matcher(kb, DEFAULT_CALIBRATION)
-    base = kb_samples(plain, negatives, vague)
-    cal = _fit(plain, base, items)
+    plain = Matcher(kb, DEFAULT_CALIBRATION, use_classifier=False)
+    progress("training the classifier on everything")
+    groups = {**groups, NEGATIVES: [EvalItem(q, OUT_OF_SCOPE, "oos") for q in negatives]}
+    final = train_classifier(plain, groups)
+    full = plain.with_classifier(final)  # scores the vague questions
+    crossed: dict[str, list[tuple[EvalItem, Candidate | None]]] = {}
+    held_classifiers: dict[str, Classifier] = {}
+    for name, items in groups.items():
+        progress(f"training the classifier without {name}")
+        held_classifiers[name] = train_classifier(plain, groups, leave_out=name)
+        scorer = plain.with_classifier(held_classifiers[name])
+        crossed[name] = [(it, _top(scorer, it.question)) for it in items]
+    # vague questions ("gemeente", "uwv"): in scope, but no single right answer
+    extra = [
+        Sample(top.features, 0, 1, VAGUE_WEIGHT) for top in (_top(full, q) for q in vague) if top
+    ]
+
+    def fit_without(leave_out: str | None) -> Calibration:
+        """The decision fitted on every group but one; thresholds on the real questions."""
+        kept = {n: tops for n, tops in crossed.items() if n != leave_out}
+        real = [(n, it, top) for n, tops in kept.items() if n != NEGATIVES for it, top in tops]
+        return _fit([*(s for tops in kept.values() for s in samples_of(tops)), *extra], real)
+
+    cal = fit_without(None)
     held_out = EvalReport()
-    for k in range(folds):
-        train = [it for it in items if _fold(it, folds) != k]
-        test = [it for it in items if _fold(it, folds) == k]
-        _merge(held_out, evaluate(plain.with_calibration(_fit(plain, base, train)), test))
-    final = evaluate(plain.with_calibration(cal), items)
-
-    def summary(r: EvalReport) -> dict[str, object]:
-        return {k: v for k, v in r.as_dict().items() if k not in ("misses", "by_section")}
-
+    per_group: dict[str, object] = {}
+    reports: dict[str, EvalReport] = {}
+    for name, items in groups.items():
+        if name == NEGATIVES:
+            continue
+        fitted = fit_without(name)
+        report = evaluate(
+            plain.with_classifier(held_classifiers[name]).with_calibration(fitted), items
+        )
+        held_out.merge(report)
+        reports[name] = report
+        per_group[name] = _summary(report)
+    real = [(n, it, top) for n, tops in crossed.items() if n != NEGATIVES for it, top in tops]
     info: dict[str, object] = {
-        "training_samples": len(base) + len(items),
-        "eval_in_sample": summary(final),
-        "cross_validated": {"folds": folds, **summary(held_out)},
+        "curve": threshold_curve(cal, real),
+        "groups": {name: len(items) for name, items in groups.items()},
+        "negatives": len(negatives),
+        "vague": len(vague),
+        "held_out": {"all": _summary(held_out), **per_group},
     }
-    return cal, info
+    return final, cal, reports, info
 
 
-def _merge(into: EvalReport, part: EvalReport) -> None:
-    for attr in ("total", "direct", "helped", "wrong"):
-        setattr(into.in_scope, attr, getattr(into.in_scope, attr) + getattr(part.in_scope, attr))
-    for key, tally in part.by_kind.items():
-        t = into.by_kind[key]
-        t.total, t.direct = t.total + tally.total, t.direct + tally.direct
-    into.oos_total += part.oos_total
-    into.oos_refused += part.oos_refused
-    into.oos_answered += part.oos_answered
+def threshold_curve(cal: Calibration, tops: Sequence[Scored]) -> list[dict[str, float]]:
+    """Answered right / wrong (of the in-scope questions) and out of scope answered, pooled
+    over the development groups, for a range of answer thresholds (the decision as fitted)."""
+    ins = [(it, top) for _, it, top in tops if it.in_scope]
+    oos = [top for _, it, top in tops if not it.in_scope]
+    out = []
+    for t in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+
+        def answers(top: Candidate | None, t: float = t) -> bool:
+            return (
+                top is not None
+                and cal.correct(top.features) >= t
+                and cal.in_scope(top.features) >= ANSWER_MIN_IN_SCOPE
+            )
+
+        right = sum(1 for it, top in ins if answers(top) and top and top.entry_id == it.expected)
+        wrong = sum(1 for it, top in ins if answers(top) and top and top.entry_id != it.expected)
+        out.append(
+            {
+                "threshold": t,
+                "right": round(right / max(1, len(ins)), 4),
+                "wrong": round(wrong / max(1, len(ins)), 4),
+                "out_of_scope_answered": round(
+                    sum(1 for top in oos if answers(top)) / max(1, len(oos)), 4
+                ),
+            }
+        )
+    return out
+
+
+def _summary(report: EvalReport) -> dict[str, object]:
+    data = report.as_dict()
+    return {k: data[k] for k in ("questions", "in_scope", "out_of_scope")}

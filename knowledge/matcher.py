@@ -22,6 +22,8 @@ same question always gets the same result.
 from __future__ import annotations
 
 import copy
+import dataclasses
+import itertools
 import json
 import math
 import re
@@ -39,6 +41,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 from scipy.sparse import csr_matrix
 
+from knowledge.classifier import CLASSIFIER_FILE, Classifier
 from knowledge.kb import KB_DIR, KnowledgeBase
 from knowledge.text import (
     Analyzer,
@@ -46,6 +49,8 @@ from knowledge.text import (
     canonical_text,
     fold,
     is_dutch_word,
+    is_english,
+    specificity,
     stem,
     tokens,
 )
@@ -55,23 +60,44 @@ CALIBRATION_FILE = KB_DIR / "calibration.json"
 # feature never makes the bot less sure (the fit is constrained, so it cannot learn odd
 # shapes from a few examples).
 FEATURE_SIGNS = {
+    "clf": +1,  # the classifier's probability of the entry
+    "clf_margin": +1,  # … minus the best other candidate's
+    "clf_oos": -1,  # the classifier's probability that the sources do not cover the question
+    "rank": +1,  # the ranker's score of the entry (0: not among its best)
+    "rank_margin": +1,  # … minus the best other entry's ranker score
+    "agree": +1,  # the ranker and the classifier each put this entry first (0, ½, 1)
     "phrase": +1,  # best cosine with one phrasing
     "coverage": +1,  # share of the question the entry's phrasings explain
-    "profile": +1,  # cosine with the entry's term profile
     "chars": +1,  # best character-trigram cosine
-    "margin": +1,  # score gap to the runner-up
-    "phrase_margin": +1,  # phrasing-cosine gap to the best other candidate
     "unknown": -1,  # share of the question in words the KB does not know
     "terms": +1,  # number of recognised terms (capped at 5)
-    "agree": +1,  # word stage and trigram stage pick the same entry
-    "runner_up_ratio": -1,  # runner-up score / top score
     "distinct": +1,  # rarest recognised word, relative
-    "mass": +1,  # all recognised words together, relative
-    "evidence": +1,  # question words this entry has and the runner-up lacks (minus reverse)
     "rivals": -1,  # how many entries explain the whole question
     "offtopic": -1,  # a word from offtopic.yaml (contact details, weather, HR, …)
+    "uncovered": -1,  # specific words of the question (rare in Dutch) the entry never uses
+    "type_mismatch": -1,  # asks for an amount or a number and the answer has none
 }
 FEATURES = tuple(FEATURE_SIGNS)
+_OOS, _PHRASE, _AGREE, _RANK_MARGIN, _UNKNOWN = (
+    FEATURES.index(name) for name in ("clf_oos", "phrase", "agree", "rank_margin", "unknown")
+)
+
+
+def _is_phrasing(top: Candidate) -> bool:
+    """After normalisation the question is one of the entry's own phrasings (the same terms),
+    and the ranker puts that entry first on its own: answered whatever the score says. On
+    the development questions this never picked a wrong entry (docs/matcher.md)."""
+    f = top.features
+    return f[_PHRASE] >= 0.999 and f[_AGREE] >= 0.5 and f[_RANK_MARGIN] > 0
+
+
+# Fusion of the two rankings: ranker score + CLASSIFIER_WEIGHT × the classifier's probability,
+# over the ranker's best RERANK and the classifier's best CLASSIFIER_POOL entries.
+CLASSIFIER_WEIGHT = 2.0
+CLASSIFIER_POOL = 5
+# The classifier's class for questions the sources do not cover (trained on the out-of-scope
+# questions of the development sets and calibration_negatives.txt).
+OUT_OF_SCOPE_CLASS = "-"
 # Ranking: first stage over words, ALPHA·best phrasing + BETA·coverage + rest·entry profile
 # (answer text counts ANSWER_TEXT_WEIGHT in coverage); the POOL best are scored in full and
 # the RERANK best of those are mixed with character trigrams at CHAR_WEIGHT. Chosen on
@@ -85,8 +111,25 @@ CHAR_WEIGHT = 0.5
 SUGGEST_MAX = 3
 # Never answer outright what the in-scope model finds more likely off-topic than not.
 ANSWER_MIN_IN_SCOPE = 0.5
+# No buttons either when this share of the question is in words the KB does not know.
+CLEARLY_OFF_TOPIC = 0.9
 GREETING = "greeting"  # the small-talk intent that may precede a question
 _FAQ_NUMBER = re.compile(r"(?<![\d.])(\d)\.(\d{1,2})(?![\d.])")
+# What a question asks for, and whether an answer holds it: an amount of money or a share
+# ("hoe hoog", "wat kost") needs euros or a percentage; a count ("hoeveel") needs a number.
+_ASKS_MONEY = re.compile(
+    r"\b(?:hoe hoog|wat kost|wat kosten|hoeveel geld|welk bedrag|hoe duur|welk percentage|"
+    r"hoeveel procent|how much money|what does .{0,40}cost|what percentage|what share)\b"
+)
+_ASKS_NUMBER = re.compile(
+    r"\b(?:hoeveel|hoe (?:groot|lang|veel|vaak)|welk aantal|how (?:many|much|long|often))\b"
+)
+_MONEY = re.compile(r"€|\beuro\b|\bprocent\b|%|\bmiljoen\b|\bmiljard\b|\bhelft\b", re.I)
+_NUMBER = re.compile(
+    r"\d|\b(?:twee|drie|vier|vijf|zes|zeven|acht|negen|tien|twintig|honderd|duizend|"
+    r"miljoen|miljard|procent|helft|derde|kwart|percentage)\b",
+    re.IGNORECASE,
+)
 
 
 # Dutch function words (stopwords-iso) plus a few common verb forms: never "unknown".
@@ -132,7 +175,33 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True)
+class Ranked:
+    """One entry as the ranker sees it."""
+
+    entry_id: str
+    score: float
+    phrase: float
+    coverage: float
+    chars: float
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The ranker's best entries and what it learned about the question."""
+
+    ranked: list[Ranked]
+    words: tuple[str, ...]  # the question's content words (folded, synonyms mapped)
+    unknown: float  # share of the question's weight in words the KB does not know
+    terms: float  # recognised terms, capped at 5, as a share of 5
+    distinct: float  # the rarest recognised word, relative to the rarest in the KB
+    rivals: float  # how many entries explain the whole question (log-scaled)
+    offtopic: float  # 1 when a word of offtopic.yaml is in it
+
+
+@dataclass(frozen=True)
 class Candidate:
+    """One entry after fusing the ranker and the classifier, with the decision's features."""
+
     entry_id: str
     rank_score: float
     features: tuple[float, ...]
@@ -146,6 +215,8 @@ class Match:
     entry_id: str | None = None
     suggestions: tuple[str, ...] = ()
     smalltalk: str | None = None
+    ranked: tuple[str, ...] = ()  # the best entries as ranked, whatever was decided
+    english: bool = False  # the question is in English (the answer is Dutch, with a note)
 
     @property
     def answered(self) -> bool:
@@ -289,6 +360,12 @@ class Index:
                 self.phrasings.append(_Phrasing(i, terms, norm))
                 self.entry_phrasings[i].append(pid)
                 self.entry_term_counts[i].update(terms)
+        # every stem an entry uses (phrasings and answer), and whether its answer states a number
+        self.entry_vocab = [
+            frozenset(self.entry_term_counts[i]) | self.answer_terms[i] for i in range(n)
+        ]
+        self.entry_has_number = [bool(_NUMBER.search(ans)) for _, _, ans in entries]
+        self.entry_has_money = [bool(_MONEY.search(ans)) for _, _, ans in entries]
         self.centroid: list[dict[str, float]] = []
         self.centroid_norm: list[float] = []
         for i in range(n):
@@ -340,15 +417,12 @@ class Index:
             (np.ones(len(rows)), (rows, cols)), shape=(n, len(self.term_ids)), dtype=np.float64
         )
 
-    def _centroid(
-        self, e: int, leave_out: frozenset[str] | None = None
-    ) -> tuple[dict[str, float], float]:
+    def _centroid(self, e: int) -> tuple[dict[str, float], float]:
         """An entry's profile: idf × √(share of its phrasings using the term)."""
         counts = self.entry_term_counts[e]
-        k = len(self.entry_phrasings[e]) - (leave_out is not None)
+        k = len(self.entry_phrasings[e])
         vec: dict[str, float] = {}
         for t, c in counts.items():
-            c -= 1 if leave_out and t in leave_out else 0
             if c > 0:
                 vec[t] = self.idf[t] * math.sqrt(c / max(1, k))
         return vec, math.sqrt(sum(v * v for v in vec.values())) or 1.0
@@ -452,35 +526,23 @@ class Index:
 
     # -- scoring ---------------------------------------------------------------------------
 
-    def rank(
-        self, text: str, exclude: tuple[int, int] | None = None, limit: int = SUGGEST_MAX + 1
-    ) -> tuple[list[Candidate], float]:
-        """Best entries for `text`, best first, and the unknown-word share of the question.
-
-        `exclude` = (entry index, phrasing position) leaves one phrasing out (used for
-        leave-one-out calibration on the KB's own alternatives).
-        """
+    def rank(self, text: str, limit: int = RERANK) -> Ranking:
+        """The ranker's best entries for `text`, best first, with what the decision needs
+        to know about the question."""
         vec, unknown, words = self.analyse(text)
         offtopic = float(any(t in self.offtopic for t in tokens(text)))
         known_sq = sum(w * w for w in vec.values())
         total_sq = known_sq + unknown
         if not vec or total_sq == 0:
-            return [], 1.0 if unknown else 0.0
+            return Ranking([], tuple(words), 1.0 if unknown else 0.0, 0.0, 0.0, 0.0, offtopic)
         unknown_share = unknown / total_sq
         q_norm = math.sqrt(total_sq)
-        excluded_pid = -1
-        if exclude is not None:
-            plist = self.entry_phrasings[exclude[0]]
-            if exclude[1] < len(plist):
-                excluded_pid = plist[exclude[1]]
 
         # First stage: cosine with every phrasing at once, best phrasing per entry.
         q = np.zeros(len(self.term_ids))
         for term, w in vec.items():
             q[self.term_ids[term]] = w
         cos = np.asarray(self.phrase_matrix @ q, dtype=np.float64) / q_norm
-        if excluded_pid >= 0:
-            cos[excluded_pid] = 0.0
         phrase_by_entry = np.zeros(len(self.entry_ids))
         if len(cos):
             phrase_by_entry[self.entries_with_phrasings] = np.maximum.reduceat(
@@ -493,89 +555,44 @@ class Index:
             touched = touched[np.argpartition(-pool_score[touched], POOL)[:POOL]]
         best_phrase = {int(e): float(phrase_by_entry[e]) for e in touched}
 
-        excluded_entry, excluded_terms = -1, frozenset[str]()
-        if excluded_pid >= 0:
-            excluded_entry = self.phrasings[excluded_pid].entry
-            excluded_terms = self.phrasings[excluded_pid].terms
         scored: list[tuple[float, str, int, float, float, float]] = []
         for e, phrase in best_phrase.items():
             counts = self.entry_term_counts[e]
             covered = 0.0
             for term, w in vec.items():
-                in_phrasings = counts.get(term, 0)
-                if e == excluded_entry and term in excluded_terms:
-                    in_phrasings -= 1
-                if in_phrasings > 0:
+                if counts.get(term, 0) > 0:
                     covered += w * w
                 elif term in self.answer_terms[e]:
                     covered += ANSWER_TEXT_WEIGHT * w * w
             coverage = covered / total_sq
-            if e == excluded_entry:
-                cvec, cnorm = self._centroid(e, excluded_terms)
-            else:
-                cvec, cnorm = self.centroid[e], self.centroid_norm[e]
+            cvec, cnorm = self.centroid[e], self.centroid_norm[e]
             cent = sum(w * cvec.get(t, 0.0) for t, w in vec.items()) / (q_norm * cnorm)
             word_score = ALPHA * phrase + BETA * coverage + (1 - ALPHA - BETA) * cent
             scored.append((word_score, self.entry_ids[e], e, phrase, coverage, cent))
         scored.sort(key=lambda s: (-s[0], s[1]))
         # Second stage: the best few by words, re-ranked with character trigrams.
         first = scored[:RERANK]
-        char_sims = self._char_similarity(
-            trigrams(words), [e for _, _, e, _, _, _ in first], excluded_pid
-        )
+        char_sims = self._char_similarity(trigrams(words), [e for _, _, e, _, _, _ in first])
         reranked = []
         for (ws, eid, _e, phrase, coverage, cent), chars in zip(first, char_sims, strict=True):
             rank_score = (1 - CHAR_WEIGHT) * ws + CHAR_WEIGHT * chars
             reranked.append((rank_score, eid, phrase, coverage, cent, chars))
         reranked.sort(key=lambda s: (-s[0], s[1]))
-        top = reranked[:limit]
-        out: list[Candidate] = []
-        terms = min(len(vec), 5) / 5
-        word_best = first[0][1] if first else ""
+        ranked = [
+            Ranked(eid, rs, phrase, coverage, chars)
+            for rs, eid, phrase, coverage, _cent, chars in reranked[:limit]
+        ]
         # how many entries explain the whole question: many means a vague question
         rivals = math.log1p(sum(1 for t in scored if t[4] >= 0.99)) / math.log1p(POOL)
-        # how specific the recognised words are: the rarest one, and all of them together
-        distinct = max(vec.values()) / self.max_idf
-        mass = min(1.0, math.sqrt(known_sq) / (2 * self.max_idf))
-        char_best = max(reranked, key=lambda t: (t[5], t[1]))[1] if reranked else ""
-        for i, (rs, eid, phrase, coverage, cent, chars) in enumerate(top):
-            nxt = top[i + 1][0] if i + 1 < len(top) else 0.0
-            other_phrase = max((t[2] for j, t in enumerate(top) if j != i), default=0.0)
-            agree = (float(eid == word_best) + float(eid == char_best)) / 2
-            rival = top[1][1] if i == 0 and len(top) > 1 else top[0][1]
-            evidence = self._evidence(vec, eid, rival if rival != eid else None) / total_sq
-            features = (
-                phrase,
-                coverage,
-                cent,
-                chars,
-                rs - nxt,
-                phrase - other_phrase,
-                unknown_share,
-                terms,
-                agree,
-                nxt / rs if rs > 0 else 1.0,
-                distinct,
-                mass,
-                evidence,
-                rivals,
-                offtopic,
-            )
-            out.append(Candidate(eid, rs, features))
-        return out, unknown_share
-
-    def _evidence(self, vec: dict[str, float], entry: str, rival: str | None) -> float:
-        """Weight of the question's words that `entry` has and `rival` lacks, minus the
-        reverse: how much of the question speaks for this entry rather than the other."""
-        mine = self.entry_term_counts[self.entry_pos[entry]]
-        theirs = self.entry_term_counts[self.entry_pos[rival]] if rival else Counter[str]()
-        score = 0.0
-        for term, w in vec.items():
-            if term in mine and term not in theirs:
-                score += w * w
-            elif term in theirs and term not in mine:
-                score -= w * w
-        return score
+        return Ranking(
+            ranked=ranked,
+            words=tuple(words),
+            unknown=unknown_share,
+            terms=min(len(vec), 5) / 5,
+            distinct=max(vec.values()) / self.max_idf,
+            rivals=rivals,
+            offtopic=offtopic,
+        )
 
     # -- character trigrams ----------------------------------------------------------------
 
@@ -585,9 +602,7 @@ class Index:
         }
         return vec, math.sqrt(sum(v * v for v in vec.values())) or 1.0
 
-    def _char_similarity(
-        self, grams: Counter[str], entries: Sequence[int], excluded_pid: int
-    ) -> list[float]:
+    def _char_similarity(self, grams: Counter[str], entries: Sequence[int]) -> list[float]:
         """Per entry: the best cosine between the question's trigrams and a phrasing's."""
         if not entries:
             return []
@@ -600,19 +615,31 @@ class Index:
         rows = [pid for e in entries for pid in self.entry_phrasings[e]]
         starts = np.cumsum([0] + [len(self.entry_phrasings[e]) for e in entries[:-1]])
         sims = np.asarray(self.gram_matrix[rows] @ q, dtype=np.float64) / qnorm
-        if excluded_pid >= 0 and excluded_pid in rows:
-            sims[rows.index(excluded_pid)] = 0.0
         return [float(x) for x in np.maximum.reduceat(sims, starts)]
 
 
 class Matcher:
     """Answers a question from the knowledge base: answer, suggest, unknown or small talk."""
 
-    def __init__(self, kb: KnowledgeBase, calibration: Calibration | None = None) -> None:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        calibration: Calibration | None = None,
+        classifier: Classifier | None = None,
+        use_classifier: bool = True,
+    ) -> None:
+        """`classifier`: the stored one (classifier.npz) unless given; `use_classifier=False`
+        ranks with the ranker alone (for training the classifier and for comparisons)."""
         self.kb = kb
         if calibration is None:
             calibration = Calibration.load() if CALIBRATION_FILE.exists() else DEFAULT_CALIBRATION
         self.calibration = calibration
+        if classifier is None and use_classifier and CLASSIFIER_FILE.exists():
+            classifier = Classifier.load()
+        self.classifier = classifier if use_classifier else None
+        self._class_pos = (
+            {c: i for i, c in enumerate(self.classifier.classes)} if self.classifier else {}
+        )
         synonyms = SynonymMap((g.canonical, g.variants) for g in kb.synonyms.groups)
         self.analyzer = Analyzer(synonyms, kb.synonyms.stopwords)
         self.index = Index(
@@ -634,6 +661,104 @@ class Matcher:
         clone = copy.copy(self)
         clone.calibration = calibration
         return clone
+
+    def with_classifier(self, classifier: Classifier | None) -> Matcher:
+        """The same index with another classifier (None: the ranker alone)."""
+        clone = copy.copy(self)
+        clone.classifier = classifier
+        clone._class_pos = {c: i for i, c in enumerate(classifier.classes)} if classifier else {}
+        return clone
+
+    # -- ranking: the ranker and the classifier together --------------------------------------
+
+    def word_features(self, text: str) -> list[str]:
+        """The classifier's word features: the matcher's terms and the bigrams of its words."""
+        vec, _, words = self.index.analyse(text)
+        return [*vec, *(f"{a}_{b}" for a, b in itertools.pairwise(words))]
+
+    def candidates(self, text: str, limit: int = SUGGEST_MAX + 1) -> list[Candidate]:
+        """The best entries for a question (without small talk), best first, each with the
+        features the decision uses (FEATURE_SIGNS)."""
+        ranking = self.index.rank(text)
+        ranked = {r.entry_id: r for r in ranking.ranked}
+        probs: dict[str, float] = {}
+        oos = 0.0
+        if self.classifier is not None and (ranking.ranked or ranking.words):
+            p = self.classifier.probabilities(text, self.word_features)
+            best = [i for i in np.argsort(-p)[: CLASSIFIER_POOL + 1]]
+            probs = {self.classifier.classes[i]: float(p[i]) for i in best}
+            for eid in ranked:
+                if eid in self._class_pos:
+                    probs[eid] = float(p[self._class_pos[eid]])
+            if OUT_OF_SCOPE_CLASS in self._class_pos:
+                oos = float(p[self._class_pos[OUT_OF_SCOPE_CLASS]])
+            # a class the index does not have (a classifier of another knowledge base)
+            probs = {e: v for e, v in probs.items() if e in self.index.entry_pos}
+        pool = set(ranked) | set(probs)
+        if not pool:
+            return []
+        fused = sorted(
+            (
+                (ranked[e].score if e in ranked else 0.0) + CLASSIFIER_WEIGHT * probs.get(e, 0.0),
+                e,
+            )
+            for e in pool
+        )
+        fused.sort(key=lambda t: (-t[0], t[1]))
+        rank_top = ranking.ranked[0].entry_id if ranking.ranked else ""
+        clf_top = max(probs, key=lambda e: (probs[e], e)) if probs else ""
+        folded = fold(text)
+        asks_money = bool(_ASKS_MONEY.search(folded))
+        asks_number = not asks_money and bool(_ASKS_NUMBER.search(folded))
+        out: list[Candidate] = []
+        for i, (score, eid) in enumerate(fused[:limit]):
+            others = [e for _, e in fused if e != eid]
+            r = ranked.get(eid)
+            rank_score = r.score if r else 0.0
+            other_rank = max((ranked[e].score for e in others if e in ranked), default=0.0)
+            prob = probs.get(eid, 0.0)
+            other_prob = max((probs.get(e, 0.0) for e in others), default=0.0)
+            e_idx = self.index.entry_pos[eid]
+            features = (
+                prob,
+                prob - other_prob,
+                oos,
+                rank_score,
+                rank_score - other_rank,
+                (float(eid == rank_top) + float(eid == clf_top)) / 2,
+                r.phrase if r else 0.0,
+                r.coverage if r else 0.0,
+                r.chars if r else 0.0,
+                ranking.unknown,
+                ranking.terms,
+                ranking.distinct,
+                ranking.rivals,
+                ranking.offtopic,
+                self._uncovered(ranking.words, e_idx),
+                float(
+                    (asks_money and not self.index.entry_has_money[e_idx])
+                    or (asks_number and not self.index.entry_has_number[e_idx])
+                ),
+            )
+            out.append(Candidate(eid, score, features))
+            if i + 1 >= limit:
+                break
+        return out
+
+    def _uncovered(self, words: Sequence[str], e_idx: int) -> float:
+        """The share of the question's specific words (rare in Dutch) that the entry never
+        uses: a question about a WIA application shares "WIA" with the entry on benefits, but
+        "aanvragen" … is what it asks about."""
+        vocab = self.index.entry_vocab[e_idx]
+        total = missing = 0.0
+        for word in words:
+            if word in FUNCTION_WORDS or word.isdigit() or len(word) < 3:
+                continue
+            weight = specificity(word)
+            total += weight
+            if stem(word) not in vocab:
+                missing += weight
+        return missing / total if total else 0.0
 
     # -- small talk ------------------------------------------------------------------------
 
@@ -690,24 +815,46 @@ class Matcher:
         text = question.strip()
         direct = self._faq_number(text)
         if direct is not None:
-            return Match(question, Outcome.ANSWER, 1.0, entry_id=direct)
+            return Match(question, Outcome.ANSWER, 1.0, entry_id=direct, ranked=(direct,))
         intent, rest = self._strip_smalltalk(text)
         if intent is not None:
             return Match(question, Outcome.SMALLTALK, 1.0, smalltalk=intent)
-        candidates, _ = self.index.rank(rest)
-        return self.decide(question, candidates)
+        return self.decide(question, self.candidates(rest), english=is_english(rest))
 
-    def decide(self, question: str, candidates: Sequence[Candidate]) -> Match:
+    def decide(
+        self, question: str, candidates: Sequence[Candidate], english: bool = False
+    ) -> Match:
+        """Answer when the top entry is very likely right; else buttons for the best three,
+        unless the question is clearly not about the programme. An English question is
+        never refused for being English: it gets at least the buttons."""
+        match = self._decide(question, candidates)
+        if english:
+            f = candidates[0].features if candidates else ()
+            # some programme words, and not what the classifier calls out of scope
+            about_programme = bool(f) and f[_OOS] < 0.5 and f[_UNKNOWN] < CLEARLY_OFF_TOPIC
+            if match.outcome is Outcome.UNKNOWN and match.ranked and about_programme:
+                match = dataclasses.replace(
+                    match, outcome=Outcome.SUGGEST, suggestions=match.ranked[:SUGGEST_MAX]
+                )
+            match = dataclasses.replace(match, english=True)
+        return match
+
+    def _decide(self, question: str, candidates: Sequence[Candidate]) -> Match:
         if not candidates:
             return Match(question, Outcome.UNKNOWN, 0.0)
         cal = self.calibration
         top = candidates[0]
+        ranked = tuple(c.entry_id for c in candidates)
         score = cal.correct(top.features)
         in_scope = cal.in_scope(top.features)
+        if _is_phrasing(top):  # the question is one of the entry's phrasings
+            return Match(question, Outcome.ANSWER, max(score, 0.99), top.entry_id, ranked=ranked)
         if score >= cal.answer_threshold and in_scope >= ANSWER_MIN_IN_SCOPE:
-            return Match(question, Outcome.ANSWER, score, entry_id=top.entry_id)
-        if in_scope >= cal.suggest_threshold:
-            floor = top.rank_score * 0.5
-            ids = tuple(c.entry_id for c in candidates[:SUGGEST_MAX] if c.rank_score >= floor)
-            return Match(question, Outcome.SUGGEST, score, suggestions=ids)
-        return Match(question, Outcome.UNKNOWN, score)
+            return Match(question, Outcome.ANSWER, score, entry_id=top.entry_id, ranked=ranked)
+        # buttons, unless it is clearly about something else: nearly none of its words are
+        # words the knowledge base knows
+        if in_scope >= cal.suggest_threshold and top.features[_UNKNOWN] < CLEARLY_OFF_TOPIC:
+            return Match(
+                question, Outcome.SUGGEST, score, suggestions=ranked[:SUGGEST_MAX], ranked=ranked
+            )
+        return Match(question, Outcome.UNKNOWN, score, ranked=ranked)

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import simplemma
 import snowballstemmer
+import wordfreq
 from rapidfuzz.distance import DamerauLevenshtein
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[a-z]+")
@@ -62,6 +63,31 @@ def stem(token: str) -> str:
 def is_dutch_word(token: str) -> bool:
     """True for words in simplemma's Dutch lexicon: real words, so not typos."""
     return bool(simplemma.is_known(token, lang="nl"))
+
+
+@lru_cache(maxsize=65536)
+def specificity(word: str) -> float:
+    """How specific a (folded) Dutch word is, from its frequency in general Dutch (wordfreq's
+    Zipf scale: 'de' 7.7, 'werkgever' 4.3, 'loonwaarde' 0): 0 for everyday words (Zipf 5 and
+    up), rising to 1 for words rarer than once in ten million."""
+    zipf = wordfreq.zipf_frequency(word, "nl")
+    return min(1.0, max(0.0, (5.0 - zipf) / 4.0))
+
+
+def is_english(text: str) -> bool:
+    """Whether a message is written in English: at least two of its words are clearly more
+    common in English than in Dutch, and they outnumber the clearly Dutch ones two to one.
+    Programme terms (IPS, UWV, GGZ) count for neither."""
+    english = dutch = 0
+    for tok in tokens(text):
+        if not tok.isalpha() or len(tok) < 2:
+            continue
+        en, nl = wordfreq.zipf_frequency(tok, "en"), wordfreq.zipf_frequency(tok, "nl")
+        if en >= nl + 1.0:
+            english += 1
+        elif nl >= en + 1.0:
+            dutch += 1
+    return english >= 2 and english > 2 * dutch
 
 
 class SynonymMap:

@@ -301,6 +301,7 @@ def test_package_data_holds_what_the_bot_loads_at_run_time() -> None:
     needed = [
         *(ROOT / "knowledge").rglob("*.yaml"),
         ROOT / "knowledge" / "calibration.json",
+        ROOT / "knowledge" / "classifier.npz",
         *(p for p in (ROOT / "bot" / "templates").rglob("*") if p.is_file()),
         *(ROOT / "bot" / "storage" / "migrations").rglob("*.py"),
     ]

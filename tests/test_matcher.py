@@ -68,7 +68,7 @@ def test_synonyms_map_abbreviations(matcher: Matcher) -> None:
 )
 def test_typical_questions_are_answered(matcher: Matcher, question: str, entry: str) -> None:
     m = matcher.match(question)
-    assert m.outcome is Outcome.ANSWER, (m, matcher.index.rank(question)[0][:3])
+    assert m.outcome is Outcome.ANSWER, m
     assert m.entry_id == entry
 
 
@@ -147,16 +147,80 @@ def test_each_section_of_the_eval_set(matcher: Matcher, section: str) -> None:
         if it.in_scope and matcher.kb.section_of[it.expected] == section
     ]
     report = evaluate(matcher, items)
+    rates = report.in_scope.rates()
     assert report.in_scope.total >= 10
-    assert report.direct_rate >= 0.75, report.as_dict()["misses"]
-    assert report.helped_rate >= 0.85, report.as_dict()["misses"]
+    assert rates["right"] >= 0.75, report.as_dict()["misses"]
+    assert rates["helped"] >= 0.85, report.as_dict()["misses"]
+
+
+@pytest.mark.parametrize("name", ["faq_test.tsv", "faq_blind.tsv"])
+def test_never_fitted_sets_meet_the_targets(matcher: Matcher, name: str) -> None:
+    """The targets of docs/matcher.md on the sets that no fit or tuning choice has seen (a
+    guard against regressions: nothing was tuned to make this pass)."""
+    items = load_eval(DATA / name)
+    report = evaluate(matcher, items)
+    ins, oos = report.in_scope.rates(), report.oos.rates()
+    assert report.in_scope.total >= 300 and report.oos.total >= 50
+    assert ins["right"] >= 0.90, report.as_dict()["misses"]
+    assert ins["wrong"] <= 0.02
+    assert ins["helped"] >= 0.97
+    assert oos["refused"] >= 0.95
+
+
+def test_the_blind_set_is_what_the_issue_asked_for() -> None:
+    """At least 400 questions in five voices, a quarter out of scope, a tenth with typos and
+    abbreviations, a twentieth in English."""
+    items = load_eval(DATA / "faq_blind.tsv")
+    n = len(items)
+    assert n >= 400 and len({it.voice for it in items}) >= 5
+    assert sum(not it.in_scope for it in items) >= 0.25 * n
+    assert sum(it.kind == "typo" for it in items) >= 0.10 * n
+    assert sum(it.kind == "english" for it in items) >= 0.05 * n
+
+
+def test_a_number_question_is_not_answered_with_a_definition(matcher: Matcher) -> None:
+    """ "How many must we reach?" never gets the entry that defines a trajectory."""
+    for question in (
+        "hoeveel trajecten moeten we als regio per jaar halen?",
+        "hoeveel trajecten per jaar moet onze regio doen?",
+    ):
+        m = matcher.match(question)
+        assert m.entry_id != "faq-0-1" and "faq-0-1" not in m.suggestions[:1], m
+        assert m.outcome is not Outcome.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Hoe vraag ik voor mijn cliënt een WIA-uitkering aan bij het UWV?",
+        "Hoe hoog is de quotumheffing per baan die een werkgever niet heeft ingevuld?",
+        "Hoe meet UWV de loonwaarde van een werknemer bij loonkostensubsidie?",
+        "Wat verdient een IPS-trajectbegeleider bij een ggz-instelling gemiddeld?",
+    ],
+)
+def test_out_of_scope_questions_full_of_programme_words_are_not_answered(
+    matcher: Matcher, question: str
+) -> None:
+    assert matcher.match(question).outcome is not Outcome.ANSWER
+
+
+def test_an_english_question_gets_the_dutch_answer(matcher: Matcher) -> None:
+    m = matcher.match("Who pays for the first 8 conversations before IPS starts?")
+    assert m.english and m.outcome is Outcome.ANSWER and m.entry_id == "faq-5-5"
+    assert not matcher.match("wie betaalt de eerste 8 gesprekken?").english
+
+
+def test_an_unsure_question_gets_buttons(matcher: Matcher) -> None:
+    m = matcher.match("werkgevers en uwv samen")
+    assert m.outcome is Outcome.SUGGEST and len(m.suggestions) == 3
 
 
 def test_eval_floors(matcher: Matcher) -> None:
-    """The floors of the issue on our own evaluation set (docs/matcher.md has the figures)."""
+    """Floors on our own (fitted) evaluation set, with the kinds it holds."""
     report = evaluate(matcher, load_eval(DATA / "faq_eval.tsv"))
+    ins = report.in_scope.rates()
     assert report.in_scope.total >= 3 * len(matcher.kb.entries)
-    assert report.oos_total >= 40
-    assert report.direct_rate >= 0.90, report.as_dict()["misses"]
-    assert report.wrong_rate <= 0.03
-    assert report.oos_refused_rate >= 0.90
+    assert report.oos.total >= 40
+    assert ins["right"] >= 0.90, report.as_dict()["misses"]
+    assert ins["wrong"] <= 0.03
+    assert report.oos.rates()["refused"] >= 0.90

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Any
 
@@ -20,6 +21,8 @@ from knowledge.matcher import Match, Matcher, Outcome
 from knowledge.models import Entry
 
 MAX_QUESTION_CHARS = 1000  # longer messages are cut before matching and logging
+# said to someone who asks in English (the chat shows qa/english_note.html.j2)
+ENGLISH_NOTE = "I answer in Dutch: the programme's documents are in Dutch."
 RELATED_MAX = 3
 
 
@@ -103,10 +106,15 @@ async def ask(
     )
     await session.commit()
     if match.outcome is Outcome.ANSWER and match.entry_id:
-        return entry_reply(services, match.entry_id, log_id=log.id)
-    if match.outcome is Outcome.SUGGEST and match.suggestions:
-        return _suggest_reply(services, match, log.id)
-    return Reply(services.renderer.render("qa/unknown.html.j2"))
+        reply = entry_reply(services, match.entry_id, log_id=log.id)
+    elif match.outcome is Outcome.SUGGEST and match.suggestions:
+        reply = _suggest_reply(services, match, log.id)
+    else:
+        reply = Reply(services.renderer.render("qa/unknown.html.j2"))
+    if match.english:  # one English line: the answers are Dutch, as the sources are
+        note = services.renderer.render("qa/english_note.html.j2")
+        reply = dataclasses.replace(reply, text=f"{note}\n\n{reply.text}")
+    return reply
 
 
 async def _own_log(
@@ -175,13 +183,16 @@ def answer_json(matcher: Matcher, question: str) -> dict[str, Any]:
     match = matcher.match(question[:MAX_QUESTION_CHARS])
     entry: Entry | None = kb.by_id.get(match.entry_id) if match.entry_id else None
     answered = match.outcome is Outcome.ANSWER and entry is not None
+    answer = strip_html(entry.answer) if answered and entry else None
+    if answer is not None and match.english:
+        answer = f"{ENGLISH_NOTE}\n\n{answer}"
     return {
         "question": question,
         "answered": answered,
         "entry": entry.id if answered and entry else None,
         "refs": list(entry.refs) if answered and entry else [],
         "score": round(match.score, 4),
-        "answer": strip_html(entry.answer) if answered and entry else None,
+        "answer": answer,
         "suggestions": [
             {"entry": e, "refs": list(kb.entry(e).refs), "title": kb.entry(e).title}
             for e in match.suggestions
