@@ -145,6 +145,17 @@ async def test_a_stranger_cannot_flood_the_teams_inbox(bot: OfflineBot) -> None:
     assert report.count("trein naar Zwolle") == 1 and "4×" in report
 
 
+async def test_an_english_question_gets_the_dutch_answer_with_one_english_line(
+    bot: OfflineBot,
+) -> None:
+    out = await bot.chat().send("Who pays for the first 8 conversations before IPS starts?")
+    text = out[-1].text
+    assert text.startswith("<i>I answer in Dutch")
+    assert "zorgverzekeraar" in text.lower() and "Bron: FAQ 5.5" in text
+    dutch = await bot.chat().send("wie betaalt de eerste 8 gesprekken?")
+    assert "I answer in Dutch" not in dutch[-1].text
+
+
 async def test_unknown_question_is_honest_and_points_to_faq(bot: OfflineBot) -> None:
     out = await bot.chat().send("wat voor weer wordt het morgen in Utrecht?")
     assert "geen antwoord" in out[-1].text and "/faq" in out[-1].text
