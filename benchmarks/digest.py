@@ -27,7 +27,10 @@ import sqlalchemy as sa
 
 from bot.app import build_services
 from bot.config import TIMEZONE, Settings
-from bot.services import Services, demo, digest, regions
+from bot.services import Services
+from bot.services.messaging import digest
+from bot.services.progress import regions
+from bot.services.shared import demo
 from bot.storage.models import Announcement, Delivery, QuestionLog, Trajectory, User
 
 # Monday 09:30 in Amsterdam: everyone with the default weekday is due

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from bot.app import build_services
 from bot.config import TIMEZONE, Settings
-from bot.services import stats
+from bot.services.progress import figures as stats
 from bot.storage.db import upgrade
 from bot.storage.models import RegionYear, Trajectory
 from knowledge.kb import load_kb

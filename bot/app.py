@@ -24,10 +24,11 @@ from bot.fakeapi import OFFLINE_TOKEN
 from bot.ordering import OrderedUpdateProcessor
 from bot.persistence import DbPersistence
 from bot.render import Renderer
-from bot.services import Services, amsterdam_now, regions
-from bot.services.announcements import ProgressReporter
-from bot.services.delivery import RealClock, Sender
-from bot.services.flood import FloodGuard
+from bot.services import Services, amsterdam_now
+from bot.services.messaging.announcements import ProgressReporter
+from bot.services.messaging.delivery import RealClock, Sender
+from bot.services.people.flood import FloodGuard
+from bot.services.progress import regions
 from bot.storage.db import Database
 from bot.transport import TelegramTransport
 from handlers import (

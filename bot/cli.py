@@ -184,7 +184,7 @@ def chat(role: str, region: str | None, demo: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per question.")
 def ask(question: str | None, as_json: bool) -> None:
     """Ask the knowledge base a QUESTION; without one, read one question per line from stdin."""
-    from bot.services.qa import answer_json
+    from bot.services.faq.answers import answer_json
     from knowledge.kb import load_kb
     from knowledge.matcher import Matcher
 
@@ -430,7 +430,7 @@ def kb_calibrate(paths: tuple[Path, ...], write: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def kb_unanswered(days: int, as_json: bool) -> None:
     """Questions the bot could not answer (or that got 👎), grouped and counted."""
-    from bot.services import qa
+    from bot.services.faq import answers as qa
 
     async def run(services: Services, session: AsyncSession) -> list[tuple[Any, str | None]]:
         groups = await qa.unanswered(services, session, days, shown=qa.MAX_QUESTION_CHARS)
@@ -569,7 +569,7 @@ def check_cmd(
 
 
 def _check_stats(days: int, as_json: bool) -> None:
-    from bot.services import checks
+    from bot.services.checks import guided as checks
 
     rows = _query(lambda services, session: checks.stats(services, session, days))
     if as_json:
@@ -602,8 +602,8 @@ def users() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def users_invite(role: str, region: str | None, uses: int, days: int, as_json: bool) -> None:
     """Make an invite code and its deep link (https://t.me/<bot>?start=<code>)."""
-    from bot.services import regions as regions_svc
-    from bot.services import users as svc
+    from bot.services.people import users as svc
+    from bot.services.progress import regions as regions_svc
 
     async def run(services: Services, session: AsyncSession) -> tuple[str, str]:
         await regions_svc.ensure_regions(session, services.kb)
@@ -643,7 +643,7 @@ def users_invite(role: str, region: str | None, uses: int, days: int, as_json: b
 @click.argument("code")
 def users_revoke(code: str) -> None:
     """Revoke an invite code."""
-    from bot.services import users as svc
+    from bot.services.people import users as svc
 
     if not _query(lambda _services, session: svc.revoke_invite(session, code)):
         _fail(f"no invite with code {code!r}")
@@ -654,7 +654,7 @@ def users_revoke(code: str) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def users_list(as_json: bool) -> None:
     """Everyone who has talked to the bot, with role, region and status."""
-    from bot.services import users as svc
+    from bot.services.people import users as svc
 
     async def run(services: Services, session: AsyncSession) -> list[dict[str, object]]:
         admins = services.settings.admins
@@ -688,7 +688,7 @@ def users_list(as_json: bool) -> None:
 @click.option("--region", default=None)
 def users_set(telegram_id: int, role: str | None, region: str | None) -> None:
     """Change someone's role and/or region (they are active again)."""
-    from bot.services import users as svc
+    from bot.services.people import users as svc
 
     async def run(services: Services, session: AsyncSession) -> None:
         await svc.set_user(session, services.region_codes(), telegram_id, role, region)
@@ -705,7 +705,7 @@ def users_set(telegram_id: int, role: str | None, region: str | None) -> None:
 @click.argument("telegram_id", type=int)
 def users_deactivate(telegram_id: int) -> None:
     """Take someone's role away (they can still ask questions)."""
-    from bot.services import users as svc
+    from bot.services.people import users as svc
 
     async def run(_services: Services, session: AsyncSession) -> None:
         await svc.deactivate(session, telegram_id)
@@ -722,7 +722,7 @@ def users_deactivate(telegram_id: int) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def users_forget(telegram_id: int, as_json: bool) -> None:
     """Remove a person's personal data (AVG); the figures they are part of stay."""
-    from bot.services import privacy
+    from bot.services.people import privacy
 
     async def run(services: Services, session: AsyncSession) -> privacy.ForgetReport:
         report = await privacy.forget_user(session, telegram_id)
@@ -762,7 +762,7 @@ def _current_year() -> int:
 @click.option("--json", "as_json", is_flag=True)
 def regions_list(year: int | None, as_json: bool) -> None:
     """The regions with their division and target for a year."""
-    from bot.services import regions as svc
+    from bot.services.progress import regions as svc
 
     the_year = year or _current_year()
 
@@ -800,7 +800,7 @@ def regions_list(year: int | None, as_json: bool) -> None:
 @click.option("--target", type=int, default=None, help="Trajectories to start in that year.")
 def regions_set(code: str, year: int | None, division: str | None, target: int | None) -> None:
     """Set a region's division and/or target for a year."""
-    from bot.services import regions as svc
+    from bot.services.progress import regions as svc
 
     if division is None and target is None:
         _fail("give --division and/or --target", 2)
@@ -823,7 +823,7 @@ def regions_import(path: Path) -> None:
 
     All rows are checked first: with any error nothing is stored.
     """
-    from bot.services import regions as svc
+    from bot.services.progress import regions as svc
     from knowledge.kb import load_kb
 
     try:
@@ -863,7 +863,7 @@ def export_trajectories(
     fmt: str, out: Path, region: str | None, year: int | None, as_json: bool
 ) -> None:
     """Write trajectories to a CSV (;-separated, UTF-8 with BOM, ISO dates) or XLSX file."""
-    from bot.services import export as svc
+    from bot.services.trajectories import export as svc
 
     selection = svc.Selection(region.upper() if region else None, year)
     the_format: svc.Format = "csv" if fmt == "csv" else "xlsx"
@@ -924,8 +924,8 @@ def demo_seed(seed_value: int, scale: float, as_json: bool) -> None:
     """Fill the database with demo users, region years and trajectories (demo=True)."""
     import time
 
-    from bot.services import demo as svc
-    from bot.services import regions as regions_svc
+    from bot.services.progress import regions as regions_svc
+    from bot.services.shared import demo as svc
 
     async def run(services: Services, session: AsyncSession) -> tuple[svc.DemoCounts, float]:
         await regions_svc.ensure_regions(session, services.kb)
@@ -949,7 +949,7 @@ def demo_seed(seed_value: int, scale: float, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def demo_clear(as_json: bool) -> None:
     """Remove exactly the demo rows; real data is never touched."""
-    from bot.services import demo as svc
+    from bot.services.shared import demo as svc
 
     counts = _query(lambda _services, session: svc.clear(session)).as_dict()
     if as_json:
@@ -979,8 +979,8 @@ def stats_cmd(
 
     Definitions: docs/stats.md.
     """
-    from bot.services import regions as regions_svc
-    from bot.services import stats as svc
+    from bot.services.progress import figures as svc
+    from bot.services.progress import regions as regions_svc
 
     the_year = year or _current_year()
     code = region.upper() if region else None
@@ -1159,8 +1159,8 @@ def announce(
         return
     if text_file is None or not audience_specs:
         _fail("--text-file and --audience are required (e.g. --audience all)", 2)
-    from bot.services import announcements as svc
-    from bot.services.inputs import InputError
+    from bot.services.messaging import announcements as svc
+    from bot.services.shared.inputs import InputError
 
     text = text_file.read_text(encoding="utf-8").strip()
     media_kind = None
@@ -1177,7 +1177,7 @@ def announce(
     )
 
     async def run(services: Services, session: AsyncSession) -> dict[str, Any]:
-        from bot.services import regions as regions_svc
+        from bot.services.progress import regions as regions_svc
 
         await regions_svc.ensure_regions(session, services.kb)
         svc.validate(services, audience)
@@ -1224,7 +1224,7 @@ def announce(
 @click.option("--json", "as_json", is_flag=True)
 def announce_status(announcement_id: int, as_json: bool) -> None:
     """Status and delivery counts of an announcement (or a week's digest)."""
-    from bot.services import announcements as svc
+    from bot.services.messaging import announcements as svc
 
     async def run(services: Services, session: AsyncSession) -> dict[str, Any]:
         return (await svc.status(services, session, announcement_id)).as_json()
@@ -1255,7 +1255,7 @@ def announce_status(announcement_id: int, as_json: bool) -> None:
 @click.argument("announcement_id", type=int)
 def announce_resend_uncertain(announcement_id: int) -> None:
     """Send again to exactly the recipients whose delivery is uncertain."""
-    from bot.services import announcements as svc
+    from bot.services.messaging import announcements as svc
 
     async def run(services: Services, session: AsyncSession) -> int:
         await svc.status(services, session, announcement_id)  # exists?
@@ -1277,7 +1277,7 @@ def announce_resend_uncertain(announcement_id: int) -> None:
 @click.argument("announcement_id", type=int)
 def announce_cancel(announcement_id: int) -> None:
     """Cancel a scheduled announcement (or stop one that is sending)."""
-    from bot.services import announcements as svc
+    from bot.services.messaging import announcements as svc
 
     async def run(services: Services, session: AsyncSession) -> str:
         return await svc.cancel(services, session, announcement_id)
@@ -1300,7 +1300,7 @@ def digest_group() -> None:
 def _week(text: str | None) -> tuple[Any, Any]:
     """The week asked for (default: this week) and now; exit 2 for a bad or future week."""
     from bot.services import amsterdam_now
-    from bot.services.digest import Week
+    from bot.services.messaging.digest import Week
 
     now = amsterdam_now()
     if text is None:
@@ -1338,8 +1338,8 @@ def digest_preview(
 ) -> None:
     """Print a digest as it is (or would be) sent: of one user, or a sample for a role."""
     from bot.render import strip_html
-    from bot.services import digest as svc
-    from bot.services import regions as regions_svc
+    from bot.services.messaging import digest as svc
+    from bot.services.progress import regions as regions_svc
 
     if (telegram_id is None) == (role is None):
         _fail("give either --user TELEGRAM_ID or --role ROLE (with --region AMxx)", 2)
@@ -1391,8 +1391,8 @@ def digest_send(week_text: str, dry_run: bool, as_json: bool) -> None:
 
     The running bot sends what is queued.
     """
-    from bot.services import digest as svc
-    from bot.services import regions as regions_svc
+    from bot.services.messaging import digest as svc
+    from bot.services.progress import regions as regions_svc
 
     week, now = _week(week_text)
 
@@ -1575,7 +1575,7 @@ def _database() -> Database:
 @click.option("--json", "as_json", is_flag=True)
 def db_retention(dry_run: bool, as_json: bool) -> None:
     """Apply the retention periods now (the bot also does this every night at 03:30)."""
-    from bot.services import privacy
+    from bot.services.people import privacy
 
     async def run(services: Services, session: AsyncSession) -> privacy.RetentionReport:
         policy = privacy.policy_from(services.settings)

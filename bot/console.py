@@ -23,8 +23,9 @@ from sqlalchemy import func, select
 from bot.config import Settings
 from bot.offline import OfflineBot, offline_bot
 from bot.render import strip_html
-from bot.services import demo, users
-from bot.services.replies import Person
+from bot.services.people import users
+from bot.services.shared import demo
+from bot.services.shared.replies import Person
 from bot.simulator import ChatSimulator, Output
 from bot.storage.models import Trajectory
 

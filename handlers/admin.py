@@ -9,8 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler
 
-from bot.services import Services, accounts, checks, qa
-from bot.services.replies import Reply
+from bot.services import Services
+from bot.services.checks import guided as checks
+from bot.services.faq import answers as qa
+from bot.services.people import accounts
+from bot.services.shared.replies import Reply
 from handlers.common import BotContext, person, send, with_session
 
 Report = Callable[[Services, AsyncSession, int], Awaitable[Reply]]

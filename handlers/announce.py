@@ -1,6 +1,6 @@
 """/bericht: compose an announcement, choose who gets it, see the preview, send or plan it
 (a persistent conversation); /berichten: planned and recent announcements (stateless buttons).
-The flow and its checks live in bot/services/announce_flow.py."""
+The flow and its checks live in bot/services/messaging/compose.py."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot.services import announce_flow as flow
-from bot.services.inputs import clean_text
-from bot.services.replies import Reply
+from bot.services.messaging import compose as flow
+from bot.services.shared.inputs import clean_text
+from bot.services.shared.replies import Reply
 from handlers.common import BotContext, person, send, show, with_session
 from handlers.forms import conversation, release, save_now
 

@@ -7,8 +7,8 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.services import Services
-from bot.services import checks as service
-from bot.services.replies import Notice
+from bot.services.checks import guided as service
+from bot.services.shared.replies import Notice
 from handlers.common import BotContext, send, show, with_session
 
 

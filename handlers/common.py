@@ -25,8 +25,9 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackContext, ExtBot
 
 from bot.render import split_message
-from bot.services import Services, menu
-from bot.services.replies import Notice, Person, Reply
+from bot.services import Services
+from bot.services.people import menu
+from bot.services.shared.replies import Notice, Person, Reply
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

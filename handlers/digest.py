@@ -1,8 +1,9 @@
 """/instellingen (the digest on or off, and its weekday) and the digest's daily job.
 
-The job queues this week's digests of everyone who is due (bot.services.digest.enqueue_due):
-every day at 09:00 Europe/Amsterdam, and once shortly after start-up to catch up on a run
-the bot missed while it was down. The delivery engine sends what was queued.
+The job queues this week's digests of everyone who is due
+(bot.services.messaging.digest.enqueue_due): every day at 09:00 Europe/Amsterdam, and once
+shortly after start-up to catch up on a run the bot missed while it was down. The delivery
+engine sends what was queued.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from telegram.ext import (
 )
 
 from bot.config import TIMEZONE
-from bot.services import digest as service
+from bot.services.messaging import digest as service
 from handlers.common import BotContext, person, send, show, with_session
 
 log = logging.getLogger(__name__)

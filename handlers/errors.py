@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from bot.services.replies import Reply
+from bot.services.shared.replies import Reply
 from handlers.common import BotContext, send
 
 log = logging.getLogger(__name__)

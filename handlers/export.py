@@ -6,8 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.services import export
-from bot.services.replies import Notice
+from bot.services.shared.replies import Notice
+from bot.services.trajectories import export
 from handlers.common import BotContext, person, send, show, with_session
 
 

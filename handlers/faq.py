@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.services.faq import browse_entry_reply, section_reply, sections_reply
-from bot.services.replies import Notice
+from bot.services.faq.browse import browse_entry_reply, section_reply, sections_reply
+from bot.services.shared.replies import Notice
 from handlers.common import BotContext, send, show
 
 

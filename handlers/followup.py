@@ -16,8 +16,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.services import followup as service
-from bot.services.replies import Reply
+from bot.services.shared.replies import Reply
+from bot.services.trajectories import followup as service
 from handlers.common import BotContext, person, send, with_session
 from handlers.forms import Form
 

@@ -23,9 +23,10 @@ from telegram.ext import (
 )
 
 from bot.persistence import DbPersistence
-from bot.services import Services, forms
-from bot.services.inputs import clean_text
-from bot.services.replies import Notice, Person, Reply
+from bot.services import Services
+from bot.services.shared import forms
+from bot.services.shared.inputs import clean_text
+from bot.services.shared.replies import Notice, Person, Reply
 from handlers.common import BotContext, person, send, show, with_session
 
 

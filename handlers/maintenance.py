@@ -7,7 +7,8 @@ from datetime import time
 from typing import TYPE_CHECKING
 
 from bot.config import TIMEZONE
-from bot.services import Services, privacy
+from bot.services import Services
+from bot.services.people import privacy
 from handlers.common import BotContext
 
 if TYPE_CHECKING:

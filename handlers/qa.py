@@ -9,9 +9,9 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
-from bot.services import qa
-from bot.services.inputs import as_number, clean_text
-from bot.services.replies import Notice, Reply
+from bot.services.faq import answers as qa
+from bot.services.shared.inputs import as_number, clean_text
+from bot.services.shared.replies import Notice, Reply
 from handlers.common import (
     BotContext,
     busy,

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.services import region_settings
+from bot.services.progress import region_settings
 from handlers.common import BotContext, person, send, show, with_session
 
 

@@ -1,10 +1,10 @@
 """/registreer as a ConversationHandler: one state per question, kept across restarts.
 
-The state follows the draft's step (bot/services/registration.py decides); the draft itself
-is in `context.user_data["registration"]`. Both are written to the database right after every
-step (`save_now`), so neither a restart nor a crash loses an answer. After 30 minutes without
-input the conversation ends with a message (the job queue's timeout while the bot runs; the
-draft's own time stamp after a restart).
+The state follows the draft's step (bot/services/trajectories/registration.py decides); the
+draft itself is in `context.user_data["registration"]`. Both are written to the database right
+after every step (`save_now`), so neither a restart nor a crash loses an answer. After 30
+minutes without input the conversation ends with a message (the job queue's timeout while the
+bot runs; the draft's own time stamp after a restart).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ConversationHandler, filters
 
-from bot.services import registration as service
-from bot.services.replies import Reply
+from bot.services.shared.replies import Reply
+from bot.services.trajectories import registration as service
 from handlers.common import BotContext, person, send, with_session
 from handlers.forms import Form
 

@@ -6,8 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler
 
-from bot.services import accounts
-from bot.services.faq import help_reply, start_reply
+from bot.services.faq.browse import help_reply, start_reply
+from bot.services.people import accounts
 from handlers.common import BotContext, person, send, set_menu, with_session
 
 

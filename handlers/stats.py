@@ -7,8 +7,8 @@ from telegram import InputFile, Update
 from telegram.constants import ChatAction
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.services import stats as service
-from bot.services.replies import Notice, Reply
+from bot.services.progress import figures as service
+from bot.services.shared.replies import Notice, Reply
 from handlers.common import BotContext, busy, markup, person, send, show, with_session
 
 

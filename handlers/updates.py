@@ -5,7 +5,7 @@ Group -1 (`gate`) runs before every other handler:
   channel posts, inline queries, polls, reactions and the like stop here (on purpose: the bot
   answers what people send, not what they edit afterwards);
 - one person sending very many messages or presses in a short time is slowed down
-  (`bot.services.flood`): told once, the rest dropped, nobody else waits for them;
+  (`bot.services.people.flood`): told once, the rest dropped, nobody else waits for them;
 - outside a private chat, commands and buttons that show personal or team data (pseudonyms,
   users, invite links, unanswered questions, announcements, exports, settings) are refused
   with a pointer to the private chat: a group must never see them, and an invite link posted
@@ -35,9 +35,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot.services import users
-from bot.services.flood import Verdict
-from bot.services.replies import Reply
+from bot.services.people import users
+from bot.services.people.flood import Verdict
+from bot.services.shared.replies import Reply
 from handlers.common import BotContext, send
 
 log = logging.getLogger(__name__)

@@ -6,9 +6,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.services import accounts
-from bot.services.inputs import as_number
-from bot.services.replies import Notice, Person
+from bot.services.people import accounts
+from bot.services.shared.inputs import as_number
+from bot.services.shared.replies import Notice, Person
 from handlers.common import BotContext, person, send, set_menu, show, with_session
 
 

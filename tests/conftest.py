@@ -92,8 +92,9 @@ async def bot(settings: Settings, matcher: Matcher) -> AsyncIterator[OfflineBot]
 
 async def give_role(bot: OfflineBot, telegram_id: int, role: str, region: str | None) -> None:
     """Make `telegram_id` a registered user with this role (what an invite does)."""
-    from bot.services import regions, users
-    from bot.services.replies import Person
+    from bot.services.people import users
+    from bot.services.progress import regions
+    from bot.services.shared.replies import Person
 
     services = bot.services
     async with services.db.session() as session:

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.services.delivery import Outgoing, RealClock, Sender, Sent
+from bot.services.messaging.delivery import Outgoing, RealClock, Sender, Sent
 from bot.storage.db import Database
 from bot.storage.models import Announcement
 

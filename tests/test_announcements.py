@@ -16,11 +16,13 @@ from bot.app import build_services
 from bot.cli import main
 from bot.config import TIMEZONE, Settings
 from bot.offline import OfflineBot
-from bot.services import Services, regions, users
-from bot.services import announcements as svc
-from bot.services.accounts import Caller
-from bot.services.inputs import InputError
-from bot.services.replies import Person
+from bot.services import Services
+from bot.services.messaging import announcements as svc
+from bot.services.people import users
+from bot.services.people.accounts import Caller
+from bot.services.progress import regions
+from bot.services.shared.inputs import InputError
+from bot.services.shared.replies import Person
 from bot.storage.models import Announcement, Delivery, RegionYear, User
 from tests.conftest import ADMIN_ID
 

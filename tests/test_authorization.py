@@ -1,6 +1,6 @@
 """The authorization matrix: every command × every role (and someone not registered), and
 forged button presses for every area that needs a role. The expectations are written out here,
-independently of bot/services/menu.py, so a permission slip in either place shows."""
+independently of bot/services/people/menu.py, so a permission slip in either place shows."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from bot.fakeapi import BOT_USERNAME
 from bot.offline import OfflineBot
-from bot.services import trajectories as t
+from bot.services.trajectories import records as t
 from bot.simulator import Output
 from bot.storage.models import Invite, RegionYear, Trajectory, User
 from tests.conftest import ADMIN_ID, give_role

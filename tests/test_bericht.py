@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 
 from bot.fakeapi import SentMessage
 from bot.offline import OfflineBot
-from bot.services import announcements as svc
+from bot.services.messaging import announcements as svc
 from bot.simulator import ChatSimulator, Output
 from bot.storage.models import Announcement, Delivery, User
 from tests.conftest import ADMIN_ID, give_role

@@ -14,8 +14,8 @@ from sqlalchemy import select, update
 from bot.app import build_services
 from bot.config import TIMEZONE, Settings
 from bot.offline import OfflineBot, offline_bot
-from bot.services import regions
-from bot.services import trajectories as t
+from bot.services.progress import regions
+from bot.services.trajectories import records as t
 from bot.storage.db import Database
 from bot.storage.models import Trajectory, User
 from knowledge.kb import KnowledgeBase

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.offline import OfflineBot
-from bot.services.inputs import clean_text
+from bot.services.shared.inputs import clean_text
 from bot.storage.models import QuestionLog, Trajectory
 from tests.conftest import give_role
 from tests.test_registration import _fill, _press

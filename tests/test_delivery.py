@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from telegram import Bot
 
 from bot.fakeapi import NETWORK, OFFLINE_TOKEN, TIMEOUT, FakeBotAPI
-from bot.services.delivery import (
+from bot.services.messaging.delivery import (
     BACKOFF,
     Counts,
     Report,

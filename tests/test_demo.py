@@ -16,7 +16,9 @@ from sqlalchemy import func, select
 
 from bot.cli import main
 from bot.config import TIMEZONE
-from bot.services import demo, regions, trajectories
+from bot.services.progress import regions
+from bot.services.shared import demo
+from bot.services.trajectories import records as trajectories
 from bot.storage.db import Database
 from bot.storage.models import RegionYear, Trajectory, TrajectoryEvent, User
 from bot.storage.repos import UserRepo

@@ -15,9 +15,12 @@ from sqlalchemy import func, select, update
 from bot.app import build_services
 from bot.config import TIMEZONE, Settings
 from bot.offline import OfflineBot, offline_bot
-from bot.services import Services, digest, regions, users
-from bot.services import trajectories as t
-from bot.services.replies import Person, Reply
+from bot.services import Services
+from bot.services.messaging import digest
+from bot.services.people import users
+from bot.services.progress import regions
+from bot.services.shared.replies import Person, Reply
+from bot.services.trajectories import records as t
 from bot.storage.models import (
     Announcement,
     Delivery,

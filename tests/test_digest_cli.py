@@ -15,10 +15,12 @@ from sqlalchemy import func, select
 from bot.app import build_services
 from bot.cli import main
 from bot.config import Settings
-from bot.services import amsterdam_now, regions, users
-from bot.services import trajectories as t
-from bot.services.digest import Week
-from bot.services.replies import Person
+from bot.services import amsterdam_now
+from bot.services.messaging.digest import Week
+from bot.services.people import users
+from bot.services.progress import regions
+from bot.services.shared.replies import Person
+from bot.services.trajectories import records as t
 from bot.storage.db import Database
 from bot.storage.models import Announcement, Delivery, User
 from knowledge.matcher import Matcher

@@ -12,8 +12,9 @@ from hypothesis import strategies as hs
 
 from bot.config import Settings
 from bot.render import Renderer
-from bot.services import Services, digest
-from bot.services import stats as st
+from bot.services import Services
+from bot.services.messaging import digest
+from bot.services.progress import figures as st
 from bot.storage.db import Database
 from bot.storage.digest import AnnouncementRow, RegionWeek, TrajectoryRow
 from bot.storage.repos import AskedRow

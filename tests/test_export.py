@@ -17,8 +17,8 @@ from bot.cli import main
 from bot.config import TIMEZONE
 from bot.fakeapi import SentMessage
 from bot.offline import OfflineBot
-from bot.services import users
-from bot.services.replies import Person
+from bot.services.people import users
+from bot.services.shared.replies import Person
 from bot.storage.db import Database
 from bot.storage.models import Region, Trajectory
 from bot.storage.repos import UserRepo

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.app import build_services
 from bot.config import TIMEZONE, Settings
 from bot.offline import OfflineBot, offline_bot
-from bot.services import trajectories as t
+from bot.services.trajectories import records as t
 from bot.simulator import ChatSimulator, Output
 from bot.storage.models import Trajectory, TrajectoryEvent, User
 from knowledge.matcher import Matcher
@@ -241,8 +241,8 @@ async def test_odd_numbers_for_hours_get_the_dutch_explanation(
 ) -> None:
     """'²' passes str.isdigit() but int() refuses it, as it refuses 4,300+ digits: the coach
     gets the explanation, never the error reply."""
-    from bot.services import forms
-    from bot.services.inputs import InputError
+    from bot.services.shared import forms
+    from bot.services.shared.inputs import InputError
 
     with pytest.raises(InputError, match=r"heel getal|tussen"):
         forms.parse(fbot.services, "hours_per_week", typed, {}, NOW.date())

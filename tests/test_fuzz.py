@@ -35,10 +35,11 @@ from bot.app import build_services
 from bot.config import TIMEZONE, Settings
 from bot.fakeapi import html_error
 from bot.offline import OfflineBot, offline_bot
-from bot.services import Services, forms
-from bot.services import announcements as ann
-from bot.services import trajectories as t
-from bot.services.inputs import InputError
+from bot.services import Services
+from bot.services.messaging import announcements as ann
+from bot.services.shared import forms
+from bot.services.shared.inputs import InputError
+from bot.services.trajectories import records as t
 from bot.simulator import ChatSimulator, Output
 from bot.storage.models import Base, Trajectory, User
 from knowledge.matcher import Matcher

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.config import TIMEZONE
-from bot.services.inbox import UNREGISTERED_PER_DAY, group_unanswered
+from bot.services.faq.inbox import UNREGISTERED_PER_DAY, group_unanswered
 from bot.storage.repos import AskedRow
 
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=TIMEZONE)

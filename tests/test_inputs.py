@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.services.inputs import (
+from bot.services.shared.inputs import (
     BSN_REDACTED,
     InputError,
     check_pseudonym,

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cli import main
 from bot.config import TIMEZONE
 from bot.offline import OfflineBot
-from bot.services import privacy, trajectories
+from bot.services.people import privacy
+from bot.services.trajectories import records as trajectories
 from bot.storage.models import (
     Announcement,
     BotState,

@@ -8,8 +8,10 @@ import pytest
 
 from bot.config import TIMEZONE
 from bot.offline import OfflineBot
-from bot.services import demo, regions, users
-from bot.services.replies import Person
+from bot.services.people import users
+from bot.services.progress import regions
+from bot.services.shared import demo
+from bot.services.shared.replies import Person
 from bot.simulator import Output
 from bot.storage.models import RegionYear
 from tests.conftest import ADMIN_ID

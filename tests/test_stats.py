@@ -18,7 +18,8 @@ from bot.cli import main
 from bot.config import TIMEZONE
 from bot.offline import OfflineBot
 from bot.render import strip_html
-from bot.services import regions, stats
+from bot.services.progress import figures as stats
+from bot.services.progress import regions
 from bot.simulator import Output
 from bot.storage.models import Trajectory, User
 from tests.conftest import ADMIN_ID

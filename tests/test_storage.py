@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import build_services
 from bot.config import TIMEZONE, Settings
-from bot.services import qa
+from bot.services.faq import answers as qa
 from bot.storage.db import Database, downgrade, upgrade
 from bot.storage.models import Base, QuestionLog
 from bot.storage.repos import QuestionRepo, UserRepo

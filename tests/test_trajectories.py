@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.config import TIMEZONE
-from bot.services import trajectories as svc
-from bot.services.inputs import InputError
+from bot.services.shared.inputs import InputError
+from bot.services.trajectories import records as svc
 from bot.storage.db import Database
 from bot.storage.models import Region, Trajectory, TrajectoryEvent
 from bot.storage.repos import UserRepo
@@ -104,8 +104,8 @@ async def test_concurrent_edits_do_not_overwrite(db: Database) -> None:
 
 def test_every_stored_value_has_a_dutch_label() -> None:
     """A value without a label would show up as a bare code in the bot and the export."""
-    from bot.services import trajectories as t
-    from bot.services.fields import fields
+    from bot.services.trajectories import records as t
+    from bot.services.trajectories.fields import fields
 
     f = fields()
     for name, codes in {

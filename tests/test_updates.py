@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.offline import OfflineBot
-from bot.services import users
-from bot.services.flood import FloodGuard, Verdict
+from bot.services.people import users
+from bot.services.people.flood import FloodGuard, Verdict
 from bot.simulator import ChatSimulator
 from bot.storage.models import QuestionLog, User
 from tests.conftest import give_role

@@ -13,13 +13,14 @@ from click.testing import CliRunner
 from bot.cli import main
 from bot.config import TIMEZONE
 from bot.offline import OfflineBot
-from bot.services import regions, users
-from bot.services.users import (
+from bot.services.people import users
+from bot.services.people.users import (
     WRONG_CODE_GLOBAL_LIMIT,
     WRONG_CODE_LIMIT,
     WRONG_CODE_WINDOW,
     CodeAttempts,
 )
+from bot.services.progress import regions
 from tests.conftest import ADMIN_ID
 
 pytestmark = pytest.mark.both_databases

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING
 
 from bot.config import TIMEZONE, Settings
 from bot.render import Renderer
-from bot.services.flood import FloodGuard
-from bot.services.users import CodeAttempts, SeenCache
+from bot.services.people.flood import FloodGuard
+from bot.services.people.users import CodeAttempts, SeenCache
 from bot.storage.db import Database
 from knowledge.kb import KnowledgeBase
 from knowledge.matcher import Matcher
 
 if TYPE_CHECKING:
-    from bot.services.delivery import Sender
+    from bot.services.messaging.delivery import Sender
 
 
 def amsterdam_now() -> datetime:
@@ -39,7 +39,7 @@ class Services:
     seen: SeenCache = field(default_factory=SeenCache)
     invite_attempts: CodeAttempts = field(default_factory=CodeAttempts)
     flood: FloodGuard = field(default_factory=FloodGuard)
-    # The one sender of announcements and digests (bot/services/delivery.py); set by
+    # The one sender of announcements and digests (bot/services/messaging/delivery.py); set by
     # build_application, None in the CLI (which only writes announcements and deliveries).
     sender: Sender | None = None
 

@@ -22,11 +22,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import Services
-from bot.services import announcements as ann
-from bot.services.accounts import ROLE_NAMES, Caller, caller
-from bot.services.forms import idle, touch
-from bot.services.inputs import InputError, as_number
-from bot.services.replies import Button, Notice, Person, Reply
+from bot.services.messaging import announcements as ann
+from bot.services.people.accounts import ROLE_NAMES, Caller, caller
+from bot.services.shared.forms import idle, touch
+from bot.services.shared.inputs import InputError, as_number
+from bot.services.shared.replies import Button, Notice, Person, Reply
 from bot.storage.models import Announcement
 
 PREFIX = ann.PREFIX

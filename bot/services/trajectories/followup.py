@@ -20,12 +20,13 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import Services, forms
-from bot.services import trajectories as t
-from bot.services.accounts import Caller
-from bot.services.fields import fields
-from bot.services.inputs import InputError, as_number
-from bot.services.replies import Button, Notice, Person, Reply
+from bot.services import Services
+from bot.services.people.accounts import Caller
+from bot.services.shared import forms
+from bot.services.shared.inputs import InputError, as_number
+from bot.services.shared.replies import Button, Notice, Person, Reply
+from bot.services.trajectories import records as t
+from bot.services.trajectories.fields import fields
 from bot.storage.models import Trajectory, TrajectoryEvent, User
 
 PREFIX = "mt"

@@ -32,13 +32,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import TIMEZONE
 from bot.render import TELEGRAM_LIMIT, strip_html
 from bot.services import Services
-from bot.services import stats as st
-from bot.services.accounts import ROLE_NAMES, caller
-from bot.services.fields import fields
-from bot.services.inbox import UnansweredGroup, group_unanswered
-from bot.services.inputs import as_number
-from bot.services.replies import Button, Notice, Person, Reply
-from bot.services.users import effective_role
+from bot.services.faq.inbox import UnansweredGroup, group_unanswered
+from bot.services.people.accounts import ROLE_NAMES, caller
+from bot.services.people.users import effective_role
+from bot.services.progress import figures as st
+from bot.services.shared.inputs import as_number
+from bot.services.shared.replies import Button, Notice, Person, Reply
+from bot.services.trajectories.fields import fields
 from bot.storage.digest import (
     AnnouncementRow,
     DigestRepo,
@@ -163,7 +163,7 @@ async def eligible(services: Services, session: AsyncSession) -> list[Recipient]
 
 
 def group_questions(rows: Iterable[AskedRow]) -> list[UnansweredGroup]:
-    """Grouped as /onbeantwoord groups them (bot/services/inbox.py), shortened for a line."""
+    """Grouped as /onbeantwoord groups them (bot/services/faq/inbox.py), shortened for a line."""
     return group_unanswered(rows, QUESTION_MAX)
 
 

@@ -23,11 +23,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import Services, charts
-from bot.services.accounts import Caller, caller
-from bot.services.inputs import as_number
-from bot.services.regions import YEAR_MIN
-from bot.services.replies import Button, Notice, Person, Reply
+from bot.services import Services
+from bot.services.people.accounts import Caller, caller
+from bot.services.progress import charts
+from bot.services.progress.regions import YEAR_MIN
+from bot.services.shared.inputs import as_number
+from bot.services.shared.replies import Button, Notice, Person, Reply
 from bot.storage.stats import Counts, StatsRepo
 from knowledge.kb import KnowledgeBase
 

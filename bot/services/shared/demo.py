@@ -29,7 +29,7 @@ from sqlalchemy import Table, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import TIMEZONE
-from bot.services.trajectories import ENDED, PLACED, RUNNING
+from bot.services.trajectories.records import ENDED, PLACED, RUNNING
 from bot.storage.models import Base, RegionYear, Trajectory, TrajectoryEvent, User
 from knowledge.kb import KnowledgeBase
 

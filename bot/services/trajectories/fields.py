@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-PATH = Path(__file__).resolve().parent.parent / "templates" / "fields.yaml"
+PATH = Path(__file__).resolve().parents[2] / "templates" / "fields.yaml"
 
 
 @dataclass(frozen=True)

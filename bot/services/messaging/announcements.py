@@ -23,11 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import TIMEZONE
 from bot.services import Services
-from bot.services.accounts import ROLE_NAMES, Caller
-from bot.services.delivery import Counts, Report, counts, resend_uncertain
-from bot.services.inputs import MONTHS, InputError
-from bot.services.replies import Button
-from bot.services.users import effective_role
+from bot.services.messaging.delivery import Counts, Report, counts, resend_uncertain
+from bot.services.people.accounts import ROLE_NAMES, Caller
+from bot.services.people.users import effective_role
+from bot.services.shared.inputs import MONTHS, InputError
+from bot.services.shared.replies import Button
 from bot.storage.models import Announcement, Delivery, RegionYear, User
 
 ROLES = ("coach", "regio", "programma")

@@ -13,7 +13,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.replies import Person
+from bot.services.shared.replies import Person
 from bot.storage.models import Invite, User
 from bot.storage.repos import UserRepo
 

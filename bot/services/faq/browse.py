@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from bot.services import Services, checks, menu
-from bot.services.qa import entry_reply
-from bot.services.replies import Button, Reply
+from bot.services import Services
+from bot.services.checks import guided as checks
+from bot.services.faq.answers import entry_reply
+from bot.services.people import menu
+from bot.services.shared.replies import Button, Reply
 
 PROGRAMME_SECTION = "P"
 PROGRAMME_TITLE = "Over het programma"

@@ -20,16 +20,16 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import Services
-from bot.services import trajectories as t
-from bot.services.accounts import Caller, caller
-from bot.services.fields import fields
-from bot.services.inputs import (
+from bot.services.people.accounts import Caller, caller
+from bot.services.shared.inputs import (
     InputError,
     check_pseudonym,
     check_start_date,
     parse_dutch_date,
 )
-from bot.services.replies import Button, Person, Reply
+from bot.services.shared.replies import Button, Person, Reply
+from bot.services.trajectories import records as t
+from bot.services.trajectories.fields import fields
 
 IDLE = timedelta(minutes=30)  # a form nobody touched for this long is dropped
 HOURS_MIN, HOURS_MAX = 1, 60

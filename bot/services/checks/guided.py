@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import Services
-from bot.services.inputs import as_number
-from bot.services.replies import Button, Notice, Reply
+from bot.services.shared.inputs import as_number
+from bot.services.shared.replies import Button, Notice, Reply
 from bot.storage.models import CheckLog
 from bot.storage.repos import UserRepo
 from knowledge.decisions import Check, CheckInputError, Evaluation, decode, encode, evaluate

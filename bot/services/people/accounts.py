@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import Services
-from bot.services.inputs import as_number
-from bot.services.replies import Button, Notice, Person, Reply
-from bot.services.users import (
+from bot.services.people.users import (
     Joined,
     UserInputError,
     create_invite,
@@ -20,6 +18,8 @@ from bot.services.users import (
     redeem_invite,
     set_user,
 )
+from bot.services.shared.inputs import as_number
+from bot.services.shared.replies import Button, Notice, Person, Reply
 from bot.storage.models import User
 from bot.storage.repos import UserRepo
 

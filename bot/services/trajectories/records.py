@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot.services.inputs import InputError, check_pseudonym, check_start_date
+from bot.services.shared.inputs import InputError, check_pseudonym, check_start_date
 from bot.storage.db import take_turn
 from bot.storage.models import Trajectory, TrajectoryEvent
 

@@ -15,11 +15,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import Services, forms
-from bot.services import trajectories as t
-from bot.services.accounts import Caller
-from bot.services.inputs import InputError
-from bot.services.replies import Button, Notice, Person, Reply
+from bot.services import Services
+from bot.services.people.accounts import Caller
+from bot.services.shared import forms
+from bot.services.shared.inputs import InputError
+from bot.services.shared.replies import Button, Notice, Person, Reply
+from bot.services.trajectories import records as t
 from knowledge.decisions import evaluate
 
 PREFIX = "new"

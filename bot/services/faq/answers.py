@@ -10,11 +10,12 @@ from markupsafe import escape
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.render import strip_html
-from bot.services import Services, checks
-from bot.services.inbox import SHOWN_MAX, UnansweredGroup, group_unanswered
-from bot.services.inputs import redact_bsn
-from bot.services.replies import Button, Notice, Person, Reply
-from bot.services.users import record_seen
+from bot.services import Services
+from bot.services.checks import guided as checks
+from bot.services.faq.inbox import SHOWN_MAX, UnansweredGroup, group_unanswered
+from bot.services.people.users import record_seen
+from bot.services.shared.inputs import redact_bsn
+from bot.services.shared.replies import Button, Notice, Person, Reply
 from bot.storage.models import QuestionLog
 from bot.storage.repos import QuestionRepo
 from knowledge.matcher import Match, Matcher, Outcome
@@ -206,7 +207,7 @@ def answer_json(matcher: Matcher, question: str) -> dict[str, Any]:
 async def unanswered(
     services: Services, session: AsyncSession, days: int = 30, shown: int = SHOWN_MAX
 ) -> list[UnansweredGroup]:
-    """Unanswered, 'none of these' and 👎 questions, grouped (bot/services/inbox.py); texts
+    """Unanswered, 'none of these' and 👎 questions, grouped (bot/services/faq/inbox.py); texts
     shortened to `shown` characters."""
     since = services.clock() - timedelta(days=days)
     return group_unanswered(await QuestionRepo(session).unanswered(since), shown)

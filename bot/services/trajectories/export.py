@@ -32,11 +32,11 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import Services
-from bot.services.accounts import caller
-from bot.services.fields import fields
-from bot.services.inputs import as_number
-from bot.services.regions import YEAR_MIN
-from bot.services.replies import Button, Notice, Person, Reply
+from bot.services.people.accounts import caller
+from bot.services.progress.regions import YEAR_MIN
+from bot.services.shared.inputs import as_number
+from bot.services.shared.replies import Button, Notice, Person, Reply
+from bot.services.trajectories.fields import fields
 from bot.storage.models import Region, Trajectory
 
 Format = Literal["csv", "xlsx"]

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import Services
-from bot.services.accounts import caller
-from bot.services.regions import (
+from bot.services.people.accounts import caller
+from bot.services.progress.regions import (
     TARGET_MAX,
     YEAR_MAX,
     YEAR_MIN,
@@ -28,7 +28,7 @@ from bot.services.regions import (
     list_regions,
     set_regions,
 )
-from bot.services.replies import Button, Notice, Person, Reply
+from bot.services.shared.replies import Button, Notice, Person, Reply
 from bot.storage.models import RegionYear
 
 STEPS = (-10, -1, 1, 10)

@@ -1,0 +1,1 @@
+"""The guided checks (kandidaat, traject, cofinanciering) and their log."""

@@ -1,0 +1,1 @@
+"""Announcements, the delivery engine and the weekly digest."""

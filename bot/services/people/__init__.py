@@ -1,0 +1,1 @@
+"""Users, roles, invites, command menus, flood control, privacy (forget, retention)."""

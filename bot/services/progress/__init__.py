@@ -1,0 +1,1 @@
+"""Progress figures and charts, regions and their division and target per year."""

@@ -1,0 +1,1 @@
+"""What several features use: form drafts, checking typed input, replies, demo data."""

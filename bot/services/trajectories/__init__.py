@@ -1,0 +1,1 @@
+"""Trajectories: registering by chat, following up, fields, exports."""
