@@ -26,7 +26,8 @@ from sqlalchemy import func, insert, select
 from telegram import Bot
 
 from bot.fakeapi import OFFLINE_TOKEN, FakeBotAPI
-from bot.services.messaging.delivery import Clock, RealClock, Sender, VirtualClock
+from bot.services.messaging.pacing import Clock, RealClock, VirtualClock
+from bot.services.messaging.sender import Sender
 from bot.storage.db import Database
 from bot.storage.models import Announcement, Delivery, User
 from bot.transport import TelegramTransport

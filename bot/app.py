@@ -26,7 +26,8 @@ from bot.persistence import DbPersistence
 from bot.render import Renderer
 from bot.services import Services, amsterdam_now
 from bot.services.messaging.announcements import ProgressReporter
-from bot.services.messaging.delivery import RealClock, Sender
+from bot.services.messaging.pacing import RealClock
+from bot.services.messaging.sender import Sender
 from bot.services.people.flood import FloodGuard
 from bot.services.progress import regions
 from bot.storage.db import Database

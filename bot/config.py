@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     # for the invite deep links printed by the CLI (the bot itself asks Telegram)
     bot_username: str | None = Field(default=None, alias="TELEGRAM_BOT_USERNAME")
     # Flood control: more than this many messages/presses from one person in the window are
-    # slowed down (bot/services/flood.py).
+    # slowed down (bot/services/people/flood.py).
     flood_limit: int = Field(default=20, alias="HOOFDZAAK_FLOOD_LIMIT", ge=1)
     flood_window: float = Field(default=10.0, alias="HOOFDZAAK_FLOOD_WINDOW", gt=0)
     # Updates handled at the same time (bot/ordering.py): different people's updates run

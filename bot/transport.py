@@ -1,5 +1,5 @@
 """The delivery engine's transport over python-telegram-bot: telegram.Bot and its errors in,
-the engine's own outcome types out (bot/services/messaging/delivery.py never imports telegram).
+the engine's own outcome types out (bot/services/messaging/sender.py never imports telegram).
 
 The sender gets a Bot of its own: a plain `telegram.Bot`, not the application's `ExtBot`.
 The application's bot goes through PTB's `AIORateLimiter`, which waits out 429s itself and
@@ -26,7 +26,7 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot.services.messaging.delivery import (
+from bot.services.messaging.outcomes import (
     Blocked,
     MaybeSent,
     NotSent,

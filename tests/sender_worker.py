@@ -24,7 +24,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.services.messaging.delivery import Outgoing, RealClock, Sender, Sent
+from bot.services.messaging.outcomes import Outgoing, Sent
+from bot.services.messaging.pacing import RealClock
+from bot.services.messaging.sender import Sender
 from bot.storage.db import Database
 from bot.storage.models import Announcement
 

@@ -20,15 +20,9 @@ from sqlalchemy.exc import IntegrityError
 from telegram import Bot
 
 from bot.fakeapi import NETWORK, OFFLINE_TOKEN, TIMEOUT, FakeBotAPI
-from bot.services.messaging.delivery import (
-    BACKOFF,
-    Counts,
-    Report,
-    Sender,
-    VirtualClock,
-    counts,
-    resend_uncertain,
-)
+from bot.services.messaging.outcomes import BACKOFF, Counts, Report
+from bot.services.messaging.pacing import VirtualClock
+from bot.services.messaging.sender import Sender, counts, resend_uncertain
 from bot.storage.db import Database
 from bot.storage.models import Announcement, BotState, Delivery, User
 from bot.transport import TelegramTransport

@@ -19,7 +19,7 @@ from knowledge.kb import KnowledgeBase
 from knowledge.matcher import Matcher
 
 if TYPE_CHECKING:
-    from bot.services.messaging.delivery import Sender
+    from bot.services.messaging.sender import Sender
 
 
 def amsterdam_now() -> datetime:
@@ -39,7 +39,7 @@ class Services:
     seen: SeenCache = field(default_factory=SeenCache)
     invite_attempts: CodeAttempts = field(default_factory=CodeAttempts)
     flood: FloodGuard = field(default_factory=FloodGuard)
-    # The one sender of announcements and digests (bot/services/messaging/delivery.py); set by
+    # The one sender of announcements and digests (bot/services/messaging/sender.py); set by
     # build_application, None in the CLI (which only writes announcements and deliveries).
     sender: Sender | None = None
 

@@ -1,6 +1,6 @@
 """Announcements: who receives them (audiences), checking their HTML, planning them, writing
 the announcement and one delivery row per recipient, and what /bericht, /berichten and
-`hoofdzaak announce` show. Sending is the sender's job (delivery.py).
+`hoofdzaak announce` show. Sending is the sender's job (sender.py).
 
 Audience: regions, divisions (this year's, from region_years) and roles. Regions and divisions
 both pick regions (a union); roles narrow that down; nothing chosen is everyone. Recipients
@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import TIMEZONE
 from bot.services import Services
-from bot.services.messaging.delivery import Counts, Report, counts, resend_uncertain
+from bot.services.messaging.outcomes import Counts, Report
+from bot.services.messaging.sender import counts, resend_uncertain
 from bot.services.people.accounts import ROLE_NAMES, Caller
 from bot.services.people.users import effective_role
 from bot.services.shared.inputs import MONTHS, InputError
