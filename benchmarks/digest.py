@@ -28,7 +28,8 @@ import sqlalchemy as sa
 from bot.app import build_services
 from bot.config import TIMEZONE, Settings
 from bot.services import Services
-from bot.services.messaging import digest
+from bot.services.messaging.digest import compose, queue
+from bot.services.messaging.digest.week import Week
 from bot.services.progress import regions
 from bot.services.shared import demo
 from bot.storage.models import Announcement, Delivery, QuestionLog, Trajectory, User
@@ -147,11 +148,11 @@ async def run(n_users: int, scale: float) -> None:
                 f"database: {made['users']:,} staff users (+ demo data), "
                 f"{made['trajectories']:,} trajectories, built in {time.perf_counter() - t0:.1f} s"
             )
-            week = digest.Week.of(NOW)
+            week = Week.of(NOW)
             async with services.db.session() as session:
                 t0 = time.perf_counter()
-                recipients = await digest.eligible(services, session)
-                data = await digest.gather(services, session, week, NOW, recipients)
+                recipients = await compose.eligible(services, session)
+                data = await compose.gather(services, session, week, NOW, recipients)
                 gathered = time.perf_counter() - t0
             per_role = {
                 r: sum(x.role == r for x in recipients) for r in ("coach", "regio", "programma")
@@ -165,7 +166,7 @@ async def run(n_users: int, scale: float) -> None:
             t0 = time.perf_counter()
             for who in recipients:
                 t1 = time.perf_counter()
-                d = digest.render(services, data, who)
+                d = compose.render(services, data, who)
                 times.append(time.perf_counter() - t1)
                 lengths.append(len(d.text))
             total = time.perf_counter() - t0
@@ -179,7 +180,7 @@ async def run(n_users: int, scale: float) -> None:
             )
             async with services.db.session() as session:
                 t0 = time.perf_counter()
-                queued = await digest.enqueue_due(services, session, NOW)
+                queued = await queue.enqueue_due(services, session, NOW)
                 took = time.perf_counter() - t0
             print(
                 f"enqueue_due (read, render, insert, commit): {queued:,} queued in {took:.2f} s "
@@ -187,7 +188,7 @@ async def run(n_users: int, scale: float) -> None:
             )
             async with services.db.session() as session:
                 t0 = time.perf_counter()
-                again = await digest.enqueue_due(services, session, NOW)
+                again = await queue.enqueue_due(services, session, NOW)
                 took = time.perf_counter() - t0
             print(f"enqueue_due again: {again} queued in {took * 1000:.0f} ms")
         finally:

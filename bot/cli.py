@@ -1300,7 +1300,7 @@ def digest_group() -> None:
 def _week(text: str | None) -> tuple[Any, Any]:
     """The week asked for (default: this week) and now; exit 2 for a bad or future week."""
     from bot.services import amsterdam_now
-    from bot.services.messaging.digest import Week
+    from bot.services.messaging.digest.week import Week
 
     now = amsterdam_now()
     if text is None:
@@ -1338,7 +1338,7 @@ def digest_preview(
 ) -> None:
     """Print a digest as it is (or would be) sent: of one user, or a sample for a role."""
     from bot.render import strip_html
-    from bot.services.messaging import digest as svc
+    from bot.services.messaging.digest import queue as svc
     from bot.services.progress import regions as regions_svc
 
     if (telegram_id is None) == (role is None):
@@ -1391,7 +1391,7 @@ def digest_send(week_text: str, dry_run: bool, as_json: bool) -> None:
 
     The running bot sends what is queued.
     """
-    from bot.services.messaging import digest as svc
+    from bot.services.messaging.digest import queue as svc
     from bot.services.progress import regions as regions_svc
 
     week, now = _week(week_text)

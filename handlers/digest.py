@@ -23,7 +23,7 @@ from telegram.ext import (
 )
 
 from bot.config import TIMEZONE
-from bot.services.messaging import digest as service
+from bot.services.messaging.digest import queue, settings, week
 from handlers.common import BotContext, person, send, show, with_session
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ async def on_settings(update: Update, context: BotContext, session: AsyncSession
     if update.effective_user is None:
         return
     await send(
-        update, context, await service.settings_command(context.services, session, person(update))
+        update, context, await settings.settings_command(context.services, session, person(update))
     )
 
 
@@ -47,7 +47,7 @@ async def on_press(update: Update, context: BotContext, session: AsyncSession) -
     query = update.callback_query
     if query is None or query.data is None or update.effective_user is None:
         return
-    result = await service.settings_press(context.services, session, person(update), query.data)
+    result = await settings.settings_press(context.services, session, person(update), query.data)
     await show(update, context, result)
 
 
@@ -55,10 +55,10 @@ async def run_digest(context: BotContext) -> None:
     """The job: queue the digests that are due now."""
     services = context.services
     async with services.db.session() as session:
-        queued = await service.enqueue_due(services, session, services.clock())
+        queued = await queue.enqueue_due(services, session, services.clock())
     if queued:
         services.wake_sender()  # send now rather than at the sender's next poll
-        log.info("digest: queued %d for week %s", queued, service.Week.of(services.clock()).label)
+        log.info("digest: queued %d for week %s", queued, week.Week.of(services.clock()).label)
 
 
 def schedule(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
@@ -70,7 +70,7 @@ def schedule(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
         JOB_CATCH_UP
     ):
         job.schedule_removal()
-    app.job_queue.run_daily(run_digest, time(service.HOUR, 0, tzinfo=TIMEZONE), name=JOB_DAILY)
+    app.job_queue.run_daily(run_digest, time(week.HOUR, 0, tzinfo=TIMEZONE), name=JOB_DAILY)
     app.job_queue.run_once(run_digest, CATCH_UP_DELAY, name=JOB_CATCH_UP)
 
 
@@ -78,5 +78,5 @@ def handlers() -> list[BaseHandler[Update, BotContext, None]]:
     private = filters.ChatType.PRIVATE
     return [
         CommandHandler("instellingen", on_settings, filters=private),
-        CallbackQueryHandler(on_press, pattern=rf"^{service.PREFIX}:"),
+        CallbackQueryHandler(on_press, pattern=rf"^{settings.PREFIX}:"),
     ]

@@ -16,10 +16,12 @@ from bot.app import build_services
 from bot.config import TIMEZONE, Settings
 from bot.offline import OfflineBot, offline_bot
 from bot.services import Services
-from bot.services.messaging import digest
+from bot.services.messaging.digest import compose, queue
+from bot.services.messaging.digest import settings as digest_settings
+from bot.services.messaging.digest.week import Week
 from bot.services.people import users
 from bot.services.progress import regions
-from bot.services.shared.replies import Person, Reply
+from bot.services.shared.replies import Button, Person, Reply
 from bot.services.trajectories import records as t
 from bot.storage.models import (
     Announcement,
@@ -150,17 +152,17 @@ async def ask(services: Services, user_id: int | None, text: str, days_ago: floa
         await session.commit()
 
 
-async def preview(services: Services, telegram_id: int) -> digest.Digest:
+async def preview(services: Services, telegram_id: int) -> compose.Digest:
     async with services.db.session() as session:
-        week = digest.Week.of(services.clock())
-        result = await digest.preview_user(services, session, telegram_id, week, services.clock())
-    assert isinstance(result, digest.Preview), result
+        week = Week.of(services.clock())
+        result = await queue.preview_user(services, session, telegram_id, week, services.clock())
+    assert isinstance(result, queue.Preview), result
     return result.digest
 
 
 async def enqueue(services: Services) -> int:
     async with services.db.session() as session:
-        return await digest.enqueue_due(services, session, services.clock())
+        return await queue.enqueue_due(services, session, services.clock())
 
 
 async def deliveries(services: Services) -> list[tuple[str, int, str]]:
@@ -179,23 +181,19 @@ async def deliveries(services: Services) -> list[tuple[str, int, str]]:
 
 
 def test_weeks_parse_and_due_moments_follow_dst() -> None:
-    assert digest.Week.parse("2026-W48") == digest.Week(2026, 48)
-    assert digest.Week.parse("2026w9").label == "2026-W09"
+    assert Week.parse("2026-W48") == Week(2026, 48)
+    assert Week.parse("2026w9").label == "2026-W09"
     for bad in ("2026-48", "W48", "2026-W54", "2026-W00", "morgen", ""):
         with pytest.raises(ValueError):
-            digest.Week.parse(bad)
+            Week.parse(bad)
     # the Mondays after the last Sunday of March and of October 2026
-    assert digest.Week.parse("2026-W14").due(0).astimezone(UTC) == datetime(
-        2026, 3, 30, 7, 0, tzinfo=UTC
-    )
-    assert digest.Week.parse("2026-W44").due(0).astimezone(UTC) == datetime(
+    assert Week.parse("2026-W14").due(0).astimezone(UTC) == datetime(2026, 3, 30, 7, 0, tzinfo=UTC)
+    assert Week.parse("2026-W44").due(0).astimezone(UTC) == datetime(
         2026, 10, 26, 8, 0, tzinfo=UTC
     )
-    assert digest.Week.parse("2026-W13").due(0).astimezone(UTC) == datetime(
-        2026, 3, 23, 8, 0, tzinfo=UTC
-    )
-    assert digest.Week.of(datetime(2026, 11, 29, 23, 30, tzinfo=UTC)) == digest.Week(2026, 49)
-    assert digest.Week.parse("2026-W49").key == "digest:2026-W49"
+    assert Week.parse("2026-W13").due(0).astimezone(UTC) == datetime(2026, 3, 23, 8, 0, tzinfo=UTC)
+    assert Week.of(datetime(2026, 11, 29, 23, 30, tzinfo=UTC)) == Week(2026, 49)
+    assert Week.parse("2026-W49").key == "digest:2026-W49"
 
 
 @pytest.mark.parametrize(
@@ -215,7 +213,7 @@ async def test_dst_mondays_queue_at_nine_amsterdam(
     assert await enqueue(services) == 0
     clock.now = clock.now.replace(hour=at[0], minute=at[1])
     assert await enqueue(services) == 1
-    week = digest.Week.of(clock.now)
+    week = Week.of(clock.now)
     assert await deliveries(services) == [(week.key, COACH, "pending")]
 
 
@@ -266,7 +264,7 @@ async def test_coach_digest_lists_trajectories_stale_ones_with_buttons_and_annou
     assert "Aan het werk gegaan: <b>1</b>" in d.text and "25-11-2026" in d.text
     assert "Beëindigd: <b>1</b>" in d.text and ended.reference in d.text
     assert "ANDER-01" not in d.text and "KL-05" not in d.text
-    assert d.buttons == ((digest.Button(f"Bijwerken: {stale.reference}", f"mt:d:{stale.id}"),),)
+    assert d.buttons == ((Button(f"Bijwerken: {stale.reference}", f"mt:d:{stale.id}"),),)
     assert "Nieuw in de FAQ: IPS" in d.text
     assert "Meer tekst" not in d.text and "Alleen voor regio" not in d.text
     assert "Te oud" not in d.text
@@ -364,9 +362,9 @@ async def test_long_lists_are_cut_with_en_n_meer_and_fit_one_message(
     d = await preview(services, COACH)
     assert len(d.text) <= 4096
     assert "en 25 meer" in d.text and "en 7 meer" in d.text
-    assert len(d.buttons) == digest.SHOW
+    assert len(d.buttons) == compose.SHOW
     # a tighter limit: the lists get shorter until it fits
-    monkeypatch.setattr(digest, "TELEGRAM_LIMIT", 900)
+    monkeypatch.setattr(compose, "TELEGRAM_LIMIT", 900)
     short = await preview(services, COACH)
     assert len(short.text) <= 900 and "en 29 meer" in short.text
     assert len(short.buttons) == 1
@@ -389,7 +387,7 @@ async def test_repeated_and_concurrent_runs_queue_once(
 
         async def run(s: Services) -> int:
             async with s.db.session() as session:
-                return await digest.enqueue_due(s, session, clock())
+                return await queue.enqueue_due(s, session, clock())
 
         results = await asyncio.gather(run(services), run(second), run(services), run(second))
         assert sum(results) == 3
@@ -434,8 +432,8 @@ async def test_restart_weekday_change_catch_up_and_a_new_week(
     try:
         clock.now = datetime(2026, 12, 1, 9, 0, tzinfo=TIMEZONE)
         async with restarted.db.session() as session:
-            assert await digest.enqueue_due(restarted, session, clock()) == 1  # Tuesday's
-            assert await digest.enqueue_due(restarted, session, clock()) == 0
+            assert await queue.enqueue_due(restarted, session, clock()) == 1  # Tuesday's
+            assert await queue.enqueue_due(restarted, session, clock()) == 0
     finally:
         await restarted.db.dispose()
     async with services.db.session() as session:
@@ -444,7 +442,7 @@ async def test_restart_weekday_change_catch_up_and_a_new_week(
 
     # the coach moves to Friday after this week's digest: nothing more this week
     async with services.db.session() as session:
-        result = await digest.settings_press(services, session, Person(COACH), "set:w:4")
+        result = await digest_settings.settings_press(services, session, Person(COACH), "set:w:4")
     assert isinstance(result, Reply) and "vanaf volgende week" in result.text
     clock.now = datetime(2026, 12, 4, 9, 0, tzinfo=TIMEZONE)
     assert await enqueue(services) == 0
@@ -484,7 +482,7 @@ async def test_opted_in_again_gets_it_at_the_next_run_and_cancelled_weeks_stay_q
     await add_user(services, OFF, "coach", "AM18", digest=False)
     assert await enqueue(services) == 0
     async with services.db.session() as session:
-        result = await digest.settings_press(services, session, Person(OFF), "set:d:on")
+        result = await digest_settings.settings_press(services, session, Person(OFF), "set:d:on")
     assert isinstance(result, Reply) and "staat aan" in result.text
     assert await enqueue(services) == 1
     # an operator cancelled next week's digest: nobody gets it

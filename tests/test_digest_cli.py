@@ -16,7 +16,7 @@ from bot.app import build_services
 from bot.cli import main
 from bot.config import Settings
 from bot.services import amsterdam_now
-from bot.services.messaging.digest import Week
+from bot.services.messaging.digest.week import Week
 from bot.services.people import users
 from bot.services.progress import regions
 from bot.services.shared.replies import Person

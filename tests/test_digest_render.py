@@ -13,7 +13,8 @@ from hypothesis import strategies as hs
 from bot.config import Settings
 from bot.render import Renderer
 from bot.services import Services
-from bot.services.messaging import digest
+from bot.services.messaging.digest import compose
+from bot.services.messaging.digest.week import Week
 from bot.services.progress import figures as st
 from bot.storage.db import Database
 from bot.storage.digest import AnnouncementRow, RegionWeek, TrajectoryRow
@@ -39,7 +40,7 @@ def services(kb: KnowledgeBase, matcher: Matcher) -> Services:
 
 def _data(
     pseudonyms: list[str], questions: list[str], announcements: list[str]
-) -> digest.WeekData:
+) -> compose.WeekData:
     when = st.period(2026, UNTIL.date())
     regions = [
         st.RegionFigures("AM18", "Groot Amsterdam", None, 100, when, Counts(started=20)),
@@ -59,8 +60,8 @@ def _data(
         )
         for i, p in enumerate(pseudonyms)
     ]
-    return digest.WeekData(
-        week=digest.Week(2026, 49),
+    return compose.WeekData(
+        week=Week(2026, 49),
         since=UNTIL - timedelta(days=7),
         until=UNTIL,
         trajectories={1: rows},
@@ -97,27 +98,27 @@ def test_any_typed_text_is_escaped_and_fits(
 ) -> None:
     data = _data(pseudonyms, questions, announcements)
     for role, region in (("coach", "AM18"), ("regio", "AM18"), ("programma", None)):
-        who = digest.Recipient(1, 1, role, region, "<Sanne>", 0)
-        d = digest.render(services, data, who)
+        who = compose.Recipient(1, 1, role, region, "<Sanne>", 0)
+        d = compose.render(services, data, who)
         _check(d.text)
         assert "&lt;Sanne&gt;" in d.text
-        assert len(d.buttons) <= digest.SHOW
+        assert len(d.buttons) <= compose.SHOW
         for row in d.buttons:
             for button in row:
                 assert re.fullmatch(r"mt:d:\d+", button.data)
 
 
 def test_announcement_titles_are_one_short_plain_line() -> None:
-    assert digest.announcement_title("<b>Nieuw</b> &amp; <i>goed</i>\nmeer") == "Nieuw & goed"
-    assert digest.announcement_title("\n\n  <b></b>\n Tweede regel") == "Tweede regel"
-    assert digest.announcement_title("<b></b>") == "Mededeling"
-    long = digest.announcement_title("woord " * 50)
-    assert len(long) == digest.TITLE_MAX and long.endswith("…")
+    assert compose.announcement_title("<b>Nieuw</b> &amp; <i>goed</i>\nmeer") == "Nieuw & goed"
+    assert compose.announcement_title("\n\n  <b></b>\n Tweede regel") == "Tweede regel"
+    assert compose.announcement_title("<b></b>") == "Mededeling"
+    long = compose.announcement_title("woord " * 50)
+    assert len(long) == compose.TITLE_MAX and long.endswith("…")
 
 
 def test_the_furthest_behind_come_first(services: Services) -> None:
     data = _data([], [], [])
-    who = digest.Recipient(1, 1, "programma", None, None, 0)
-    text = digest.render(services, data, who).text
+    who = compose.Recipient(1, 1, "programma", None, None, 0)
+    text = compose.render(services, data, who).text
     # AM18: 20 of 100, pro rata about 91: far behind; AM05: 49 of 50 is on schedule
     assert "AM18 Groot Amsterdam: 20 van 100" in text and "AM05" not in text

@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Table, and_, case, func, or_, select, upda
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain import AnnouncementStatus
 from bot.storage.models import Announcement, Base, Delivery, QuestionLog, Trajectory, User
 from bot.storage.repos import AskedRow
 
@@ -278,6 +279,14 @@ class DigestRepo:
         """users.id of everyone who already has a delivery row of this digest."""
         stmt = select(Delivery.user_id).where(Delivery.announcement_id == announcement_id)
         return set((await self.session.execute(stmt)).scalars().all())
+
+    async def start_sending(self, announcement_id: int, started_at: datetime) -> None:
+        """Hand the week to the sender (again, when rows were added to a finished week)."""
+        await self.session.execute(
+            update(Announcement)
+            .where(Announcement.id == announcement_id)
+            .values(status=AnnouncementStatus.SENDING, started_at=started_at, finished_at=None)
+        )
 
     async def add_deliveries(self, rows: Sequence[dict[str, Any]]) -> set[int]:
         """Insert pending delivery rows; those that already exist are left alone. Returns the
