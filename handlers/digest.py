@@ -1,7 +1,7 @@
 """/instellingen (the digest on or off, and its weekday) and the digest's daily job.
 
 The job queues this week's digests of everyone who is due
-(bot.services.messaging.digest.enqueue_due): every day at 09:00 Europe/Amsterdam, and once
+(bot.services.messaging.digest.queue.enqueue_due): every day at 09:00 Europe/Amsterdam, and once
 shortly after start-up to catch up on a run the bot missed while it was down. The delivery
 engine sends what was queued.
 """
