@@ -11,21 +11,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.storage.models import (
-    Announcement,
-    BotState,
-    Delivery,
-    QuestionLog,
-    Trajectory,
-    TrajectoryEvent,
-    User,
-)
+from bot.storage.privacy import ForgetRepo, RetentionRepo
 
 # What an anonymised question's text becomes: the row stays for the counts.
 ANONYMISED = "[geanonimiseerd]"
@@ -57,51 +47,16 @@ async def apply_retention(
     session: AsyncSession, policy: RetentionPolicy, now: datetime, dry_run: bool = False
 ) -> RetentionReport:
     """Anonymise and remove what is older than the policy allows; figures stay. Idempotent."""
-    report = RetentionReport()
+    repo = RetentionRepo(session, ANONYMISED)
     asked_before = now - timedelta(days=policy.question_days)
-    questions = and_(QuestionLog.asked_at < asked_before, QuestionLog.text != ANONYMISED)
     ended_before = (now - timedelta(days=policy.pseudonym_days)).date()
-    expired = and_(
-        Trajectory.end_date.is_not(None),
-        Trajectory.end_date < ended_before,
-        Trajectory.pseudonym.is_not(None),
-    )
-    expired_ids = select(Trajectory.id).where(expired)
-    events = and_(
-        TrajectoryEvent.trajectory_id.in_(
-            select(Trajectory.id).where(Trajectory.end_date < ended_before)
-        ),
-        TrajectoryEvent.field == "pseudonym",
-        or_(TrajectoryEvent.old.is_not(None), TrajectoryEvent.new.is_not(None)),
-    )
     sent_before = now - timedelta(days=policy.message_days)
-    messages = and_(
-        Delivery.text.is_not(None),
-        Delivery.updated_at < sent_before,
-        Delivery.status != "pending",  # not yet sent: the text is still needed
-    )
-
-    report.questions = await _count(session, QuestionLog.id, questions)
-    report.pseudonyms = await _count(session, Trajectory.id, expired)
-    report.events = await _count(session, TrajectoryEvent.id, events)
-    report.messages = await _count(session, Delivery.id, messages)
+    report = RetentionReport(*await repo.counts(asked_before, ended_before, sent_before))
     if dry_run:
         return report
-    await session.execute(update(QuestionLog).where(questions).values(text=ANONYMISED))
-    await session.execute(update(TrajectoryEvent).where(events).values(old=None, new=None))
-    await session.execute(
-        update(Trajectory)
-        .where(Trajectory.id.in_(expired_ids))
-        .values(pseudonym=None)
-        .execution_options(synchronize_session=False)
-    )
-    await session.execute(update(Delivery).where(messages).values(text=None, reply_markup=None))
+    await repo.apply(asked_before, ended_before, sent_before)
     await session.commit()
     return report
-
-
-async def _count(session: AsyncSession, column: Any, where: Any) -> int:
-    return int(await session.scalar(select(func.count(column)).where(where)) or 0)
 
 
 @dataclass
@@ -125,54 +80,18 @@ async def forget_user(session: AsyncSession, telegram_id: int) -> ForgetReport:
     pseudonyms of the trajectories they coach removed, personal message texts cleared and
     half-finished forms dropped. If they write to the bot again, they start as someone new.
     """
-    user = (
-        await session.execute(select(User).where(User.telegram_id == telegram_id))
-    ).scalar_one_or_none()
+    repo = ForgetRepo(session, ANONYMISED)
+    user = await repo.user(telegram_id)
     if user is None:
         raise UnknownUser(telegram_id)
-    questions = await _count(
-        session,
-        QuestionLog.id,
-        and_(QuestionLog.user_id == user.id, QuestionLog.text != ANONYMISED),
-    )
-    await session.execute(
-        update(QuestionLog).where(QuestionLog.user_id == user.id).values(text=ANONYMISED)
-    )
-    coached = select(Trajectory.id).where(Trajectory.coach_id == user.id)
-    pseudonyms = await _count(
-        session,
-        Trajectory.id,
-        and_(Trajectory.coach_id == user.id, Trajectory.pseudonym.is_not(None)),
-    )
-    await session.execute(
-        update(TrajectoryEvent)
-        .where(TrajectoryEvent.trajectory_id.in_(coached), TrajectoryEvent.field == "pseudonym")
-        .values(old=None, new=None)
-    )
-    await session.execute(
-        update(Trajectory)
-        .where(Trajectory.coach_id == user.id)
-        .values(pseudonym=None)
-        .execution_options(synchronize_session=False)
-    )
-    messages = await _count(
-        session, Delivery.id, and_(Delivery.user_id == user.id, Delivery.text.is_not(None))
-    )
     placeholder = -user.id
-    await session.execute(
-        update(Delivery)
-        .where(Delivery.user_id == user.id)
-        .values(text=None, reply_markup=None, chat_id=placeholder)
-    )
+    questions = await repo.questions(user.id)
+    pseudonyms = await repo.pseudonyms(user.id)
+    messages = await repo.messages(user.id, placeholder)
     # Announcements they wrote: the progress message went to their chat; it no longer does.
     # The texts stay (docs/privacy.md): messages of the programme to others, who have them.
-    await session.execute(
-        update(Announcement)
-        .where(Announcement.progress_chat_id == telegram_id)
-        .values(progress_chat_id=None, progress_message_id=None)
-    )
-    forms = await _count(session, BotState.key, _state_of(telegram_id))
-    await session.execute(delete(BotState).where(_state_of(telegram_id)))
+    await repo.progress_chats(telegram_id)
+    forms = await repo.forms(telegram_id)
     user.telegram_id = placeholder
     user.first_name = user.last_name = user.username = None
     user.role = None
@@ -180,14 +99,6 @@ async def forget_user(session: AsyncSession, telegram_id: int) -> ForgetReport:
     user.digest = False
     await session.commit()
     return ForgetReport(user.id, questions, pseudonyms, messages, forms)
-
-
-def _state_of(telegram_id: int) -> Any:
-    """Their per-user data and their conversations (keys `<chat>:<user>`)."""
-    return or_(
-        and_(BotState.kind == "user", BotState.key == str(telegram_id)),
-        and_(BotState.kind.like("conversation:%"), BotState.key.like(f"%:{telegram_id}")),
-    )
 
 
 def policy_from(settings: Settings) -> RetentionPolicy:
