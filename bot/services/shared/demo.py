@@ -25,12 +25,11 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import TIMEZONE
 from bot.services.trajectories.records import ENDED, PLACED, RUNNING
-from bot.storage.models import Base, RegionYear, Trajectory, TrajectoryEvent, User
+from bot.storage.demo import DemoRepo
 from knowledge.kb import KnowledgeBase
 
 DEFAULT_SEED = 2021
@@ -47,13 +46,6 @@ OTHER_MAX_DAYS = 2 * 365
 MAX_REFERENCE = 99_999
 
 T = TypeVar("T")
-
-
-def _table(model: type[Base]) -> Table:
-    """The model's Core table: executemany inserts without the ORM's per-row work."""
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
 
 
 class DemoError(Exception):
@@ -77,41 +69,13 @@ class DemoCounts:
 
 async def present(session: AsyncSession) -> DemoCounts:
     """How many demo rows the database holds."""
-
-    async def count(stmt: Any) -> int:
-        return int(await session.scalar(stmt) or 0)
-
-    demo_ids = select(Trajectory.id).where(Trajectory.demo.is_(True))
-    return DemoCounts(
-        users=await count(select(func.count(User.id)).where(User.demo.is_(True))),
-        region_years=await count(
-            select(func.count(RegionYear.id)).where(RegionYear.demo.is_(True))
-        ),
-        trajectories=await count(select(func.count()).select_from(demo_ids.subquery())),
-        events=await count(
-            select(func.count(TrajectoryEvent.id)).where(
-                TrajectoryEvent.trajectory_id.in_(demo_ids)
-            )
-        ),
-    )
+    return DemoCounts(*await DemoRepo(session).present())
 
 
 async def clear(session: AsyncSession) -> DemoCounts:
     """Delete every demo row (trajectories with their events, users, region years); commits."""
     removed = await present(session)
-    demo_ids = select(Trajectory.id).where(Trajectory.demo.is_(True))
-    no_sync = {"synchronize_session": False}
-    await session.execute(
-        delete(TrajectoryEvent).where(TrajectoryEvent.trajectory_id.in_(demo_ids)),
-        execution_options=no_sync,
-    )
-    await session.execute(
-        delete(Trajectory).where(Trajectory.demo.is_(True)), execution_options=no_sync
-    )
-    await session.execute(delete(User).where(User.demo.is_(True)), execution_options=no_sync)
-    await session.execute(
-        delete(RegionYear).where(RegionYear.demo.is_(True)), execution_options=no_sync
-    )
+    await DemoRepo(session).clear()
     await session.commit()
     return removed
 
@@ -305,8 +269,8 @@ async def _add_users(
             numbers[role] += 1
             names.append((f"Demo {role} {numbers[role]}", role, code))
     ids = [DEMO_ID_BASE - i for i in range(1, len(names) + 1)]
-    taken = await session.scalar(select(func.count(User.id)).where(User.telegram_id.in_(ids)))
-    if taken:
+    repo = DemoRepo(session)
+    if await repo.telegram_ids_taken(ids):
         raise DemoError("the demo users' Telegram ids are taken: is this a demo database?")
     rows = [
         {
@@ -321,12 +285,7 @@ async def _add_users(
         }
         for telegram_id, (name, role, code) in zip(ids, names, strict=True)
     ]
-    await session.execute(_table(User).insert(), rows)
-    row_ids = dict(
-        (await session.execute(select(User.telegram_id, User.id).where(User.demo.is_(True))))
-        .tuples()
-        .all()
-    )
+    row_ids = await repo.add_users(rows)
     coaches: dict[str, list[int]] = defaultdict(list)
     for telegram_id, (_, role, code) in zip(ids, names, strict=True):
         if role == "coach":
@@ -342,12 +301,8 @@ async def _add_region_years(
     Returns how many rows were added and the target that counts per (region, year): the
     team's where it set one, else the demo plan's.
     """
-    real = {
-        (row.region_code, row.year): row
-        for row in (
-            await session.execute(select(RegionYear).where(RegionYear.year.in_(list(years))))
-        ).scalars()
-    }
+    repo = DemoRepo(session)
+    real = {(row.region_code, row.year): row for row in await repo.region_years(years)}
     divisions = plan_divisions(codes, years, rng)
     rows = []
     targets: dict[tuple[str, int], int | None] = {}
@@ -369,8 +324,7 @@ async def _add_region_years(
                     "demo": True,
                 }
             )
-    if rows:
-        await session.execute(_table(RegionYear).insert(), rows)
+    await repo.add_region_years(rows)
     return len(rows), targets
 
 
@@ -396,11 +350,10 @@ async def _add_trajectories(
     made.sort(key=lambda m: (m.row["start_date"], m.row["created_at"]))
 
     # references after the highest one already used in each year; pseudonyms DEMO-0001 …
+    repo = DemoRepo(session)
     next_number: dict[int, int] = {}
     for year in years:
-        last = await session.scalar(
-            select(func.max(Trajectory.reference)).where(Trajectory.reference.like(f"HW-{year}-%"))
-        )
+        last = await repo.last_reference(year)
         next_number[year] = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     for i, m in enumerate(made, start=1):
         year = m.row["start_date"].year
@@ -411,19 +364,8 @@ async def _add_trajectories(
         m.row["reference"] = f"HW-{year}-{number:05d}"
         m.row["pseudonym"] = f"DEMO-{i:04d}"
 
-    # plain executemany (RETURNING is slow for thousands of rows), then the new ids by their
-    # unique references
-    if made:
-        await session.execute(_table(Trajectory).insert(), [m.row for m in made])
-    ids = dict(
-        (
-            await session.execute(
-                select(Trajectory.reference, Trajectory.id).where(Trajectory.demo.is_(True))
-            )
-        )
-        .tuples()
-        .all()
-    )
+    # the new ids by their unique references
+    ids = await repo.add_trajectories([m.row for m in made])
     events = [
         {
             "trajectory_id": ids[m.row["reference"]],
@@ -436,6 +378,5 @@ async def _add_trajectories(
         for m in made
         for old, new, at in m.events
     ]
-    if events:
-        await session.execute(_table(TrajectoryEvent).insert(), events)
+    await repo.add_events(events)
     return len(made), len(events)
