@@ -9,7 +9,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.deliveries import rowcount
+from bot.storage.announcements import rowcount
 from bot.storage.models import BotState
 
 

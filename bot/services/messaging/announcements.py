@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import TIMEZONE
+from bot.domain import AnnouncementKind, AnnouncementStatus, Role
 from bot.services import Services
 from bot.services.messaging.outcomes import Counts, Report
 from bot.services.messaging.sender import counts, resend_uncertain
@@ -29,7 +29,8 @@ from bot.services.people.accounts import ROLE_NAMES, Caller
 from bot.services.people.users import effective_role
 from bot.services.shared.inputs import MONTHS, InputError
 from bot.services.shared.replies import Button
-from bot.storage.models import Announcement, Delivery, RegionYear, User
+from bot.storage.announcements import AnnouncementRepo
+from bot.storage.models import Announcement
 
 ROLES = ("coach", "regio", "programma")
 TEXT_LIMIT = 4096
@@ -348,21 +349,13 @@ async def recipients(
     services: Services, session: AsyncSession, audience: Audience
 ) -> list[Recipient]:
     """Active, registered, non-demo users in the audience (this year's divisions)."""
+    repo = AnnouncementRepo(session)
     regions = set(audience.regions)
     if audience.divisions:
-        year = services.clock().year
-        rows = await session.execute(
-            select(RegionYear.region_code).where(
-                RegionYear.year == year, RegionYear.division.in_(audience.divisions)
-            )
-        )
-        regions |= {code for (code,) in rows.all()}
+        regions |= await repo.regions_in(services.clock().year, audience.divisions)
     by_region = bool(audience.regions or audience.divisions)
-    users = await session.execute(
-        select(User).where(User.active.is_(True), User.demo.is_(False)).order_by(User.id)
-    )
     out = []
-    for user in users.scalars():
+    for user in await repo.active_users():
         role = effective_role(user, user.telegram_id, services.settings.admins)
         if role is None:
             continue
@@ -420,36 +413,21 @@ async def create(
     if not found:
         raise AnnounceError("Er zijn geen actieve ontvangers voor deze keuze.")
     ann = Announcement(
-        kind="announcement",
+        kind=AnnouncementKind.ANNOUNCEMENT,
         text=draft.text,
         media_kind=draft.media_kind,
         media_file_id=draft.media_file_id,
         media_path=draft.media_path,
         audience=json.dumps(draft.audience.as_dict()),
         audience_label=label(services, draft.audience),
-        status="scheduled" if scheduled_at else "sending",
+        status=AnnouncementStatus.SCHEDULED if scheduled_at else AnnouncementStatus.SENDING,
         created_by=created_by,
         created_at=now,
         scheduled_at=scheduled_at,
         started_at=None if scheduled_at else now,
         progress_chat_id=progress_chat_id,
     )
-    session.add(ann)
-    await session.flush()
-    await session.execute(
-        insert(Delivery),
-        [
-            {
-                "announcement_id": ann.id,
-                "user_id": r.user_id,
-                "chat_id": r.telegram_id,
-                "status": "pending",
-                "attempts": 0,
-                "updated_at": now,
-            }
-            for r in found
-        ],
-    )
+    await AnnouncementRepo(session).add(ann, [(r.user_id, r.telegram_id) for r in found], now)
     await session.commit()
     if scheduled_at is None:
         services.wake_sender()
@@ -458,13 +436,17 @@ async def create(
 
 async def cancel(services: Services, session: AsyncSession, announcement_id: int) -> str:
     """Cancel a planned (or still sending) announcement; returns its status before."""
-    ann = await session.get(Announcement, announcement_id)
-    if ann is None or ann.kind != "announcement":
+    ann = await AnnouncementRepo(session).get(announcement_id)
+    if ann is None or ann.kind != AnnouncementKind.ANNOUNCEMENT:
         raise AnnounceError(f"Bericht {announcement_id} bestaat niet.")
     before = ann.status
-    if before not in ("draft", "scheduled", "sending"):
+    if before not in (
+        AnnouncementStatus.DRAFT,
+        AnnouncementStatus.SCHEDULED,
+        AnnouncementStatus.SENDING,
+    ):
         raise AnnounceError(f"Bericht {announcement_id} is al {STATUS_NAMES.get(before, before)}.")
-    ann.status = "cancelled"
+    ann.status = AnnouncementStatus.CANCELLED
     ann.finished_at = services.clock()
     await session.commit()
     return before
@@ -520,7 +502,7 @@ class Status:
 
 
 async def status(services: Services, session: AsyncSession, announcement_id: int) -> Status:
-    ann = await session.get(Announcement, announcement_id)
+    ann = await AnnouncementRepo(session).get(announcement_id)
     if ann is None:
         raise AnnounceError(f"Bericht {announcement_id} bestaat niet.")
     return await _status(services, ann)
@@ -548,20 +530,11 @@ async def listing(
     services: Services, session: AsyncSession, who: Caller, recent: int = 5
 ) -> tuple[list[Status], list[Status]]:
     """Planned and recent announcements (a regio user: their own)."""
-    query = select(Announcement).where(Announcement.kind == "announcement")
-    if who.role != "programma":
-        query = query.where(Announcement.created_by == who.user_id)
-    planned = await session.execute(
-        query.where(Announcement.status == "scheduled").order_by(Announcement.scheduled_at)
-    )
-    latest = await session.execute(
-        query.where(Announcement.status.in_(("sending", "done", "cancelled")))
-        .order_by(Announcement.id.desc())
-        .limit(recent)
-    )
+    repo = AnnouncementRepo(session)
+    author = None if who.role == Role.PROGRAMME else who.user_id
     return (
-        [await _status(services, a) for a in planned.scalars()],
-        [await _status(services, a) for a in latest.scalars()],
+        [await _status(services, a) for a in await repo.planned(author)],
+        [await _status(services, a) for a in await repo.latest(author, recent)],
     )
 
 

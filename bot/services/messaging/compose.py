@@ -27,6 +27,7 @@ from bot.services.people.accounts import ROLE_NAMES, Caller, caller
 from bot.services.shared.forms import idle, touch
 from bot.services.shared.inputs import InputError, as_number
 from bot.services.shared.replies import Button, Notice, Person, Reply
+from bot.storage.announcements import AnnouncementRepo
 from bot.storage.models import Announcement
 
 PREFIX = ann.PREFIX
@@ -402,7 +403,7 @@ async def list_press(
     ann_id = as_number(parts[1]) if len(parts) == 2 and parts[0] in ("c", "u") else None
     if ann_id is None:
         return Notice(r.text("ann_stale"))
-    row = await session.get(Announcement, ann_id)
+    row = await AnnouncementRepo(session).get(ann_id)
     if not _may_manage(who, row):
         return Notice(r.text("ann_refused"), alert=True)
     assert row is not None

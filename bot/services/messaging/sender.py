@@ -43,8 +43,8 @@ from bot.services.messaging.outcomes import (
     TransportError,
 )
 from bot.services.messaging.pacing import Clock, Pacer
+from bot.storage.announcements import AnnouncementMedia, DeliveryRepo, PendingRow
 from bot.storage.db import Database
-from bot.storage.deliveries import AnnouncementMedia, DeliveryRepo, PendingRow
 from bot.storage.models import Announcement
 
 log = logging.getLogger(__name__)

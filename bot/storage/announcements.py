@@ -1,17 +1,21 @@
-"""Announcements and their deliveries, as the sender works them: one short statement per
-step, every state change conditional, so two processes never both claim a row."""
+"""Announcements and their deliveries.
+
+`AnnouncementRepo`: writing them, finding recipients, listing. `DeliveryRepo`: the sender's
+steps, one short statement each, every state change conditional, so two processes never both
+claim a row."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy import CursorResult, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain import AnnouncementStatus, DeliveryStatus
-from bot.storage.models import Announcement, Delivery, User
+from bot.domain import AnnouncementKind, AnnouncementStatus, DeliveryStatus
+from bot.storage.models import Announcement, Delivery, RegionYear, User
 
 
 def rowcount(result: object) -> int:
@@ -48,6 +52,84 @@ _SENDING = AnnouncementStatus.SENDING
 
 def _sending_ids() -> Any:
     return select(Announcement.id).where(Announcement.status == _SENDING)
+
+
+class AnnouncementRepo:
+    """The caller commits."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, announcement_id: int) -> Announcement | None:
+        return await self.session.get(Announcement, announcement_id)
+
+    async def regions_in(self, year: int, divisions: Sequence[str]) -> set[str]:
+        """The regions that play in these divisions in that year."""
+        rows = await self.session.execute(
+            select(RegionYear.region_code).where(
+                RegionYear.year == year, RegionYear.division.in_(list(divisions))
+            )
+        )
+        return {code for (code,) in rows.tuples()}
+
+    async def active_users(self) -> list[User]:
+        """Everyone who may receive something: active and not demo."""
+        rows = await self.session.execute(
+            select(User).where(User.active.is_(True), User.demo.is_(False)).order_by(User.id)
+        )
+        return list(rows.scalars())
+
+    async def add(
+        self, announcement: Announcement, recipients: Sequence[tuple[int, int]], now: datetime
+    ) -> None:
+        """The announcement and a pending delivery per (users.id, chat id)."""
+        self.session.add(announcement)
+        await self.session.flush()
+        await self.session.execute(
+            insert(Delivery),
+            [
+                {
+                    "announcement_id": announcement.id,
+                    "user_id": user_id,
+                    "chat_id": chat_id,
+                    "status": DeliveryStatus.PENDING,
+                    "attempts": 0,
+                    "updated_at": now,
+                }
+                for user_id, chat_id in recipients
+            ],
+        )
+
+    async def planned(self, created_by: int | None) -> list[Announcement]:
+        """Scheduled announcements, soonest first (of one author, or of everyone: None)."""
+        rows = await self.session.execute(
+            self._announcements(created_by)
+            .where(Announcement.status == AnnouncementStatus.SCHEDULED)
+            .order_by(Announcement.scheduled_at)
+        )
+        return list(rows.scalars())
+
+    async def latest(self, created_by: int | None, limit: int) -> list[Announcement]:
+        """The most recent that went out or were cancelled."""
+        finished = (
+            AnnouncementStatus.SENDING,
+            AnnouncementStatus.DONE,
+            AnnouncementStatus.CANCELLED,
+        )
+        rows = await self.session.execute(
+            self._announcements(created_by)
+            .where(Announcement.status.in_(finished))
+            .order_by(Announcement.id.desc())
+            .limit(limit)
+        )
+        return list(rows.scalars())
+
+    @staticmethod
+    def _announcements(created_by: int | None) -> Any:
+        query = select(Announcement).where(Announcement.kind == AnnouncementKind.ANNOUNCEMENT)
+        if created_by is not None:
+            query = query.where(Announcement.created_by == created_by)
+        return query
 
 
 class DeliveryRepo:
