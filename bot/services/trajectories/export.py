@@ -20,7 +20,6 @@ import csv
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any, BinaryIO, Literal, Protocol
 
 from openpyxl import Workbook
@@ -28,7 +27,6 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import Services
@@ -37,7 +35,7 @@ from bot.services.progress.regions import YEAR_MIN
 from bot.services.shared.inputs import as_number
 from bot.services.shared.replies import Button, Notice, Person, Reply
 from bot.services.trajectories.fields import fields
-from bot.storage.models import Region, Trajectory
+from bot.storage.trajectories import TrajectoryRepo
 
 Format = Literal["csv", "xlsx"]
 FORMATS: tuple[Format, ...] = ("csv", "xlsx")
@@ -128,23 +126,6 @@ class Selection:
             parts.append(self.region)
         parts.append(str(self.year) if self.year is not None else "alle-jaren")
         return f"{'-'.join(parts)}.{fmt}"
-
-
-def _statement(selection: Selection) -> Select[Any]:
-    t = Trajectory
-    cols = [
-        getattr(t, key) if key != "region_name" else Region.name.label("region_name")
-        for key, _ in _LAYOUT
-    ]
-    stmt = select(*cols).join(Region, Region.code == t.region)
-    if selection.region is not None:
-        stmt = stmt.where(t.region == selection.region)
-    if selection.year is not None:
-        stmt = stmt.where(
-            t.start_date >= date(selection.year, 1, 1),
-            t.start_date < date(selection.year + 1, 1, 1),
-        )
-    return stmt.order_by(t.start_date, t.id)
 
 
 class _Writer(Protocol):
@@ -255,9 +236,9 @@ async def write_export(
         for fmt, out in outputs.items()
     ]
     count = 0
-    result = await session.stream(_statement(selection).execution_options(yield_per=BATCH))
-    async for batch in result.partitions():
-        rows = [tuple(row) for row in batch]
+    keys = [key for key, _ in _LAYOUT]
+    repo = TrajectoryRepo(session)
+    async for rows in repo.export_rows(keys, selection.region, selection.year, BATCH):
         count += len(rows)
         for writer in writers:
             await asyncio.to_thread(writer.write, rows)

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import Services
@@ -27,7 +26,8 @@ from bot.services.shared.inputs import InputError, as_number
 from bot.services.shared.replies import Button, Notice, Person, Reply
 from bot.services.trajectories import records as t
 from bot.services.trajectories.fields import fields
-from bot.storage.models import Trajectory, TrajectoryEvent, User
+from bot.storage.models import Trajectory
+from bot.storage.trajectories import TrajectoryRepo
 
 PREFIX = "mt"
 PAGE = 8
@@ -99,12 +99,13 @@ def _scopes(who: Caller) -> tuple[str, ...]:
     return ("m",)
 
 
-def _where(stmt: Select[Any], who: Caller, scope: str) -> Select[Any]:
+def _filter(who: Caller, scope: str) -> dict[str, Any]:
+    """The list's scope as a query filter: all, my region, or mine."""
     if scope == "a":
-        return stmt
+        return {}
     if scope == "r":
-        return stmt.where(Trajectory.region == who.region)
-    return stmt.where(Trajectory.coach_id == who.user_id)
+        return {"region": who.region}
+    return {"coach_id": who.user_id}
 
 
 # -- rendering ------------------------------------------------------------------------------
@@ -134,15 +135,11 @@ async def listing(
     r = services.renderer
     if scope not in _scopes(who):
         scope = "m"
-    total = await session.scalar(_where(select(func.count(Trajectory.id)), who, scope)) or 0
+    repo = TrajectoryRepo(session)
+    total = await repo.count(**_filter(who, scope))
     pages = max(1, -(-total // PAGE))
     page = min(max(page, 0), pages - 1)
-    order = (Trajectory.status == t.ENDED, Trajectory.updated_at.desc(), Trajectory.id.desc())
-    rows = (
-        await session.execute(
-            _where(select(Trajectory), who, scope).order_by(*order).offset(page * PAGE).limit(PAGE)
-        )
-    ).scalars()
+    rows = await repo.page(page * PAGE, PAGE, **_filter(who, scope))
     buttons: list[tuple[Button, ...]] = []
     for row in rows:
         status = fields()["status"].value_label(row.status)
@@ -172,15 +169,8 @@ async def listing(
 async def _history(
     services: Services, session: AsyncSession, trajectory: Trajectory
 ) -> list[tuple[str, str, str, str, str]]:
-    stmt = (
-        select(TrajectoryEvent, User.first_name)
-        .outerjoin(User, User.id == TrajectoryEvent.user_id)
-        .where(TrajectoryEvent.trajectory_id == trajectory.id)
-        .order_by(TrajectoryEvent.id.desc())
-        .limit(HISTORY)
-    )
     out = []
-    for event, name in (await session.execute(stmt)).all():
+    for event, name in await TrajectoryRepo(session).history(trajectory.id, HISTORY):
         when = event.at.astimezone(services.clock().tzinfo)
         out.append(
             (
@@ -266,7 +256,7 @@ async def _load(
 ) -> Trajectory | Notice:
     r = services.renderer
     number = as_number(tid)
-    trajectory = await session.get(Trajectory, number) if number is not None else None
+    trajectory = await TrajectoryRepo(session).get(number) if number is not None else None
     if trajectory is None:
         return Notice(r.text("mt_gone"), alert=True)
     if not can_view(who, trajectory):
@@ -331,7 +321,7 @@ async def _save(services: Services, session: AsyncSession, who: Caller, draft: D
     r = services.renderer
     changes = {name: forms.typed(name, value) for name, value in draft["values"].items()}
     status = {"place": t.PLACED, "end": t.ENDED}.get(draft["kind"])
-    trajectory = await session.get(Trajectory, int(draft["id"]))
+    trajectory = await TrajectoryRepo(session).get(int(draft["id"]))
     if trajectory is None or not can_edit(who, trajectory):
         return Result(Notice(r.text("mt_read_only"), alert=True), None)
     if "region" in changes and changes["region"] not in services.region_codes():
@@ -348,7 +338,7 @@ async def _save(services: Services, session: AsyncSession, who: Caller, draft: D
         )
     except t.Conflict:
         await session.rollback()
-        fresh = await session.get(Trajectory, int(draft["id"]), populate_existing=True)
+        fresh = await TrajectoryRepo(session).get(int(draft["id"]), fresh=True)
         if fresh is None:
             return Result(Notice(r.text("mt_gone"), alert=True), None)
         return Result(
@@ -430,7 +420,7 @@ async def _stopped(
     services: Services, session: AsyncSession, who: Caller, draft: Draft | None
 ) -> Result:
     r = services.renderer
-    trajectory = await session.get(Trajectory, int(draft["id"])) if draft else None
+    trajectory = await TrajectoryRepo(session).get(int(draft["id"])) if draft else None
     if trajectory is None or not can_view(who, trajectory):
         return Result(Reply(r.text("mt_stopped")), None)
     return Result(

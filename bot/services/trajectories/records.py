@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from bot.domain import TrajectoryStatus, values
 from bot.services.shared.inputs import InputError, check_pseudonym, check_start_date
 from bot.storage.db import take_turn
 from bot.storage.models import Trajectory, TrajectoryEvent
+from bot.storage.trajectories import TrajectoryRepo
 
 # Allowed values per field (Dutch labels live in the templates of the flow).
 METHODS = ("ips", "jobcoaching", "wabz", "reintegratie", "anders")
@@ -26,8 +27,12 @@ BENEFITS = ("geen", "ww", "wia", "wajong", "zw", "participatiewet", "ioaw_ioaz",
 TREATMENTS = ("basis", "specialistisch")  # candidates only (the kandidaat check)
 CONTRACTS = ("loondienst", "tijdelijk", "zelfstandig", "anders")
 END_REASONS = ("werk_duurzaam", "gestopt_kandidaat", "behandeling", "verhuisd", "anders")
-RUNNING, PLACED, ENDED = "lopend", "geplaatst", "beeindigd"
-STATUSES = (RUNNING, PLACED, ENDED)
+RUNNING, PLACED, ENDED = (
+    TrajectoryStatus.RUNNING,
+    TrajectoryStatus.PLACED,
+    TrajectoryStatus.ENDED,
+)
+STATUSES = values(TrajectoryStatus)
 
 
 @dataclass(frozen=True)
@@ -75,31 +80,20 @@ def validate(new: NewTrajectory, regions: set[str], today: date) -> NewTrajector
 
 async def find_by_token(session: AsyncSession, token: str) -> Trajectory | None:
     """The trajectory a /registreer draft already made, if it was confirmed before."""
-    found: Trajectory | None = await session.scalar(
-        select(Trajectory).where(Trajectory.draft_token == token)
-    )
-    return found
+    return await TrajectoryRepo(session).by_draft_token(token)
 
 
 async def find_duplicate(
     session: AsyncSession, coach_id: int, pseudonym: str, start: date
 ) -> Trajectory | None:
     """A trajectory of the same coach with the same pseudonym and start date, if any."""
-    stmt = select(Trajectory).where(
-        Trajectory.coach_id == coach_id,
-        func.lower(Trajectory.pseudonym) == pseudonym.lower(),
-        Trajectory.start_date == start,
-    )
-    found: Trajectory | None = (await session.execute(stmt)).scalars().first()
-    return found
+    return await TrajectoryRepo(session).duplicate(coach_id, pseudonym, start)
 
 
 async def next_reference(session: AsyncSession, year: int) -> str:
     """HW-<year>-<5 digits>, numbered per start year."""
     prefix = f"HW-{year}-"
-    last = await session.scalar(
-        select(func.max(Trajectory.reference)).where(Trajectory.reference.like(f"{prefix}%"))
-    )
+    last = await TrajectoryRepo(session).last_reference(prefix)
     number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{prefix}{number:05d}"
 
@@ -134,17 +128,9 @@ async def register(
         updated_at=now,
         draft_token=new.token,
     )
-    session.add(trajectory)
-    await session.flush()
-    session.add(
-        TrajectoryEvent(
-            trajectory_id=trajectory.id,
-            user_id=coach_id,
-            field="status",
-            old=None,
-            new=RUNNING,
-            at=now,
-        )
+    await TrajectoryRepo(session).add(
+        trajectory,
+        TrajectoryEvent(user_id=coach_id, field="status", old=None, new=RUNNING, at=now),
     )
     await session.commit()
     return trajectory
@@ -169,7 +155,8 @@ async def change(
     one (or another writer commits between our read and our write: the version column makes
     that UPDATE match no row). Commits.
     """
-    trajectory = await session.get(Trajectory, trajectory_id, populate_existing=True)
+    repo = TrajectoryRepo(session)
+    trajectory = await repo.get(trajectory_id, fresh=True)
     if trajectory is None:
         raise Conflict("gone")
     if trajectory.version != seen_version:
@@ -181,7 +168,7 @@ async def change(
         if old == new:
             continue
         setattr(trajectory, name, new)
-        session.add(
+        repo.add_event(
             TrajectoryEvent(
                 trajectory_id=trajectory.id,
                 user_id=user_id,
