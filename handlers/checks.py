@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
+from bot.callbacks import Flow, pattern
 from bot.services import Services
 from bot.services.checks import guided as service
 from bot.services.shared.replies import Notice
@@ -43,5 +44,5 @@ def handlers(services: Services) -> list[BaseHandler[Update, BotContext, None]]:
     commands = [c.command for c in services.kb.checks.values()]
     return [
         CommandHandler(commands, start_check),
-        CallbackQueryHandler(on_button, pattern=rf"^{service.PREFIX}:"),
+        CallbackQueryHandler(on_button, pattern=pattern(Flow.CHECK)),
     ]

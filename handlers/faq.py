@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
+from bot.callbacks import Flow, parse, pattern
 from bot.services.faq.browse import browse_entry_reply, section_reply, sections_reply
 from bot.services.shared.replies import Notice
 from handlers.common import BotContext, send, show
@@ -20,16 +21,20 @@ async def browse(update: Update, context: BotContext) -> None:
     if query is None or query.data is None:
         return
     services = context.services
-    _, action, arg = [*query.data.split(":", 2), "", ""][:3]
+    pressed = parse(query.data)
     reply = None
-    if action == "home":
-        reply = sections_reply(services)
-    elif action == "sec":
-        reply = section_reply(services, arg)
-    elif action == "ent":
-        reply = browse_entry_reply(services, arg)
+    if pressed is not None and pressed.flow is Flow.FAQ:
+        if pressed.action == "home":
+            reply = sections_reply(services)
+        elif pressed.action == "sec":
+            reply = section_reply(services, pressed.arg(0))
+        elif pressed.action == "ent":
+            reply = browse_entry_reply(services, pressed.arg(0))
     await show(update, context, reply or Notice(services.renderer.text("stale_button")))
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, None]]:
-    return [CommandHandler("faq", open_faq), CallbackQueryHandler(browse, pattern=r"^faq:")]
+    return [
+        CommandHandler("faq", open_faq),
+        CallbackQueryHandler(browse, pattern=pattern(Flow.FAQ)),
+    ]

@@ -16,6 +16,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.callbacks import Flow, pattern
 from bot.services.shared.replies import Reply
 from bot.services.trajectories import followup as service
 from handlers.common import BotContext, person, send, with_session
@@ -62,18 +63,19 @@ async def on_stop(update: Update, context: BotContext, session: AsyncSession) ->
 
 def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
     private = filters.ChatType.PRIVATE
-    prefix = service.PREFIX
     on_press = FORM.on_press(service.press)
     return [
         FORM.conversation(
             # a form starts with its button; browsing presses (list, details) end no form
-            entry_points=[CallbackQueryHandler(on_press, pattern=rf"^{prefix}:[pew]:")],
-            prefix=prefix,
+            entry_points=[
+                CallbackQueryHandler(on_press, pattern=pattern(Flow.TRAJECTORY, "p", "e", "w"))
+            ],
+            flow=Flow.TRAJECTORY,
             press=service.press,
             text=service.text,
             stop=on_stop,
             expired=service.expired,
         ),
         CommandHandler("mijntrajecten", on_list, filters=private),
-        CallbackQueryHandler(on_press, pattern=rf"^{prefix}:"),
+        CallbackQueryHandler(on_press, pattern=pattern(Flow.TRAJECTORY)),
     ]

@@ -22,6 +22,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.callbacks import Flow, pattern
 from bot.persistence import DbPersistence
 from bot.services import Services
 from bot.services.shared import forms
@@ -184,18 +185,18 @@ class Form:
     def conversation(
         self,
         entry_points: list[BaseHandler[Update, BotContext, Any]],
-        prefix: str,
+        flow: Flow,
         press: Step,
         text: Step,
         stop: Callback,
         expired: Callable[[Services], Reply],
     ) -> ConversationHandler[BotContext]:
-        """Buttons `<prefix>:…` and typed text in every state; /stop and /annuleer end it."""
+        """Buttons of the flow and typed text in every state; /stop and /annuleer end it."""
         return conversation(
             self.name,
             entry_points=entry_points,
             state_handlers=[
-                CallbackQueryHandler(self.on_press(press), pattern=rf"^{prefix}:"),
+                CallbackQueryHandler(self.on_press(press), pattern=pattern(flow)),
                 MessageHandler(
                     filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE,
                     self.on_text(text),

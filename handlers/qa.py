@@ -9,8 +9,9 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
+from bot.callbacks import Flow, parse, pattern
 from bot.services.faq import answers as qa
-from bot.services.shared.inputs import as_number, clean_text
+from bot.services.shared.inputs import clean_text
 from bot.services.shared.replies import Notice, Reply
 from handlers.common import (
     BotContext,
@@ -57,10 +58,13 @@ async def ask(update: Update, context: BotContext, session: AsyncSession) -> Non
 def _without_feedback(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:
     if markup is None:
         return None
+
+    def feedback(data: object) -> bool:
+        parsed = parse(str(data or ""))
+        return parsed is not None and parsed.flow is Flow.QA and parsed.action in ("up", "down")
+
     rows = [
-        row
-        for row in markup.inline_keyboard
-        if not any(str(b.callback_data or "").startswith(("qa:up:", "qa:down:")) for b in row)
+        row for row in markup.inline_keyboard if not any(feedback(b.callback_data) for b in row)
     ]
     return InlineKeyboardMarkup(rows) if rows else None
 
@@ -72,32 +76,34 @@ async def on_button(update: Update, context: BotContext, session: AsyncSession) 
     if query is None or query.data is None:
         return
     services = context.services
-    parts = query.data.split(":")
-    action = parts[1] if len(parts) > 1 else ""
     stale = Notice(services.renderer.text("stale_button"))
-    log_id = as_number(parts[2]) if len(parts) > 2 else None
+    pressed = parse(query.data)
+    if pressed is None or pressed.flow is not Flow.QA:
+        await query.answer(stale.text)
+        return
+    action, log_id = pressed.action, pressed.number(0)
 
-    if action in ("up", "down") and log_id is not None and len(parts) == 3:
+    if action in ("up", "down") and log_id is not None:
         notice = await qa.feedback(services, session, person(update), log_id, action)
         await query.answer(notice.text)
         thanked = notice.text == services.renderer.text(f"feedback_thanks_{action}")
         if thanked and isinstance(query.message, Message):
             await query.edit_message_reply_markup(_without_feedback(query.message.reply_markup))
         return
-    if action == "pick" and log_id is not None and len(parts) == 4:
+    if action == "pick" and log_id is not None:
         await show(
             update,
             context,
-            await qa.choose_suggestion(services, session, person(update), log_id, parts[3]),
+            await qa.choose_suggestion(services, session, person(update), log_id, pressed.arg(1)),
         )
         return
-    if action == "none" and log_id is not None and len(parts) == 3:
+    if action == "none" and log_id is not None:
         await show(
             update, context, await qa.none_of_these(services, session, person(update), log_id)
         )
         return
-    if action in ("more", "rel") and len(parts) == 3:
-        entry_id = parts[2]
+    if action in ("more", "rel"):
+        entry_id = pressed.arg(0)
         if entry_id not in services.kb.by_id:
             await query.answer(services.renderer.text("unknown_entry"))
             return
@@ -115,5 +121,5 @@ async def on_button(update: Update, context: BotContext, session: AsyncSession) 
 def handlers() -> list[BaseHandler[Update, BotContext, None]]:
     return [
         MessageHandler(filters.TEXT & ~filters.COMMAND & AddressedToBot(), ask),
-        CallbackQueryHandler(on_button, pattern=r"^qa:"),
+        CallbackQueryHandler(on_button, pattern=pattern(Flow.QA)),
     ]

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ConversationHandler, filters
 
+from bot.callbacks import Flow
 from bot.services.shared.replies import Reply
 from bot.services.trajectories import registration as service
 from handlers.common import BotContext, person, send, with_session
@@ -60,7 +61,7 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
     return [
         FORM.conversation(
             entry_points=[CommandHandler("registreer", on_start, filters=private)],
-            prefix=service.PREFIX,
+            flow=Flow.REGISTER,
             press=service.press,
             text=service.answer_text,
             stop=on_stop,

@@ -21,7 +21,7 @@ from bot.services.shared import demo
 from bot.services.trajectories import records as trajectories
 from bot.storage.db import Database
 from bot.storage.models import RegionYear, Trajectory, TrajectoryEvent, User
-from bot.storage.repos import UserRepo
+from bot.storage.users import UserRepo
 from knowledge.kb import KnowledgeBase
 
 pytestmark = pytest.mark.both_databases

@@ -18,7 +18,7 @@ from bot.services.messaging.digest.week import Week
 from bot.services.progress import figures as st
 from bot.storage.db import Database
 from bot.storage.digest import AnnouncementRow, RegionWeek, TrajectoryRow
-from bot.storage.repos import AskedRow
+from bot.storage.questions import AskedRow
 from bot.storage.stats import Counts
 from knowledge.kb import KnowledgeBase
 from knowledge.matcher import Matcher

@@ -21,7 +21,7 @@ from bot.services.people import users
 from bot.services.shared.replies import Person
 from bot.storage.db import Database
 from bot.storage.models import Region, Trajectory
-from bot.storage.repos import UserRepo
+from bot.storage.users import UserRepo
 from tests.conftest import ADMIN_ID
 
 pytestmark = pytest.mark.both_databases

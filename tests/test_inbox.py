@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from bot.config import TIMEZONE
 from bot.services.faq.inbox import UNREGISTERED_PER_DAY, group_unanswered
-from bot.storage.repos import AskedRow
+from bot.storage.questions import AskedRow
 
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=TIMEZONE)
 

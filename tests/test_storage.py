@@ -15,7 +15,8 @@ from bot.config import TIMEZONE, Settings
 from bot.services.faq import answers as qa
 from bot.storage.db import Database, downgrade, upgrade
 from bot.storage.models import Base, QuestionLog
-from bot.storage.repos import QuestionRepo, UserRepo
+from bot.storage.questions import QuestionRepo
+from bot.storage.users import UserRepo
 from knowledge.matcher import Matcher
 from tests.pg import PostgresCluster
 

@@ -14,7 +14,7 @@ from bot.services.shared.inputs import InputError
 from bot.services.trajectories import records as svc
 from bot.storage.db import Database
 from bot.storage.models import Region, Trajectory, TrajectoryEvent
-from bot.storage.repos import UserRepo
+from bot.storage.users import UserRepo
 
 pytestmark = pytest.mark.both_databases
 

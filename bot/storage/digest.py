@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import AnnouncementStatus
 from bot.storage.models import Announcement, Base, Delivery, QuestionLog, Trajectory, User
-from bot.storage.repos import AskedRow
+from bot.storage.questions import AskedRow
 
 ENDED = "beeindigd"
 IN_LIST_MAX = 500  # more coaches than this: read all and filter (no huge IN lists)

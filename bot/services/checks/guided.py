@@ -12,17 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.callbacks import Flow, build, parse
 from bot.services import Services
-from bot.services.shared.inputs import as_number
 from bot.services.shared.replies import Button, Notice, Reply
 from bot.storage.models import CheckLog
-from bot.storage.repos import UserRepo
+from bot.storage.questions import CheckLogRepo
+from bot.storage.users import UserRepo
 from knowledge.decisions import Check, CheckInputError, Evaluation, decode, encode, evaluate
 
-PREFIX = "chk"
 HELP_ACTION = "?"
 FOLLOW_UPS = 5  # FAQ answers offered under a verdict
 
@@ -38,19 +37,19 @@ class Press:
 
     @classmethod
     def parse(cls, data: str) -> Press | None:
-        parts = data.split(":")
-        owner = as_number(parts[2]) if len(parts) in (4, 5) and parts[0] == PREFIX else None
-        if owner is None:
+        """chk:<check code>:<owner>:<path>[:?] (the path: the options chosen so far)."""
+        pressed = parse(data)
+        if pressed is None or pressed.flow is not Flow.CHECK:
             return None
-        action, path = (parts[4] if len(parts) == 5 else ""), parts[3]
+        owner, path, action = pressed.number(0), pressed.arg(1), pressed.arg(2)
         answered = path.isascii() and path.isdigit()  # option positions, or "" at the start
-        if action not in ("", HELP_ACTION) or not (answered or not path):
+        if owner is None or action not in ("", HELP_ACTION) or not (answered or not path):
             return None
-        return cls(parts[1], owner, parts[3], action)
+        return cls(pressed.action, owner, path, action)
 
 
 def data(check: Check, owner: int, path: str, action: str = "") -> str:
-    return f"{PREFIX}:{check.code}:{owner}:{path}" + (f":{action}" if action else "")
+    return build(Flow.CHECK, check.code, owner, path, *((action,) if action else ()))
 
 
 def by_code(services: Services, code: str) -> Check | None:
@@ -165,7 +164,7 @@ async def press(
         return Notice(vocab.facts[evaluation.next_fact].help, alert=True)
     if evaluation.outcome_id is not None and evaluation.outcome is not None:
         user = await UserRepo(session).by_telegram_id(presser)
-        session.add(
+        CheckLogRepo(session).add(
             CheckLog(
                 check_id=check.id,
                 outcome=evaluation.outcome_id,
@@ -192,13 +191,8 @@ class OutcomeCount:
 async def stats(services: Services, session: AsyncSession, days: int) -> list[OutcomeCount]:
     """How often each outcome of each check occurred in the last `days` days."""
     since = services.clock() - timedelta(days=days)
-    stmt = (
-        select(CheckLog.check_id, CheckLog.outcome, func.count(CheckLog.id))
-        .where(CheckLog.finished_at >= since)
-        .group_by(CheckLog.check_id, CheckLog.outcome)
-    )
     out = []
-    for check_id, outcome_id, count in (await session.execute(stmt)).all():
+    for check_id, outcome_id, count in await CheckLogRepo(session).outcome_counts(since):
         check = services.kb.checks.get(check_id)
         outcome = check.outcomes.get(outcome_id) if check else None
         out.append(

@@ -9,6 +9,7 @@ from typing import Any
 from markupsafe import escape
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.callbacks import Flow, build
 from bot.render import strip_html
 from bot.services import Services
 from bot.services.checks import guided as checks
@@ -17,7 +18,7 @@ from bot.services.people.users import record_seen
 from bot.services.shared.inputs import redact_bsn
 from bot.services.shared.replies import Button, Notice, Person, Reply
 from bot.storage.models import QuestionLog
-from bot.storage.repos import QuestionRepo
+from bot.storage.questions import QuestionRepo
 from knowledge.matcher import Match, Matcher, Outcome
 from knowledge.models import Entry
 
@@ -41,15 +42,15 @@ def entry_reply(
     if log_id is not None:
         rows.append(
             (
-                Button(r.text("thumbs_up"), f"qa:up:{log_id}"),
-                Button(r.text("thumbs_down"), f"qa:down:{log_id}"),
+                Button(r.text("thumbs_up"), build(Flow.QA, "up", log_id)),
+                Button(r.text("thumbs_down"), build(Flow.QA, "down", log_id)),
             )
         )
     if entry.more:
-        rows.append((Button(r.text("more"), f"qa:more:{entry.id}"),))
+        rows.append((Button(r.text("more"), build(Flow.QA, "more", entry.id)),))
     for rel in entry.related[:RELATED_MAX]:
         if rel in kb.by_id:
-            rows.append((Button(kb.by_id[rel].title, f"qa:rel:{rel}"),))
+            rows.append((Button(kb.by_id[rel].title, build(Flow.QA, "rel", rel)),))
     rows += [(b,) for b in checks.suggestions_for_entry(services, entry.id)]
     if back:
         section = kb.section_of[entry.id]
@@ -65,7 +66,7 @@ def more_reply(services: Services, entry_id: str) -> Reply:
         return entry_reply(services, entry_id)
     text = services.renderer.render("qa/more.html.j2", entry=entry, source=kb.source_label(entry))
     rows = tuple(
-        (Button(kb.by_id[rel].title, f"qa:rel:{rel}"),)
+        (Button(kb.by_id[rel].title, build(Flow.QA, "rel", rel)),)
         for rel in entry.related[:RELATED_MAX]
         if rel in kb.by_id
     )
@@ -74,8 +75,10 @@ def more_reply(services: Services, entry_id: str) -> Reply:
 
 def _suggest_reply(services: Services, match: Match, log_id: int) -> Reply:
     r, kb = services.renderer, services.kb
-    buttons = [Button(kb.entry(e).title, f"qa:pick:{log_id}:{e}") for e in match.suggestions]
-    buttons.append(Button(r.text("none_of_these"), f"qa:none:{log_id}"))
+    buttons = [
+        Button(kb.entry(e).title, build(Flow.QA, "pick", log_id, e)) for e in match.suggestions
+    ]
+    buttons.append(Button(r.text("none_of_these"), build(Flow.QA, "none", log_id)))
     return Reply.column(r.render("qa/suggest.html.j2"), buttons)
 
 

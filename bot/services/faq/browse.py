@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.callbacks import Flow, build
 from bot.services import Services
 from bot.services.checks import guided as checks
 from bot.services.faq.answers import entry_reply
@@ -31,10 +32,10 @@ def start_reply(services: Services, first_name: str | None) -> Reply:
     buttons = []
     for label, target in START_TOPICS:
         if target.startswith("sec:"):
-            buttons.append(Button(label, f"faq:{target}"))
+            buttons.append(Button(label, build(Flow.FAQ, "sec", target.removeprefix("sec:"))))
         elif target in services.kb.by_id:
-            buttons.append(Button(label, f"qa:rel:{target}"))
-    buttons.append(Button("Alle vragen", "faq:home"))
+            buttons.append(Button(label, build(Flow.QA, "rel", target)))
+    buttons.append(Button("Alle vragen", build(Flow.FAQ, "home")))
     buttons += [checks.start_button(services, c) for c in services.kb.checks.values()]
     text = services.renderer.render("common/start.html.j2", first_name=first_name)
     return Reply.column(text, buttons)
@@ -64,7 +65,9 @@ def sections_reply(services: Services) -> Reply:
     for section in services.kb.sections:
         prefix = "" if section.section == PROGRAMME_SECTION else f"{section.section}. "
         label = f"{prefix}{section_title(services, section.section)}"
-        buttons.append(Button(f"{label} ({len(section.entries)})", f"faq:sec:{section.section}"))
+        buttons.append(
+            Button(f"{label} ({len(section.entries)})", build(Flow.FAQ, "sec", section.section))
+        )
     return Reply.column(services.renderer.render("faq/sections.html.j2"), buttons)
 
 
@@ -76,8 +79,8 @@ def section_reply(services: Services, section_id: str) -> Reply | None:
     for entry in section.entries:
         number = entry.faq_numbers[0] if entry.id.startswith("faq-") else ""
         label = f"{number} {entry.title}".strip()
-        buttons.append(Button(label, f"faq:ent:{entry.id}"))
-    buttons.append(Button(services.renderer.text("back_to_sections"), "faq:home"))
+        buttons.append(Button(label, build(Flow.FAQ, "ent", entry.id)))
+    buttons.append(Button(services.renderer.text("back_to_sections"), build(Flow.FAQ, "home")))
     text = services.renderer.render(
         "faq/section.html.j2", title=section_title(services, section_id)
     )

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.storage.repos import AskedRow
+from bot.storage.questions import AskedRow
 from knowledge.text import canonical_text
 
 UNREGISTERED_PER_DAY = 3

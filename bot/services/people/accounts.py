@@ -21,7 +21,7 @@ from bot.services.people.users import (
 from bot.services.shared.inputs import as_number
 from bot.services.shared.replies import Button, Notice, Person, Reply
 from bot.storage.models import User
-from bot.storage.repos import UserRepo
+from bot.storage.users import UserRepo
 
 ROLE_NAMES = {"coach": "jobcoach", "regio": "regio", "programma": "programmateam"}
 

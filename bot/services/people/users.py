@@ -10,12 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.shared.replies import Person
 from bot.storage.models import Invite, User
-from bot.storage.repos import UserRepo
+from bot.storage.users import InviteRepo, UserRepo
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +162,7 @@ async def create_invite(
         created_by=created_by,
         created_at=now,
     )
-    session.add(invite)
+    InviteRepo(session).add(invite)
     await session.commit()
     return invite
 
@@ -187,7 +186,7 @@ async def redeem_invite(
     """Join with an invite code: the person gets its role and region; commits."""
     if attempts.locked(person.telegram_id, now):
         return Joined.LOCKED, None
-    invite = await session.scalar(select(Invite).where(Invite.code == code.strip()[:64]))
+    invite = await InviteRepo(session).by_code(code.strip()[:64])
     if invite is None:
         attempts.failed(person.telegram_id, now)
         return Joined.UNKNOWN, None
@@ -207,7 +206,7 @@ async def redeem_invite(
 
 
 async def revoke_invite(session: AsyncSession, code: str) -> bool:
-    invite = await session.scalar(select(Invite).where(Invite.code == code))
+    invite = await InviteRepo(session).by_code(code)
     if invite is None:
         return False
     invite.revoked = True
@@ -225,7 +224,7 @@ def effective_role(user: User | None, telegram_id: int, admins: tuple[int, ...])
 
 
 async def list_users(session: AsyncSession) -> Sequence[User]:
-    return (await session.execute(select(User).order_by(User.id))).scalars().all()
+    return await UserRepo(session).all()
 
 
 async def set_user(

@@ -14,7 +14,6 @@ is programme team.
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import Services
@@ -29,7 +28,7 @@ from bot.services.progress.regions import (
     set_regions,
 )
 from bot.services.shared.replies import Button, Notice, Person, Reply
-from bot.storage.models import RegionYear
+from bot.storage.regions import RegionRepo
 
 STEPS = (-10, -1, 1, 10)
 PRESETS = (25, 100)  # Eredivisie 2021; Champions League and the national ambition (FAQ 0.2, 0.5)
@@ -128,9 +127,7 @@ async def _region(
     toast: str | None = None,
 ) -> Reply:
     r = services.renderer
-    row = await session.scalar(
-        select(RegionYear).where(RegionYear.region_code == code, RegionYear.year == year)
-    )
+    row = await RegionRepo(session).year(code, year)
     division = row.division if row else None
     target = row.target if row else None
     value = pending if pending is not None else (target if target is not None else DEFAULT_TARGET)

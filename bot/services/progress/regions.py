@@ -12,10 +12,10 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models import Region, RegionYear
+from bot.storage.models import Region
+from bot.storage.regions import RegionRepo
 from knowledge.kb import KnowledgeBase
 
 YEAR_MIN, YEAR_MAX = 2017, 2100
@@ -46,12 +46,13 @@ class RegionSetting:
 
 async def ensure_regions(session: AsyncSession, kb: KnowledgeBase) -> int:
     """Insert the regions the database does not have yet (names are refreshed); commits."""
-    existing = {r.code: r for r in (await session.execute(select(Region))).scalars()}
+    repo = RegionRepo(session)
+    existing = {r.code: r for r in await repo.all()}
     added = 0
     for region in kb.regions.regions:
         row = existing.get(region.code)
         if row is None:
-            session.add(
+            repo.add(
                 Region(code=region.code, name=region.name, centrumgemeente=region.centrumgemeente)
             )
             added += 1
@@ -86,15 +87,9 @@ async def set_regions(
     for setting in settings:
         validate_setting(kb, setting)
     await ensure_regions(session, kb)
+    repo = RegionRepo(session)
     for setting in settings:
-        row = await session.scalar(
-            select(RegionYear).where(
-                RegionYear.region_code == setting.code, RegionYear.year == setting.year
-            )
-        )
-        if row is None:
-            row = RegionYear(region_code=setting.code, year=setting.year)
-            session.add(row)
+        row = await repo.year_or_new(setting.code, setting.year)
         if setting.division is not None:
             row.division = setting.division
         if setting.target is not None:
@@ -104,11 +99,6 @@ async def set_regions(
 
 
 async def list_regions(session: AsyncSession, year: int) -> list[RegionRow]:
-    stmt = (
-        select(Region, RegionYear)
-        .outerjoin(RegionYear, (RegionYear.region_code == Region.code) & (RegionYear.year == year))
-        .order_by(Region.code)
-    )
     return [
         RegionRow(
             region.code,
@@ -118,7 +108,7 @@ async def list_regions(session: AsyncSession, year: int) -> list[RegionRow]:
             ry.division if ry else None,
             ry.target if ry else None,
         )
-        for region, ry in (await session.execute(stmt)).all()
+        for region, ry in await RegionRepo(session).with_year(year)
     ]
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.callbacks import Flow, build
 from bot.services import Services
 from bot.services.people.accounts import Caller, caller
 from bot.services.shared.inputs import (
@@ -98,9 +99,9 @@ def question(services: Services, step: str) -> Question:
     return Question(step, spec.question, ())
 
 
-def option_rows(prefix: str, q: Question) -> list[tuple[Button, ...]]:
-    """The answer buttons: `<prefix>:v:<step>:<value>`, `columns` per row."""
-    buttons = [Button(text, f"{prefix}:v:{q.step}:{value}") for value, text in q.options]
+def option_rows(flow: Flow, q: Question) -> list[tuple[Button, ...]]:
+    """The answer buttons: `<flow>:v:<step>:<value>`, `columns` per row."""
+    buttons = [Button(text, build(flow, "v", q.step, value)) for value, text in q.options]
     return [tuple(buttons[i : i + q.columns]) for i in range(0, len(buttons), q.columns)]
 
 

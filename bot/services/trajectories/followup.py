@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.callbacks import Flow, build, parse
 from bot.services import Services
 from bot.services.people.accounts import Caller
 from bot.services.shared import forms
@@ -29,7 +30,6 @@ from bot.services.trajectories.fields import fields
 from bot.storage.models import Trajectory
 from bot.storage.trajectories import TrajectoryRepo
 
-PREFIX = "mt"
 PAGE = 8
 HISTORY = 12
 FORM_STEPS = {
@@ -144,17 +144,21 @@ async def listing(
     for row in rows:
         status = fields()["status"].value_label(row.status)
         text = f"{row.reference} · {row.pseudonym or '–'} · {status} · {_days(services, row)} d"
-        buttons.append((Button(text[:64], f"{PREFIX}:d:{row.id}"),))
+        buttons.append((Button(text[:64], build(Flow.TRAJECTORY, "d", row.id)),))
     paging = []
     if page > 0:
-        paging.append(Button(r.text("list_previous"), f"{PREFIX}:l:{scope}:{page - 1}"))
+        paging.append(
+            Button(r.text("list_previous"), build(Flow.TRAJECTORY, "l", scope, page - 1))
+        )
     if page + 1 < pages:
-        paging.append(Button(r.text("list_next"), f"{PREFIX}:l:{scope}:{page + 1}"))
+        paging.append(Button(r.text("list_next"), build(Flow.TRAJECTORY, "l", scope, page + 1)))
     if paging:
         buttons.append(tuple(paging))
     for other in _scopes(who):
         if other != scope:
-            buttons.append((Button(r.text(f"list_scope_{other}"), f"{PREFIX}:l:{other}:0"),))
+            buttons.append(
+                (Button(r.text(f"list_scope_{other}"), build(Flow.TRAJECTORY, "l", other, "0")),)
+            )
     text = r.render(
         "followup/list.html.j2",
         scope=scope,
@@ -214,12 +218,12 @@ async def detail(
     if can_edit(who, trajectory):
         actions = []
         if trajectory.status == t.RUNNING:
-            actions.append(Button(r.text("mt_place"), f"{PREFIX}:p:{tid}:{version}"))
+            actions.append(Button(r.text("mt_place"), build(Flow.TRAJECTORY, "p", tid, version)))
         if trajectory.status != t.ENDED:
-            actions.append(Button(r.text("mt_end"), f"{PREFIX}:e:{tid}:{version}"))
-        actions.append(Button(r.text("mt_edit"), f"{PREFIX}:w:{tid}:{version}"))
+            actions.append(Button(r.text("mt_end"), build(Flow.TRAJECTORY, "e", tid, version)))
+        actions.append(Button(r.text("mt_edit"), build(Flow.TRAJECTORY, "w", tid, version)))
         buttons.append(tuple(actions))
-    buttons.append((Button(r.text("mt_back_to_list"), f"{PREFIX}:l:m:0"),))
+    buttons.append((Button(r.text("mt_back_to_list"), build(Flow.TRAJECTORY, "l", "m", "0")),))
     return Reply(text, tuple(buttons))
 
 
@@ -229,10 +233,12 @@ async def detail(
 def _ask(services: Services, draft: Draft, error: str | None = None) -> Reply:
     r = services.renderer
     step = str(draft["step"])
-    stop = (Button(r.text("form_cancel"), f"{PREFIX}:x"),)
+    stop = (Button(r.text("form_cancel"), build(Flow.TRAJECTORY, "x")),)
     if step == "field":
         names = draft["fields"]
-        buttons = [Button(forms.label_of(services, n), f"{PREFIX}:f:{n}") for n in names]
+        buttons = [
+            Button(forms.label_of(services, n), build(Flow.TRAJECTORY, "f", n)) for n in names
+        ]
         rows = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
         text = r.render("followup/pick_field.html.j2", reference=draft["reference"], error=error)
         return Reply(text, (*rows, stop))
@@ -248,7 +254,7 @@ def _ask(services: Services, draft: Draft, error: str | None = None) -> Reply:
         else None,
         typed=not q.options or step in forms.DATE_STEPS or step == "hours_per_week",
     )
-    return Reply(text, (*forms.option_rows(PREFIX, q), stop))
+    return Reply(text, (*forms.option_rows(Flow.TRAJECTORY, q), stop))
 
 
 async def _load(
@@ -366,21 +372,21 @@ async def press(
     who = await forms.staff(services, session, person)
     if who is None:
         return Result(forms.not_staff(services), None)
-    parts = data.split(":")
-    action = parts[1] if len(parts) > 1 else ""
-    page = as_number(parts[3]) if action == "l" and len(parts) == 4 else None
+    pressed = parse(data)
+    if pressed is None or pressed.flow is not Flow.TRAJECTORY:
+        return Result(Notice(r.text("stale_button")), draft)
+    action = pressed.action
+    page = pressed.number(1) if action == "l" else None
     if page is not None:
-        return Result(await listing(services, session, who, parts[2], page), None)
-    if action in ("d", "p", "e", "w") and len(parts) >= 3:
-        loaded = await _load(services, session, who, parts[2])
+        return Result(await listing(services, session, who, pressed.arg(0), page), None)
+    if action in ("d", "p", "e", "w"):
+        loaded = await _load(services, session, who, pressed.arg(0))
         if isinstance(loaded, Notice):
             return Result(loaded, draft)
         if action == "d":
             return Result(await detail(services, session, who, loaded), None)
-        if len(parts) != 4:
-            return Result(Notice(r.text("stale_button")), draft)
         kind = {"p": "place", "e": "end", "w": "edit"}[action]
-        return await _open_form(services, session, who, kind, loaded, parts[3])
+        return await _open_form(services, session, who, kind, loaded, pressed.arg(1))
     # the rest belongs to an open form
     if draft is None:
         return Result(Notice(r.text("form_gone")), None)
@@ -389,13 +395,13 @@ async def press(
         return Result(resumed, None)
     if action == "x":
         return await _stopped(services, session, who, draft)
-    if action == "f" and len(parts) == 3 and draft["step"] == "field":
-        if parts[2] not in draft["fields"]:
+    if action == "f" and draft["step"] == "field":
+        if pressed.arg(0) not in draft["fields"]:
             return Result(Notice(r.text("stale_button")), draft)
-        draft["step"] = parts[2]
+        draft["step"] = pressed.arg(0)
         return Result(_ask(services, draft), draft)
-    if action == "v" and len(parts) >= 4:
-        step, value = parts[2], ":".join(parts[3:])
+    if action == "v":
+        step, value = pressed.arg(0), pressed.arg(1)
         if step != draft["step"]:
             return Result(Notice(r.text("form_old_button")), draft)
         return await _answer(services, session, who, draft, value)

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.callbacks import Flow, build, parse
 from bot.services import Services
 from bot.services.people.accounts import Caller
 from bot.services.shared import forms
@@ -23,7 +24,6 @@ from bot.services.shared.replies import Button, Notice, Person, Reply
 from bot.services.trajectories import records as t
 from knowledge.decisions import evaluate
 
-PREFIX = "new"
 STEPS = (
     "region",
     "pseudonym",
@@ -66,8 +66,8 @@ def _today(services: Services) -> date:
 def _nav(services: Services, draft: Draft) -> tuple[Button, ...]:
     r = services.renderer
     return (
-        Button(r.text("form_back"), f"{PREFIX}:back"),
-        Button(r.text("form_cancel"), f"{PREFIX}:cancel"),
+        Button(r.text("form_back"), build(Flow.REGISTER, "back")),
+        Button(r.text("form_cancel"), build(Flow.REGISTER, "cancel")),
     )
 
 
@@ -88,7 +88,7 @@ def ask(services: Services, draft: Draft, error: str | None = None) -> Reply:
         typed=not q.options or step in forms.DATE_STEPS,
         quick=bool(q.options),
     )
-    return Reply(text, (*forms.option_rows(PREFIX, q), _nav(services, draft)))
+    return Reply(text, (*forms.option_rows(Flow.REGISTER, q), _nav(services, draft)))
 
 
 async def summary(
@@ -113,14 +113,16 @@ async def summary(
         error=error,
     )
     edits = [
-        Button(r.text("form_edit", label=forms.label_of(services, s)), f"{PREFIX}:edit:{s}")
+        Button(
+            r.text("form_edit", label=forms.label_of(services, s)), build(Flow.REGISTER, "edit", s)
+        )
         for s in _steps(draft)
         if s != "werken"
     ]
     buttons: list[tuple[Button, ...]] = [tuple(edits[i : i + 2]) for i in range(0, len(edits), 2)]
     confirm = r.text("form_confirm_anyway" if duplicate else "form_confirm")
-    buttons.append((Button(confirm, f"{PREFIX}:ok"),))
-    buttons.append((Button(r.text("form_cancel"), f"{PREFIX}:cancel"),))
+    buttons.append((Button(confirm, build(Flow.REGISTER, "ok")),))
+    buttons.append((Button(r.text("form_cancel"), build(Flow.REGISTER, "cancel")),))
     return Reply(text, tuple(buttons))
 
 
@@ -153,8 +155,8 @@ async def begin(
         reply = Reply(
             r.render("registration/resume.html.j2"),
             (
-                (Button(r.text("form_resume"), f"{PREFIX}:resume"),),
-                (Button(r.text("form_restart"), f"{PREFIX}:restart"),),
+                (Button(r.text("form_resume"), build(Flow.REGISTER, "resume")),),
+                (Button(r.text("form_restart"), build(Flow.REGISTER, "restart")),),
             ),
         )
         return Result(reply, draft)
@@ -215,13 +217,15 @@ async def press(
     who = await forms.resume(services, session, person, draft, expired_reply)
     if isinstance(who, Reply):
         return Result(who, None)
-    parts = data.split(":", 3)
-    action = parts[1] if len(parts) > 1 else ""
+    pressed = parse(data)
+    if pressed is None or pressed.flow is not Flow.REGISTER:
+        return Result(Notice(r.text("stale_button")), draft)
+    action = pressed.action
     step = str(draft["step"])
-    if action == "v" and len(parts) == 4:
-        if parts[2] != step:
+    if action == "v":
+        if pressed.arg(0) != step:
             return Result(Notice(r.text("form_old_button")), draft)
-        return await _answer(services, session, who, draft, step, parts[3], pressed=True)
+        return await _answer(services, session, who, draft, step, pressed.arg(1), pressed=True)
     if action == "cancel":
         return stopped(services)
     if action in ("resume", "ask"):
@@ -230,8 +234,8 @@ async def press(
         return _fresh(services, who)
     if action == "back":
         return await _back(services, session, who, draft)
-    if action == "edit" and len(parts) == 3 and parts[2] in _steps(draft):
-        draft["step"], draft["editing"] = parts[2], True
+    if action == "edit" and pressed.arg(0) in _steps(draft):
+        draft["step"], draft["editing"] = pressed.arg(0), True
         return await _show(services, session, who, draft)
     if action == "ok":
         if step != SUMMARY:
@@ -307,8 +311,8 @@ def _out_of_scope(services: Services, draft: Draft) -> Reply | None:
     return Reply(
         text,
         (
-            (Button(r.text("form_other_answer"), f"{PREFIX}:ask"),),
-            (Button(r.text("form_stop"), f"{PREFIX}:cancel"),),
+            (Button(r.text("form_other_answer"), build(Flow.REGISTER, "ask")),),
+            (Button(r.text("form_stop"), build(Flow.REGISTER, "cancel")),),
         ),
     )
 

@@ -21,7 +21,7 @@ from bot.services.shared.replies import Button
 from bot.services.trajectories.fields import fields
 from bot.storage.digest import AnnouncementRow, DigestRepo, RegionWeek, TrajectoryRow
 from bot.storage.models import User
-from bot.storage.repos import AskedRow
+from bot.storage.questions import AskedRow
 
 STALE_DAYS = 60  # a trajectory without an update for this long gets a button
 SHOW = 5  # items per list; fewer when the message would be too long

@@ -22,7 +22,7 @@ from bot.services.messaging.digest.compose import (
 )
 from bot.services.messaging.digest.week import Week
 from bot.storage.digest import DigestRepo
-from bot.storage.repos import UserRepo
+from bot.storage.users import UserRepo
 
 
 async def queue(

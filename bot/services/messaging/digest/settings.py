@@ -12,6 +12,7 @@ from bot.services.shared.inputs import as_number
 from bot.services.shared.replies import Button, Notice, Person, Reply
 from bot.storage.digest import DigestRepo
 from bot.storage.models import User
+from bot.storage.users import UserRepo
 
 PREFIX = "set"
 
@@ -45,7 +46,7 @@ async def _staff_user(services: Services, session: AsyncSession, person: Person)
     who = await caller(services, session, person, record=True)
     if who.role is None or who.user_id is None:
         return None
-    return await session.get(User, who.user_id)
+    return await UserRepo(session).get(who.user_id)
 
 
 async def settings_command(services: Services, session: AsyncSession, person: Person) -> Reply:

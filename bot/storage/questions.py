@@ -1,4 +1,5 @@
-"""Queries, one repository per table family. Services own the commit."""
+"""The question log (what was asked, what answered it, 👍/👎) and the check log (verdicts of
+the guided checks). The caller commits."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models import QuestionLog, User
+from bot.storage.models import CheckLog, QuestionLog, User
 
 
 @dataclass(frozen=True)
@@ -22,40 +23,6 @@ class AskedRow:
     feedback: str | None = None  # "down", "none" or None
     entry_id: str | None = None  # the entry that answered (for a 👎)
     region: str | None = None  # the asker's region, if they have one
-
-
-class UserRepo:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def by_telegram_id(self, telegram_id: int) -> User | None:
-        result = await self.session.execute(select(User).where(User.telegram_id == telegram_id))
-        return result.scalar_one_or_none()
-
-    async def seen(
-        self,
-        telegram_id: int,
-        first_name: str | None,
-        last_name: str | None,
-        username: str | None,
-        now: datetime,
-    ) -> User:
-        """Create the user on first contact, else refresh names and last-seen time."""
-        user = await self.by_telegram_id(telegram_id)
-        if user is None:
-            user = User(telegram_id=telegram_id, first_seen=now)
-            self.session.add(user)
-        user.first_name = first_name[:128] if first_name else None
-        user.last_name = last_name[:128] if last_name else None
-        user.username = username[:64] if username else None
-        user.last_seen = now
-        if user.blocked_at is not None:  # they came back after blocking the bot
-            user.active, user.blocked_at = True, None
-        await self.session.flush()
-        return user
-
-    async def count(self) -> int:
-        return int(await self.session.scalar(select(func.count(User.id))) or 0)
 
 
 class QuestionRepo:
@@ -87,3 +54,20 @@ class QuestionRepo:
                 await self.session.execute(stmt)
             ).tuples()
         ]
+
+
+class CheckLogRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, row: CheckLog) -> None:
+        self.session.add(row)
+
+    async def outcome_counts(self, since: datetime) -> list[tuple[str, str, int]]:
+        """(check, outcome, how often) since a moment."""
+        rows = await self.session.execute(
+            select(CheckLog.check_id, CheckLog.outcome, func.count(CheckLog.id))
+            .where(CheckLog.finished_at >= since)
+            .group_by(CheckLog.check_id, CheckLog.outcome)
+        )
+        return [(str(c), str(o), int(n)) for c, o, n in rows.tuples()]
