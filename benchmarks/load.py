@@ -337,9 +337,9 @@ class Person:
 
 async def _invite(inviter: Person, role: str, region: str) -> str:
     await inviter.send("/uitnodigen", expect=None)
-    text = await inviter.press(f"inv:{role}")
-    if f"inv:{role}:{region}" in inviter.buttons():  # the programme team picks the region
-        text = await inviter.press(f"inv:{role}:{region}")
+    text = await inviter.press(f"inv:new:{role}")
+    if f"inv:new:{role}:{region}" in inviter.buttons():  # the programme team picks the region
+        text = await inviter.press(f"inv:new:{role}:{region}")
     found = re.search(r"start=([A-Za-z0-9_-]+)", text)
     if not found:
         raise FlowFailed(f"no invite link: {text[:80]!r}")
@@ -585,7 +585,7 @@ async def heavy(person: Person, until: float) -> None:
             await person.send("/landelijk", expect="landelijk")
             person.action = "heavy /export"
             await person.send("/export")
-            await person.press(f"exp:nl:{year}", expect="traject")
+            await person.press(f"exp:get:nl:{year}", expect="traject")
         except FlowFailed:
             person.measure = False
             with suppress(FlowFailed):

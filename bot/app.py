@@ -50,13 +50,11 @@ from handlers import (
     updates,
     users,
 )
-from handlers.common import BotContext, set_menu
+from handlers.common import App, BotContext, set_menu
 from knowledge.kb import KnowledgeBase, load_kb
 from knowledge.matcher import Matcher
 
 log = logging.getLogger(__name__)
-
-App = Application[Any, BotContext, Any, Any, Any, Any]
 
 
 class ConfigError(Exception):

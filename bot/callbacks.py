@@ -153,4 +153,4 @@ def pattern(flow: Flow, *actions: str) -> str:
     """The handler's pattern for a flow's buttons (only these actions, when given)."""
     if not actions:
         return rf"^{flow.value}:"
-    return rf"^{flow.value}:(?:{'|'.join(re.escape(a) for a in actions)}):"
+    return rf"^{flow.value}:(?:{'|'.join(re.escape(a) for a in actions)})(?::|$)"

@@ -137,7 +137,8 @@ def run() -> None:
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     _check_database(app.bot_data["services"].db)
-    from bot.webserver import ALLOWED_UPDATES, serve
+    from bot.runner import serve
+    from bot.webserver import ALLOWED_UPDATES
 
     if settings.webhook_url:
         asyncio.run(serve(app))

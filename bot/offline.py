@@ -6,11 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from bot.app import App, build_application, start_app, stop_app
+from bot.app import build_application, start_app, stop_app
 from bot.config import Settings
 from bot.fakeapi import FakeBotAPI
 from bot.services import Services
 from bot.simulator import ChatSimulator
+from handlers.common import App
 
 
 @dataclass

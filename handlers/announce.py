@@ -20,6 +20,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.callbacks import Flow, pattern
 from bot.services.messaging import compose as flow
 from bot.services.shared.inputs import clean_text
 from bot.services.shared.replies import Reply
@@ -184,7 +185,7 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
             NAME,
             entry_points=[CommandHandler("bericht", on_start, filters=private)],
             state_handlers=[
-                CallbackQueryHandler(on_press, pattern=r"^ann:[ap]:"),
+                CallbackQueryHandler(on_press, pattern=pattern(Flow.ANNOUNCE, "a", "p")),
                 MessageHandler(typed & private, on_text),
             ],
             states=sorted(set(STATE_OF.values())),
@@ -192,6 +193,6 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
             on_timeout=on_timeout,
         ),
         CommandHandler("berichten", on_list),
-        CallbackQueryHandler(on_list_press, pattern=r"^ann:(?:[cu]:\d+|l)$"),
-        CallbackQueryHandler(on_stale, pattern=r"^ann:"),
+        CallbackQueryHandler(on_list_press, pattern=pattern(Flow.ANNOUNCE, "c", "u", "l")),
+        CallbackQueryHandler(on_stale, pattern=pattern(Flow.ANNOUNCE)),
     ]

@@ -22,7 +22,7 @@ from telegram import (
 )
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import CallbackContext, ExtBot
+from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.render import split_message
 from bot.services import Services
@@ -38,6 +38,9 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         services: Services = self.bot_data["services"]
         return services
 
+
+# The application as this bot builds it (bot/app.py): our context type, the rest PTB's.
+App = Application[Any, BotContext, Any, Any, Any, Any]
 
 log = logging.getLogger(__name__)
 

@@ -22,6 +22,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.callbacks import Flow, pattern
 from bot.config import TIMEZONE
 from bot.services.messaging.digest import queue, settings, week
 from handlers.common import BotContext, person, send, show, with_session
@@ -78,5 +79,5 @@ def handlers() -> list[BaseHandler[Update, BotContext, None]]:
     private = filters.ChatType.PRIVATE
     return [
         CommandHandler("instellingen", on_settings, filters=private),
-        CallbackQueryHandler(on_press, pattern=rf"^{settings.PREFIX}:"),
+        CallbackQueryHandler(on_press, pattern=pattern(Flow.SETTINGS)),
     ]

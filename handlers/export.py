@@ -1,4 +1,4 @@
-"""/export: trajectories as an Excel and a CSV file (exp:<nl|AMxx>:<year|all>)."""
+"""/export: trajectories as an Excel and a CSV file (exp:get:<nl|AMxx>:<year|all>)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
+from bot.callbacks import Flow, pattern
 from bot.services.shared.replies import Notice
 from bot.services.trajectories import export
 from handlers.common import BotContext, person, send, show, with_session
@@ -30,7 +31,7 @@ async def receive_years(update: Update, context: BotContext, session: AsyncSessi
     if query is None or query.data is None or update.effective_user is None or chat is None:
         return
     result = await export.export_press(
-        context.services, session, person(update), chat.type, query.data.split(":")[1:]
+        context.services, session, person(update), chat.type, query.data
     )
     if isinstance(result, Notice):
         await show(update, context, result)
@@ -45,5 +46,5 @@ async def receive_years(update: Update, context: BotContext, session: AsyncSessi
 def handlers() -> list[BaseHandler[Update, BotContext, None]]:
     return [
         CommandHandler("export", start_export),
-        CallbackQueryHandler(receive_years, pattern=r"^exp:"),
+        CallbackQueryHandler(receive_years, pattern=pattern(Flow.EXPORT)),
     ]

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import logging
 from datetime import time
-from typing import TYPE_CHECKING
 
 from bot.config import TIMEZONE
 from bot.services import Services
 from bot.services.people import privacy
-from handlers.common import BotContext
-
-if TYPE_CHECKING:
-    from bot.app import App
+from handlers.common import App, BotContext
 
 log = logging.getLogger(__name__)
 

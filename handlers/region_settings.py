@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
+from bot.callbacks import Flow, pattern
 from bot.services.progress import region_settings
 from handlers.common import BotContext, person, send, show, with_session
 
@@ -27,13 +28,14 @@ async def receive_region_button(
     query = update.callback_query
     if query is None or query.data is None or update.effective_user is None:
         return
-    parts = query.data.split(":")[1:]
-    reply = await region_settings.region_press(context.services, session, person(update), parts)
+    reply = await region_settings.region_press(
+        context.services, session, person(update), query.data
+    )
     await show(update, context, reply)
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, None]]:
     return [
         CommandHandler("regios", start_region_settings),
-        CallbackQueryHandler(receive_region_button, pattern=r"^rs:"),
+        CallbackQueryHandler(receive_region_button, pattern=pattern(Flow.REGIONS)),
     ]

@@ -7,6 +7,7 @@ from telegram import InputFile, Update
 from telegram.constants import ChatAction
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
+from bot.callbacks import Flow, pattern
 from bot.services.progress import figures as service
 from bot.services.shared.replies import Notice, Reply
 from handlers.common import BotContext, busy, markup, person, send, show, with_session
@@ -70,5 +71,5 @@ def handlers() -> list[BaseHandler[Update, BotContext, None]]:
     return [
         CommandHandler("regio", region),
         CommandHandler("landelijk", national),
-        CallbackQueryHandler(on_button, pattern=rf"^{service.PREFIX}:"),
+        CallbackQueryHandler(on_button, pattern=pattern(Flow.STATS)),
     ]

@@ -35,6 +35,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.callbacks import Flow
 from bot.services.people import users
 from bot.services.people.flood import Verdict
 from bot.services.shared.replies import Reply
@@ -88,7 +89,19 @@ PRIVATE_COMMANDS = frozenset(
         "regios",
     }
 )
-PRIVATE_BUTTONS = ("new:", "mt:", "usr:", "inv:", "ann:", "exp:", "set:", "rs:")
+PRIVATE_BUTTONS = tuple(
+    f"{flow.value}:"
+    for flow in (
+        Flow.REGISTER,
+        Flow.TRAJECTORY,
+        Flow.USERS,
+        Flow.INVITE,
+        Flow.ANNOUNCE,
+        Flow.EXPORT,
+        Flow.SETTINGS,
+        Flow.REGIONS,
+    )
+)
 
 
 def _command(text: str) -> str:

@@ -6,8 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
+from bot.callbacks import Flow, parse, pattern
 from bot.services.people import accounts
-from bot.services.shared.inputs import as_number
 from bot.services.shared.replies import Notice, Person
 from handlers.common import BotContext, person, send, set_menu, show, with_session
 
@@ -26,13 +26,13 @@ async def on_button(update: Update, context: BotContext, session: AsyncSession) 
     query = update.callback_query
     if query is None or query.data is None or update.effective_user is None:
         return
-    parts = query.data.split(":")
-    if len(parts) not in (2, 3):
+    pressed = parse(query.data)
+    if pressed is None or pressed.flow is not Flow.INVITE:
         await show(update, context, Notice(context.services.renderer.text("stale_button")))
         return
-    region = parts[2] if len(parts) == 3 else None
+    region = pressed.arg(1) or None
     reply = await accounts.invite_press(
-        context.services, session, person(update), parts[1], region, context.bot.username
+        context.services, session, person(update), pressed.arg(0), region, context.bot.username
     )
     await show(update, context, reply)
 
@@ -50,10 +50,14 @@ async def on_user_button(update: Update, context: BotContext, session: AsyncSess
     query = update.callback_query
     if query is None or query.data is None or update.effective_user is None:
         return
-    parts = query.data.split(":")[1:]
-    reply = await accounts.user_press(context.services, session, person(update), parts)
+    pressed = parse(query.data)
+    if pressed is None or pressed.flow is not Flow.USERS:
+        await show(update, context, Notice(context.services.renderer.text("stale_button")))
+        return
+    reply = await accounts.user_press(context.services, session, person(update), pressed)
     await show(update, context, reply)
-    telegram_id = as_number(parts[0]) if len(parts) > 1 else None
+    role_changed = pressed.action in ("role", "region", "off")
+    telegram_id = pressed.number(0) if role_changed else None
     if telegram_id is not None and not isinstance(reply, Notice):
         # their command menu follows the new role (the default menu when set inactive)
         changed = await accounts.caller(context.services, session, Person(telegram_id))
@@ -63,7 +67,7 @@ async def on_user_button(update: Update, context: BotContext, session: AsyncSess
 def handlers() -> list[BaseHandler[Update, BotContext, None]]:
     return [
         CommandHandler("uitnodigen", invite),
-        CallbackQueryHandler(on_button, pattern=r"^inv:"),
+        CallbackQueryHandler(on_button, pattern=pattern(Flow.INVITE)),
         CommandHandler("gebruikers", manage),
-        CallbackQueryHandler(on_user_button, pattern=r"^usr:"),
+        CallbackQueryHandler(on_user_button, pattern=pattern(Flow.USERS)),
     ]

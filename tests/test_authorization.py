@@ -109,14 +109,14 @@ async def test_forged_buttons_are_checked_again(bot: OfflineBot) -> None:
 
     before = await counts()
     forged = [
-        "inv:programma",
-        "inv:coach:AM05",
-        f"usr:{OTHER_COACH}:role:programma",
-        f"usr:{OTHER_COACH}:off",
+        "inv:new:programma",
+        "inv:new:coach:AM05",
+        f"usr:role:{OTHER_COACH}:programma",
+        f"usr:off:{OTHER_COACH}",
         "rs:s:2026:AM18:500",
         "rs:d:2026:AM18:champions-league:100",
-        "exp:nl:all",
-        "exp:AM05:all",
+        "exp:get:nl:all",
+        "exp:get:AM05:all",
         f"mt:d:{tid}",
         f"mt:p:{tid}:1",
         f"mt:e:{tid}:1",
@@ -198,7 +198,14 @@ async def test_forged_buttons_show_nothing_personal_in_groups(bot: OfflineBot) -
     for telegram_id in (COACH, ADMIN_ID):
         group = bot.chat(telegram_id, chat_id=-100901, chat_type="group")
         await group.send(f"@{BOT_USERNAME} wat is een wsp?")  # a bot message to press under
-        for data in (f"mt:d:{tid}", "mt:l:m:0", f"usr:{COACH}", "usr:l:0", "inv:coach", "ann:l"):
+        for data in (
+            f"mt:d:{tid}",
+            "mt:l:m:0",
+            f"usr:d:{COACH}",
+            "usr:list",
+            "inv:new:coach",
+            "ann:l",
+        ):
             out = await group.press(data)
             assert [o.method for o in out] == ["answerCallbackQuery"], data
             assert "privégesprek" in out[0].text, data

@@ -128,8 +128,8 @@ async def test_programme_team_exports_everything_this_year(bot: OfflineBot) -> N
     chat = bot.chat(ADMIN_ID)
     menu = (await chat.send("/export"))[-1]
     assert "alle regio&#39;s" in menu.text
-    assert [d for _, d in menu.buttons] == ["exp:nl:2026", "exp:nl:all"]
-    out = await chat.press("exp:nl:2026", menu.message_id)
+    assert [d for _, d in menu.buttons] == ["exp:get:nl:2026", "exp:get:nl:all"]
+    out = await chat.press("exp:get:nl:2026", menu.message_id)
     edited = [o for o in out if o.method == "editMessageText"][-1]
     assert "3 trajecten" in edited.text and "gestart in 2026" in edited.text
     docs = _documents(bot, ADMIN_ID)
@@ -168,14 +168,14 @@ async def test_regio_exports_only_its_own_region(bot: OfflineBot) -> None:
     chat = bot.chat(4001)
     menu = (await chat.send("/export"))[-1]
     assert "Groot Amsterdam" in menu.text
-    assert [d for _, d in menu.buttons] == ["exp:AM18:2026", "exp:AM18:all"]
-    await chat.press("exp:AM18:all", menu.message_id)
+    assert [d for _, d in menu.buttons] == ["exp:get:AM18:2026", "exp:get:AM18:all"]
+    await chat.press("exp:get:AM18:all", menu.message_id)
     docs = _documents(bot, 4001)
     rows = _csv(docs["trajecten-AM18-alle-jaren.csv"].file or b"")
     assert {r[1] for r in rows[1:]} == {"AM18"} and len(rows) == 4
     # forged buttons: another region, or everything
     before = len(bot.api.chat_messages(4001))
-    for forged in ("exp:AM01:all", "exp:nl:2026", "exp:AM18:1990", "exp:AM18"):
+    for forged in ("exp:get:AM01:all", "exp:get:nl:2026", "exp:get:AM18:1990", "exp:get:AM18"):
         out = await chat.press(forged, menu.message_id)
         assert out[-1].method == "answerCallbackQuery"
     assert len(bot.api.chat_messages(4001)) == before
@@ -190,7 +190,7 @@ async def test_coaches_and_strangers_are_refused(bot: OfflineBot) -> None:
         chat = bot.chat(user_id)
         out = await chat.send("/export")
         assert "alleen voor regio-medewerkers" in out[-1].text and not out[-1].buttons
-        await chat.press("exp:AM18:all", out[-1].message_id)
+        await chat.press("exp:get:AM18:all", out[-1].message_id)
         assert not _documents(bot, user_id)
     # a regio user who lost the role between /export and the press gets nothing either
     await _as_user(bot, 4103, "regio", "AM18")
@@ -199,7 +199,7 @@ async def test_coaches_and_strangers_are_refused(bot: OfflineBot) -> None:
     async with bot.services.db.session() as session:
         await users.deactivate(session, 4103)
     bot.services.seen.forget(4103)
-    await chat.press("exp:AM18:all", menu.message_id)
+    await chat.press("exp:get:AM18:all", menu.message_id)
     assert not _documents(bot, 4103)
 
 
@@ -207,7 +207,7 @@ async def test_group_chats_get_no_files(bot: OfflineBot) -> None:
     group = bot.chat(ADMIN_ID, chat_id=-500, chat_type="group")
     out = await group.send("/export")
     assert "privégesprek" in out[-1].text and not out[-1].buttons
-    pressed = await group.press("exp:nl:all", out[-1].message_id)
+    pressed = await group.press("exp:get:nl:all", out[-1].message_id)
     assert "privégesprek" in pressed[-1].text and not _documents(bot, -500)
 
 
@@ -216,7 +216,7 @@ async def test_empty_selection_gives_header_only_files(bot: OfflineBot) -> None:
     await _as_user(bot, 4201, "regio", "AM30")
     chat = bot.chat(4201)
     menu = (await chat.send("/export"))[-1]
-    out = await chat.press("exp:AM30:2026", menu.message_id)
+    out = await chat.press("exp:get:AM30:2026", menu.message_id)
     assert "geen trajecten" in out[1].text and "kolomkoppen" in out[1].text
     docs = _documents(bot, 4201)
     assert _csv(docs["trajecten-AM30-2026.csv"].file or b"") == [HEADERS]

@@ -41,13 +41,13 @@ def _link_code(out: list[Output]) -> str:
 async def test_invited_coach_registers_places_and_ends_by_chat(bot: OfflineBot) -> None:
     admin = bot.chat(ADMIN_ID)
     await admin.send("/uitnodigen")
-    await _press(admin, "inv:regio")
-    regio_code = _link_code(await _press(admin, "inv:regio:AM18"))
+    await _press(admin, "inv:new:regio")
+    regio_code = _link_code(await _press(admin, "inv:new:regio:AM18"))
 
     regio = bot.chat(7101, first_name="Ria")
     assert "Groot Amsterdam" in _text(await regio.send(f"/start {regio_code}"))
     await regio.send("/uitnodigen")
-    coach_code = _link_code(await _press(regio, "inv:coach"))
+    coach_code = _link_code(await _press(regio, "inv:new:coach"))
 
     coach = bot.chat(7102, first_name="Sanne")
     assert "jobcoach" in _text(await coach.send(f"/start {coach_code}"))

@@ -168,10 +168,10 @@ def _data(out: list, prefix: str) -> list[str]:
 async def test_programme_team_invites_by_chat(bot: OfflineBot) -> None:
     admin = bot.chat(ADMIN_ID)
     out = await admin.send("/uitnodigen")
-    assert _data(out, "inv:") == ["inv:coach", "inv:regio", "inv:programma"]
-    out = await admin.press("inv:coach", out[-1].message_id)
-    assert "inv:coach:AM18" in _data(out, "inv:coach:")
-    out = await admin.press("inv:coach:AM18", out[-1].message_id)
+    assert _data(out, "inv:") == ["inv:new:coach", "inv:new:regio", "inv:new:programma"]
+    out = await admin.press("inv:new:coach", out[-1].message_id)
+    assert "inv:new:coach:AM18" in _data(out, "inv:new:coach:")
+    out = await admin.press("inv:new:coach:AM18", out[-1].message_id)
     text = out[-1].text
     link = re.search(r"https://t\.me/hoofdzaak_werk_bot\?start=([A-Za-z0-9_-]+)", text)
     assert link and "Groot Amsterdam" in text
@@ -184,11 +184,11 @@ async def test_region_staff_invite_coaches_for_their_own_region_only(bot: Offlin
     regio = bot.chat(3401)
     await regio.send(f"/start {code}")
     out = await regio.send("/uitnodigen")
-    assert _data(out, "inv:") == ["inv:coach"]
+    assert _data(out, "inv:") == ["inv:new:coach"]
     # forged buttons: another role, another region
-    await regio.press("inv:programma", out[-1].message_id)
+    await regio.press("inv:new:programma", out[-1].message_id)
     assert "alleen" in bot.api.sent("answerCallbackQuery")[-1].params["text"]
-    out = await regio.press("inv:coach:AM18", out[-1].message_id)
+    out = await regio.press("inv:new:coach:AM18", out[-1].message_id)
     assert "Groningen" in out[-1].text and "Groot Amsterdam" not in out[-1].text
 
 
@@ -196,7 +196,7 @@ async def test_unregistered_people_cannot_invite(bot: OfflineBot) -> None:
     chat = bot.chat(3501)
     assert "alleen" in (await chat.send("/uitnodigen"))[-1].text
     await chat.send("/start")
-    await chat.press("inv:coach:AM18")
+    await chat.press("inv:new:coach:AM18")
     assert "alleen" in bot.api.sent("answerCallbackQuery")[-1].params["text"]
 
 
@@ -205,16 +205,16 @@ async def test_programme_team_manages_users_by_chat(bot: OfflineBot) -> None:
     await bot.chat(3601, first_name="Mila").send(f"/start {code}")
     admin = bot.chat(ADMIN_ID)
     out = await admin.send("/gebruikers")
-    assert "usr:3601" in _data(out, "usr:3601")
+    assert "usr:d:3601" in _data(out, "usr:d:3601")
     msg = out[-1].message_id
-    out = await admin.press("usr:3601", msg)
+    out = await admin.press("usr:d:3601", msg)
     assert "Mila" in out[-1].text and "jobcoach" in out[-1].text
-    out = await admin.press("usr:3601:role:regio", msg)  # keeps the region
+    out = await admin.press("usr:role:3601:regio", msg)  # keeps the region
     assert "Rol: regio" in out[-1].text and "Groot Amsterdam" in out[-1].text
-    out = await admin.press("usr:3601:pickregion", msg)
-    out = await admin.press("usr:3601:region:AM01:regio", msg)
+    out = await admin.press("usr:pick:3601", msg)
+    out = await admin.press("usr:region:3601:AM01:regio", msg)
     assert "Groningen" in out[-1].text
-    out = await admin.press("usr:3601:off", msg)
+    out = await admin.press("usr:off:3601", msg)
     assert "non-actief" in out[-1].text
     assert "nog niet aangemeld" not in (await bot.chat(3601).send("/ik"))[-1].text
     assert "non-actief" in (await bot.chat(3601).send("/ik"))[-1].text
@@ -222,7 +222,7 @@ async def test_programme_team_manages_users_by_chat(bot: OfflineBot) -> None:
     other = bot.chat(3602)
     assert "programmateam" in (await other.send("/gebruikers"))[-1].text
     await other.send("/start")
-    await other.press("usr:3601:role:programma")
+    await other.press("usr:role:3601:programma")
     assert "programmateam" in bot.api.sent("answerCallbackQuery")[-1].params["text"]
 
 

@@ -17,6 +17,7 @@ from bot.app import build_application, build_services
 from bot.cli import main
 from bot.config import Settings
 from bot.fakeapi import FakeBotAPI
+from bot.runner import serve
 from bot.storage.db import Database
 from bot.webserver import (
     HEALTH_PATH,
@@ -24,7 +25,6 @@ from bot.webserver import (
     SECRET_HEADER,
     Health,
     make_web_app,
-    serve,
     webhook_path,
 )
 from knowledge.matcher import Matcher

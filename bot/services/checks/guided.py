@@ -129,7 +129,7 @@ def render(services: Services, check: Check, owner: int, path: str) -> Reply:
             Button(
                 f"{kb.entry(e).faq_numbers[0] + ' ' if kb.entry(e).faq_numbers else ''}"
                 f"{kb.entry(e).title}",
-                f"qa:rel:{e}",
+                build(Flow.QA, "rel", e),
             ),
         )
         for e in [e for e in dict.fromkeys(follow) if e in kb.by_id][:FOLLOW_UPS]

@@ -55,7 +55,9 @@ def entry_reply(
     if back:
         section = kb.section_of[entry.id]
         title = kb.sources.section_titles.get(section, "Over het programma")
-        rows.append((Button(r.text("back_to_section", section=title), f"faq:sec:{section}"),))
+        rows.append(
+            (Button(r.text("back_to_section", section=title), build(Flow.FAQ, "sec", section)),)
+        )
     return Reply(text, tuple(rows))
 
 

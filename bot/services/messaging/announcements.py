@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.callbacks import Flow, build
 from bot.config import TIMEZONE
 from bot.domain import AnnouncementKind, AnnouncementStatus, Role
 from bot.services import Services
@@ -36,7 +37,6 @@ ROLES = ("coach", "regio", "programma")
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 MAX_AHEAD = timedelta(days=366)
-PREFIX = "ann"
 
 
 class AnnounceError(ValueError):
@@ -570,7 +570,7 @@ class ProgressReporter:
         if c.uncertain:
             button = Button(
                 self.services.renderer.text("ann_resend", n=c.uncertain),
-                f"{PREFIX}:u:{announcement_id}",
+                build(Flow.ANNOUNCE, "u", announcement_id),
             )
             markup = {"inline_keyboard": [[{"text": button.text, "callback_data": button.data}]]}
         return Report(text, markup)

@@ -21,16 +21,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.callbacks import Flow, build, parse
 from bot.services import Services
 from bot.services.messaging import announcements as ann
 from bot.services.people.accounts import ROLE_NAMES, Caller, caller
 from bot.services.shared.forms import idle, touch
-from bot.services.shared.inputs import InputError, as_number
+from bot.services.shared.inputs import InputError
 from bot.services.shared.replies import Button, Notice, Person, Reply
 from bot.storage.announcements import AnnouncementRepo
 from bot.storage.models import Announcement
 
-PREFIX = ann.PREFIX
 Draft = dict[str, Any]
 
 
@@ -162,26 +162,49 @@ async def _audience_reply(
     roles = ("coach", "regio") if who.role == "regio" else ann.ROLES
     rows: list[tuple[Button, ...]] = []
     rows.append(
-        (Button(mark(not audience.roles and who.role == "regio", "Iedereen"), "ann:a:all"),)
+        (
+            Button(
+                mark(not audience.roles and who.role == "regio", "Iedereen"),
+                build(Flow.ANNOUNCE, "a", "all"),
+            ),
+        )
         if who.role == "regio"
-        else (Button(mark(audience.everyone, r.text("ann_everyone")), "ann:a:all"),)
+        else (
+            Button(
+                mark(audience.everyone, r.text("ann_everyone")), build(Flow.ANNOUNCE, "a", "all")
+            ),
+        )
     )
     rows.append(
         tuple(
-            Button(mark(role in audience.roles, ROLE_NAMES[role].capitalize()), f"ann:a:o:{role}")
+            Button(
+                mark(role in audience.roles, ROLE_NAMES[role].capitalize()),
+                build(Flow.ANNOUNCE, "a", "o", role),
+            )
             for role in roles
         )
     )
     if who.role == "programma":
         for div in services.kb.regions.divisions:
             rows.append(
-                (Button(mark(div.id in audience.divisions, div.name), f"ann:a:d:{div.id}"),)
+                (
+                    Button(
+                        mark(div.id in audience.divisions, div.name),
+                        build(Flow.ANNOUNCE, "a", "d", div.id),
+                    ),
+                )
             )
-        rows.append((Button(r.text("ann_regions", n=len(audience.regions)), "ann:a:r"),))
+        rows.append(
+            (
+                Button(
+                    r.text("ann_regions", n=len(audience.regions)), build(Flow.ANNOUNCE, "a", "r")
+                ),
+            )
+        )
     rows.append(
         (
-            Button(r.text("ann_next", n=n), "ann:a:ok"),
-            Button(r.text("ann_cancel"), "ann:p:x"),
+            Button(r.text("ann_next", n=n), build(Flow.ANNOUNCE, "a", "ok")),
+            Button(r.text("ann_cancel"), build(Flow.ANNOUNCE, "p", "x")),
         )
     )
     text = r.render(
@@ -199,11 +222,14 @@ async def _regions_reply(services: Services, session: AsyncSession, draft: Draft
     audience = _audience(draft)
     n = len(await ann.recipients(services, session, audience))
     buttons = [
-        Button(("✓ " if reg.code in audience.regions else "") + reg.code, f"ann:a:r:{reg.code}")
+        Button(
+            ("✓ " if reg.code in audience.regions else "") + reg.code,
+            build(Flow.ANNOUNCE, "a", "r", reg.code),
+        )
         for reg in services.kb.regions.regions
     ]
     rows = [tuple(buttons[i : i + 5]) for i in range(0, len(buttons), 5)]
-    rows.append((Button(r.text("ann_back"), "ann:a:back"),))
+    rows.append((Button(r.text("ann_back"), build(Flow.ANNOUNCE, "a", "back")),))
     text = r.render("announce/regions.html.j2", label=ann.label(services, audience), count=n)
     return Reply(text, tuple(rows))
 
@@ -216,14 +242,14 @@ async def _preview_reply(
     n = len(await ann.recipients(services, session, audience))
     buttons = (
         (
-            Button(r.text("ann_send_now", n=n), "ann:p:now"),
-            Button(r.text("ann_plan"), "ann:p:plan"),
+            Button(r.text("ann_send_now", n=n), build(Flow.ANNOUNCE, "p", "now")),
+            Button(r.text("ann_plan"), build(Flow.ANNOUNCE, "p", "plan")),
         ),
         (
-            Button(r.text("ann_edit_text"), "ann:p:text"),
-            Button(r.text("ann_edit_audience"), "ann:p:aud"),
+            Button(r.text("ann_edit_text"), build(Flow.ANNOUNCE, "p", "text")),
+            Button(r.text("ann_edit_audience"), build(Flow.ANNOUNCE, "p", "aud")),
         ),
-        (Button(r.text("ann_cancel"), "ann:p:x"),),
+        (Button(r.text("ann_cancel"), build(Flow.ANNOUNCE, "p", "x")),),
     )
     text = r.render(
         "announce/preview.html.j2",
@@ -245,12 +271,14 @@ async def press(
             return Result(Notice(r.text("ann_stale"), alert=True), None)
         return who
     assert draft is not None
-    parts = data.split(":")[1:]
+    pressed = parse(data)
+    if pressed is None or pressed.flow is not Flow.ANNOUNCE:
+        return Result(Notice(r.text("ann_stale")), draft)
     step = draft["step"]
-    if parts[:1] == ["a"] and step in ("audience", "regions"):
-        return await _audience_press(services, session, who, draft, parts[1:])
-    if parts[:1] == ["p"] and len(parts) == 2:
-        action = parts[1]
+    if pressed.action == "a" and step in ("audience", "regions"):
+        return await _audience_press(services, session, who, draft, list(pressed.args))
+    if pressed.action == "p":
+        action = pressed.arg(0)
         if action == "x":
             return Result(Reply(r.render("announce/cancelled.html.j2")), None)
         if step != "preview" and action in ("now", "plan"):
@@ -367,13 +395,18 @@ async def _overview(
 ) -> Reply:
     r = services.renderer
     planned, recent = await ann.listing(services, session, who)
-    buttons = [Button(r.text("ann_cancel_planned", id=s.id), f"ann:c:{s.id}") for s in planned]
+    buttons = [
+        Button(r.text("ann_cancel_planned", id=s.id), build(Flow.ANNOUNCE, "c", s.id))
+        for s in planned
+    ]
     buttons += [
-        Button(r.text("ann_resend_id", n=s.counts.uncertain, id=s.id), f"ann:u:{s.id}")
+        Button(
+            r.text("ann_resend_id", n=s.counts.uncertain, id=s.id), build(Flow.ANNOUNCE, "u", s.id)
+        )
         for s in recent
         if s.counts.uncertain and s.status == "done"
     ]
-    buttons.append(Button(r.text("ann_refresh"), "ann:l"))
+    buttons.append(Button(r.text("ann_refresh"), build(Flow.ANNOUNCE, "l")))
     text = r.render(
         "announce/overview.html.j2",
         planned=[(s, ann.show_when(s.scheduled_at) if s.scheduled_at else "") for s in planned],
@@ -397,17 +430,19 @@ async def list_press(
     who = await _caller(services, session, person)
     if not ann.may_send(who):
         return Notice(r.render("announce/not_allowed.html.j2"), alert=True)
-    parts = data.split(":")[1:]
-    if parts == ["l"]:
+    pressed = parse(data)
+    if pressed is None or pressed.flow is not Flow.ANNOUNCE:
+        return Notice(r.text("ann_stale"))
+    if pressed.action == "l":
         return await _overview(services, session, who)
-    ann_id = as_number(parts[1]) if len(parts) == 2 and parts[0] in ("c", "u") else None
+    ann_id = pressed.number(0) if pressed.action in ("c", "u") else None
     if ann_id is None:
         return Notice(r.text("ann_stale"))
     row = await AnnouncementRepo(session).get(ann_id)
     if not _may_manage(who, row):
         return Notice(r.text("ann_refused"), alert=True)
     assert row is not None
-    if parts[0] == "c":
+    if pressed.action == "c":
         if row.status != "scheduled":
             return Notice(r.text("ann_not_planned", id=ann_id), alert=True)
         await ann.cancel(services, session, ann_id)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.callbacks import Callback, Flow, build
 from bot.services import Services
 from bot.services.people.users import (
     Joined,
@@ -18,7 +19,6 @@ from bot.services.people.users import (
     redeem_invite,
     set_user,
 )
-from bot.services.shared.inputs import as_number
 from bot.services.shared.replies import Button, Notice, Person, Reply
 from bot.storage.models import User
 from bot.storage.users import UserRepo
@@ -112,7 +112,9 @@ async def invite_menu(services: Services, session: AsyncSession, person: Person)
     if inviter not in ("regio", "programma"):
         return Reply(r.text("invite_not_allowed"))
     roles = ["coach"] if inviter == "regio" else ["coach", "regio", "programma"]
-    buttons = [Button(ROLE_NAMES[role].capitalize(), f"inv:{role}") for role in roles]
+    buttons = [
+        Button(ROLE_NAMES[role].capitalize(), build(Flow.INVITE, "new", role)) for role in roles
+    ]
     return Reply.column(r.render("users/invite_menu.html.j2"), buttons)
 
 
@@ -136,7 +138,7 @@ async def invite_press(
             return Notice(r.text("invite_no_region"), alert=True)
         rows = [
             tuple(
-                Button(f"{reg.code} {reg.name}"[:40], f"inv:{role}:{reg.code}")
+                Button(f"{reg.code} {reg.name}"[:40], build(Flow.INVITE, "new", role, reg.code))
                 for reg in services.kb.regions.regions[i : i + 2]
             )
             for i in range(0, len(services.kb.regions.regions), 2)
@@ -180,7 +182,10 @@ async def users_menu(services: Services, session: AsyncSession, person: Person) 
     if inviter != "programma":
         return Reply(r.text("not_admin"))
     people = [u for u in await list_users(session) if u.role or not u.active]
-    buttons = [Button(_label(services, u), f"usr:{u.telegram_id}") for u in people[:USERS_SHOWN]]
+    buttons = [
+        Button(_label(services, u), build(Flow.USERS, "d", u.telegram_id))
+        for u in people[:USERS_SHOWN]
+    ]
     return Reply.column(
         r.render("users/users.html.j2", count=len(people), shown=min(len(people), USERS_SHOWN)),
         buttons,
@@ -196,38 +201,39 @@ def _label(services: Services, user: User) -> str:
 
 
 async def user_press(
-    services: Services, session: AsyncSession, person: Person, parts: list[str]
+    services: Services, session: AsyncSession, person: Person, pressed: Callback
 ) -> Reply | Notice:
-    """usr:<id> (details) · usr:<id>:role:<role> · usr:<id>:region:<code> · usr:<id>:off"""
+    """usr:d:<id> (details) · usr:role:<id>:<role> · usr:region:<id>:<code>:<role> ·
+    usr:pick:<id> · usr:off:<id> · usr:list"""
     r = services.renderer
     inviter, _ = await _role(services, session, person)
     if inviter != "programma":
         return Notice(r.text("not_admin"), alert=True)
-    if parts == ["list"]:
+    if pressed.action == "list":
         return await users_menu(services, session, person)
-    telegram_id = as_number(parts[0]) if parts else None
+    telegram_id = pressed.number(0)
     if telegram_id is None:
         return Notice(r.text("stale_button"))
     user = await UserRepo(session).by_telegram_id(telegram_id)
     if user is None:
         return Notice(r.text("stale_button"))
-    action = parts[1:] if len(parts) > 1 else []
     try:
-        if action[:1] == ["role"] and len(action) == 2:
-            region = user.region if action[1] != "programma" else None
-            if action[1] in ("coach", "regio") and region is None:
-                return _region_choice(services, telegram_id, action[1])
-            await set_user(session, services.region_codes(), telegram_id, action[1], region)
-        elif action[:1] == ["region"] and len(action) == 3:
-            await set_user(session, services.region_codes(), telegram_id, action[2], action[1])
-        elif action == ["off"]:
+        if pressed.action == "role":
+            role = pressed.arg(1)
+            region = user.region if role != "programma" else None
+            if role in ("coach", "regio") and region is None:
+                return _region_choice(services, telegram_id, role)
+            await set_user(session, services.region_codes(), telegram_id, role, region)
+        elif pressed.action == "region":
+            await set_user(
+                session, services.region_codes(), telegram_id, pressed.arg(2), pressed.arg(1)
+            )
+        elif pressed.action == "off":
             await deactivate(session, telegram_id)
-        elif action == ["pickregion"]:
+        elif pressed.action == "pick":
             return _region_choice(
                 services, telegram_id, user.role if user.role in ("coach", "regio") else "coach"
             )
-        elif action:
-            return Notice(r.text("stale_button"))
     except UserInputError:
         return Notice(r.text("stale_button"))
     services.seen.forget(telegram_id)
@@ -239,7 +245,10 @@ def _region_choice(services: Services, telegram_id: int, role: str) -> Reply:
     regions = services.kb.regions.regions
     rows = [
         tuple(
-            Button(f"{reg.code} {reg.name}"[:40], f"usr:{telegram_id}:region:{reg.code}:{role}")
+            Button(
+                f"{reg.code} {reg.name}"[:40],
+                build(Flow.USERS, "region", telegram_id, reg.code, role),
+            )
             for reg in regions[i : i + 2]
         )
         for i in range(0, len(regions), 2)
@@ -262,9 +271,12 @@ def _user_detail(services: Services, user: User) -> Reply:
     tid = user.telegram_id
     r = services.renderer
     rows = [
-        tuple(Button(ROLE_NAMES[x].capitalize(), f"usr:{tid}:role:{x}") for x in ROLE_NAMES),
-        (Button(r.text("user_change_region"), f"usr:{tid}:pickregion"),),
-        (Button(r.text("user_deactivate"), f"usr:{tid}:off"),),
-        (Button(r.text("user_back"), "usr:list"),),
+        tuple(
+            Button(ROLE_NAMES[x].capitalize(), build(Flow.USERS, "role", tid, x))
+            for x in ROLE_NAMES
+        ),
+        (Button(r.text("user_change_region"), build(Flow.USERS, "pick", tid)),),
+        (Button(r.text("user_deactivate"), build(Flow.USERS, "off", tid)),),
+        (Button(r.text("user_back"), build(Flow.USERS, "list")),),
     ]
     return Reply(text, tuple(rows))

@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.callbacks import Flow, build, parse
 from bot.services import Services
 from bot.services.people.accounts import Caller, caller
 from bot.services.progress import charts
@@ -32,7 +33,6 @@ from bot.services.shared.replies import Button, Notice, Person, Reply
 from bot.storage.stats import Counts, StatsRepo
 from knowledge.kb import KnowledgeBase
 
-PREFIX = "st"
 # The national ambition (programme page and FAQ): 100 trajectories a year in every region,
 # about 3,500 people a year. Regional targets themselves are data (region_years).
 AMBITION_PER_REGION = 100
@@ -417,7 +417,7 @@ def pick_region(services: Services, year: int) -> Reply:
     regions = services.kb.regions.regions
     rows = tuple(
         tuple(
-            Button(f"{reg.code} {reg.name}"[:40], f"{PREFIX}:r:{reg.code}:{year}")
+            Button(f"{reg.code} {reg.name}"[:40], build(Flow.STATS, "r", reg.code, year))
             for reg in regions[i : i + 2]
         )
         for i in range(0, len(regions), 2)
@@ -435,9 +435,11 @@ async def region_view(
         return Notice(services.renderer.text("stale_button"))
     spec = region_chart(services, f)
     png = await charts.render(spec)
-    rows = [_year_row(services, year, today, lambda y: f"{PREFIX}:r:{code}:{y}")]
+    rows = [_year_row(services, year, today, lambda y: build(Flow.STATS, "r", code, y))]
     if who.role == "programma":
-        rows.append((Button(services.renderer.text("stats_other_region"), f"{PREFIX}:p:{year}"),))
+        rows.append(
+            (Button(services.renderer.text("stats_other_region"), build(Flow.STATS, "p", year)),)
+        )
     caption = services.renderer.render("stats/caption.html.j2", f=f, **_helpers(services))
     return StatsView(
         Reply(region_text(services, f)),
@@ -452,7 +454,7 @@ async def national_view(services: Services, session: AsyncSession, year: int) ->
     n = await national_figures(session, services.kb, year, today)
     spec = national_chart(services, n)
     png = await charts.render(spec)
-    row = _year_row(services, year, today, lambda y: f"{PREFIX}:l:{y}")
+    row = _year_row(services, year, today, lambda y: build(Flow.STATS, "l", y))
     caption = services.renderer.render("stats/caption.html.j2", f=None, n=n, **_helpers(services))
     return StatsView(
         Reply(national_text(services, n)),
@@ -487,8 +489,10 @@ async def region_command(
     code, typed_year = _typed(args)
     if args and (code or typed_year):
         if who.role == "programma" and code is None:
-            return _as_reply(await press(services, session, person, f"{PREFIX}:p:{typed_year}"))
-        data = f"{PREFIX}:r:{code or who.region}:{typed_year or year}"
+            return _as_reply(
+                await press(services, session, person, build(Flow.STATS, "p", typed_year))
+            )
+        data = build(Flow.STATS, "r", code or who.region, typed_year or year)
         return _as_reply(await press(services, session, person, data))
     if who.role == "programma":
         return pick_region(services, year)
@@ -509,7 +513,9 @@ async def national_command(
         return Reply(r.text("stats_national_not_allowed"))
     _, typed_year = _typed(args)
     if typed_year is not None:
-        return _as_reply(await press(services, session, person, f"{PREFIX}:l:{typed_year}"))
+        return _as_reply(
+            await press(services, session, person, build(Flow.STATS, "l", typed_year))
+        )
     return await national_view(services, session, services.clock().date().year)
 
 
@@ -522,10 +528,12 @@ async def press(
     if who.role is None:
         return Notice(t("stats_no_access"), alert=True)
     today = services.clock().date()
-    parts = data.split(":")
-    kind = parts[1] if len(parts) > 1 else ""
-    year = _year(parts[-1], today)
-    if kind == "l" and len(parts) == 3:
+    pressed = parse(data)
+    if pressed is None or pressed.flow is not Flow.STATS:
+        return Notice(t("stale_button"))
+    kind = pressed.action
+    year = _year(pressed.args[-1], today)
+    if kind == "l":
         if not who.can("regio", "programma"):
             return Notice(t("stats_national_not_allowed"), alert=True)
         return (
@@ -533,12 +541,12 @@ async def press(
             if year is None
             else await national_view(services, session, year)
         )
-    if kind == "p" and len(parts) == 3:
+    if kind == "p":
         if who.role != "programma":
             return Notice(t("stats_other_region_not_allowed"), alert=True)
         return Notice(t("stale_button")) if year is None else pick_region(services, year)
-    if kind == "r" and len(parts) == 4:
-        code = parts[2]
+    if kind == "r":
+        code = pressed.arg(0)
         if who.role != "programma":
             if who.region is None:
                 return Notice(t("stats_no_region"), alert=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.callbacks import Flow, build, parse
 from bot.services import Services
 from bot.services.people.accounts import caller
 from bot.services.progress.regions import (
@@ -51,20 +52,23 @@ def _years(services: Services) -> Reply:
     r = services.renderer
     year = services.clock().year
     buttons = [
-        Button(r.text("rs_this_year", year=year), f"rs:y:{year}"),
-        Button(r.text("rs_next_year", year=year + 1), f"rs:y:{year + 1}"),
+        Button(r.text("rs_this_year", year=year), build(Flow.REGIONS, "y", year)),
+        Button(r.text("rs_next_year", year=year + 1), build(Flow.REGIONS, "y", year + 1)),
     ]
     return Reply(r.render("region_settings/years.html.j2"), (tuple(buttons),))
 
 
 async def region_press(
-    services: Services, session: AsyncSession, person: Person, parts: list[str]
+    services: Services, session: AsyncSession, person: Person, data: str
 ) -> Reply | Notice:
     """A button of /regios (see the module text); stale or forged data gets a polite notice."""
     r = services.renderer
     if not await _allowed(services, session, person):
         return Notice(r.text("not_admin"), alert=True)
-    action, args = (parts[0], parts[1:]) if parts else ("", [])
+    pressed = parse(data)
+    if pressed is None or pressed.flow is not Flow.REGIONS:
+        return Notice(r.text("stale_button"))
+    action, args = pressed.action, list(pressed.args)
     try:
         if action == "home" and not args:
             return _years(services)
@@ -112,9 +116,14 @@ async def _list(services: Services, session: AsyncSession, year: int) -> Reply:
         year=year,
         rows=[(row, _division_name(services, row.division)) for row in rows],
     )
-    buttons = [Button(f"{row.code} {row.name}"[:40], f"rs:r:{year}:{row.code}") for row in rows]
+    buttons = [
+        Button(f"{row.code} {row.name}"[:40], build(Flow.REGIONS, "r", year, row.code))
+        for row in rows
+    ]
     keyboard = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
-    keyboard.append((Button(services.renderer.text("rs_back_years"), "rs:home"),))
+    keyboard.append(
+        (Button(services.renderer.text("rs_back_years"), build(Flow.REGIONS, "home")),)
+    )
     return Reply(text, tuple(keyboard))
 
 
@@ -140,20 +149,27 @@ async def _region(
         target=target,
         pending=value if value != target else None,
     )
-    base = f"{year}:{code}"
     divisions = [
         (
             Button(
                 r.text("rs_chosen", name=d.name) if d.id == division else d.name,
-                f"rs:d:{base}:{d.id}:{value}",
+                build(Flow.REGIONS, "d", year, code, d.id, value),
             ),
         )
         for d in services.kb.regions.divisions
     ]
-    minus = [Button(f"−{-s}", f"rs:t:{base}:{_clamp(value + s)}") for s in STEPS if s < 0]
-    plus = [Button(f"+{s}", f"rs:t:{base}:{_clamp(value + s)}") for s in STEPS if s > 0]
-    stepper = (*minus, Button(str(value), "rs:noop"), *plus)
-    presets = tuple(Button(str(p), f"rs:t:{base}:{p}") for p in PRESETS)
-    save = (Button(r.text("rs_save", value=value), f"rs:s:{base}:{value}"),)
-    back = (Button(r.text("rs_back_list"), f"rs:y:{year}"),)
+    minus = [
+        Button(f"−{-s}", build(Flow.REGIONS, "t", year, code, _clamp(value + s)))
+        for s in STEPS
+        if s < 0
+    ]
+    plus = [
+        Button(f"+{s}", build(Flow.REGIONS, "t", year, code, _clamp(value + s)))
+        for s in STEPS
+        if s > 0
+    ]
+    stepper = (*minus, Button(str(value), build(Flow.REGIONS, "noop")), *plus)
+    presets = tuple(Button(str(p), build(Flow.REGIONS, "t", year, code, p)) for p in PRESETS)
+    save = (Button(r.text("rs_save", value=value), build(Flow.REGIONS, "s", year, code, value)),)
+    back = (Button(r.text("rs_back_list"), build(Flow.REGIONS, "y", year)),)
     return Reply(text, (*divisions, stepper, presets, save, back), toast=toast)

@@ -29,6 +29,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.callbacks import Flow, build, parse
 from bot.services import Services
 from bot.services.people.accounts import caller
 from bot.services.progress.regions import YEAR_MIN
@@ -278,8 +279,8 @@ async def export_menu(
         return Reply(r.text("export_not_allowed"))
     year = services.clock().year
     buttons = [
-        Button(r.text("export_this_year", year=year), f"exp:{scope}:{year}"),
-        Button(r.text("export_all_years"), f"exp:{scope}:all"),
+        Button(r.text("export_this_year", year=year), build(Flow.EXPORT, "get", scope, year)),
+        Button(r.text("export_all_years"), build(Flow.EXPORT, "get", scope, "all")),
     ]
     return Reply.column(
         r.render(
@@ -300,9 +301,9 @@ def _scope(role: str | None, region: str | None) -> str | None:
 
 
 async def export_press(
-    services: Services, session: AsyncSession, person: Person, chat_type: str, parts: list[str]
+    services: Services, session: AsyncSession, person: Person, chat_type: str, data: str
 ) -> ExportDone | Notice:
-    """exp:<nl|AMxx>:<year|all>: the role is checked again; a forged scope gets nothing."""
+    """exp:get:<nl|AMxx>:<year|all>: the role is checked again; a forged scope gets nothing."""
     r = services.renderer
     who = await caller(services, session, person)
     allowed = _scope(who.role, who.region)
@@ -310,9 +311,10 @@ async def export_press(
         return Notice(r.text("export_not_allowed"), alert=True)
     if chat_type != "private":
         return Notice(r.text("export_private_only"), alert=True)
-    if len(parts) != 2:
+    pressed = parse(data)
+    if pressed is None or pressed.flow is not Flow.EXPORT:
         return Notice(r.text("stale_button"))
-    scope, year_text = parts
+    scope, year_text = pressed.args
     if scope != allowed and not (allowed == "nl" and scope in services.region_codes()):
         return Notice(r.text("export_own_region_only"), alert=True)
     this_year = services.clock().year

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.callbacks import Flow, build
 from bot.render import TELEGRAM_LIMIT, strip_html
 from bot.services import Services
 from bot.services.faq.inbox import UnansweredGroup, group_unanswered
@@ -269,7 +270,12 @@ def render(services: Services, data: WeekData, who: Recipient) -> Digest:
     if view["coach"] is not None:
         label = services.renderer.text
         buttons = tuple(
-            (Button(label("digest_update", reference=s.row.reference), f"mt:d:{s.row.id}"),)
+            (
+                Button(
+                    label("digest_update", reference=s.row.reference),
+                    build(Flow.TRAJECTORY, "d", s.row.id),
+                ),
+            )
             for s in view["coach"]["stale"][: max(limit, 1)]
         )
     return Digest(text, buttons)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.callbacks import Flow, build, parse
 from bot.services import Services
 from bot.services.messaging.digest.week import WEEKDAYS, WEEKDAYS_SHORT, Week
 from bot.services.people.accounts import caller
@@ -14,19 +15,18 @@ from bot.storage.digest import DigestRepo
 from bot.storage.models import User
 from bot.storage.users import UserRepo
 
-PREFIX = "set"
-
 
 def _settings_reply(services: Services, user: User, note: str | None = None) -> Reply:
     t = services.renderer.text
     toggle = (
-        Button(t("settings_digest_off"), f"{PREFIX}:d:off")
+        Button(t("settings_digest_off"), build(Flow.SETTINGS, "d", "off"))
         if user.digest
-        else Button(t("settings_digest_on"), f"{PREFIX}:d:on")
+        else Button(t("settings_digest_on"), build(Flow.SETTINGS, "d", "on"))
     )
     days = [
         Button(
-            ("✓ " if user.digest and i == user.digest_weekday else "") + name, f"{PREFIX}:w:{i}"
+            ("✓ " if user.digest and i == user.digest_weekday else "") + name,
+            build(Flow.SETTINGS, "w", i),
         )
         for i, name in enumerate(WEEKDAYS_SHORT)
     ]
@@ -65,10 +65,10 @@ async def settings_press(
     user = await _staff_user(services, session, person)
     if user is None:
         return Notice(t("settings_no_access"), alert=True)
-    parts = data.split(":")
-    if len(parts) != 3 or parts[0] != PREFIX:
+    pressed = parse(data)
+    if pressed is None or pressed.flow is not Flow.SETTINGS:
         return Notice(t("stale_button"))
-    kind, value = parts[1], parts[2]
+    kind, value = pressed.action, pressed.arg(0)
     now = services.clock()
     week = Week.of(now)
     if kind == "d" and value in ("on", "off"):
