@@ -19,13 +19,13 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.offline import offline_bot
-from knowledge.evaluation import load_eval
+from knowledge.evaluation import EVAL_SETS, load_eval
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 async def run(updates: int, users: int) -> None:
-    questions = [it.question for it in load_eval(ROOT / "tests" / "data" / "faq_eval.tsv")]
+    questions = [it.question for it in load_eval(EVAL_SETS / "faq_eval.tsv")]
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(DATABASE_URL=f"sqlite+aiosqlite:///{tmp}/bench.db")
         async with offline_bot(settings) as bot:

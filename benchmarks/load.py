@@ -16,9 +16,9 @@ Every simulated person is an asyncio task of their own, all running at the same 
 join by invite link (the programme team invites regio staff, regio staff invite their
 coaches), then until the time is up:
 
-- regio staff ask free-text questions (tests/data/faq_eval.tsv) and press a button under the
-  answer (👍, a suggestion, "more"), look at their region's progress (/regio, with the chart,
-  sometimes last year's too) and at their region's trajectories (/mijntrajecten);
+- regio staff ask free-text questions (knowledge/eval_sets/faq_eval.tsv) and press a button
+  under the answer (👍, a suggestion, "more"), look at their region's progress (/regio, with
+  the chart, sometimes last year's too) and at their region's trajectories (/mijntrajecten);
 - job coaches do a guided check (/kandidaat, /traject, /cofinanciering) to the verdict,
   register trajectories by chat (/registreer: every question to the confirmation), record
   the placement of many of them and end some (/mijntrajecten), and ask questions too.
@@ -76,7 +76,7 @@ from bot.offline import OfflineBot
 from bot.ordering import OrderedUpdateProcessor
 from bot.services import amsterdam_now
 from bot.storage.models import CheckLog, QuestionLog, Trajectory, User
-from knowledge.evaluation import load_eval
+from knowledge.evaluation import EVAL_SETS, load_eval
 from knowledge.kb import load_kb
 from knowledge.matcher import Matcher, Outcome
 
@@ -763,7 +763,7 @@ async def run_one(title: str, url: str, matcher: Matcher, args: argparse.Namespa
     logging.getLogger("handlers").setLevel(logging.ERROR)
     run = Run()
     rng = random.Random(seed)
-    items = load_eval(ROOT / "tests" / "data" / "faq_eval.tsv")
+    items = load_eval(EVAL_SETS / "faq_eval.tsv")
     questions = []
     for item in items:
         match = matcher.match(item.question)

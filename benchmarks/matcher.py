@@ -17,7 +17,7 @@ import statistics
 import time
 from pathlib import Path
 
-from knowledge.evaluation import load_eval
+from knowledge.evaluation import EVAL_SETS, load_eval
 from knowledge.kb import KnowledgeBase, load_kb
 from knowledge.matcher import Matcher
 from knowledge.models import Entry, Section
@@ -120,7 +120,7 @@ def main() -> None:
     t1 = time.perf_counter()
     matcher = Matcher(kb)
     t2 = time.perf_counter()
-    items = load_eval(ROOT / "tests" / "data" / "faq_eval.tsv")
+    items = load_eval(EVAL_SETS / "faq_eval.tsv")
     questions = [it.question for it in items]
     questions = (questions * (args.questions // len(questions) + 1))[: args.questions]
     real = measure(matcher, questions)

@@ -43,6 +43,7 @@ from knowledge.matcher import (
 
 OUT_OF_SCOPE = "-"
 NEGATIVES_FILE = KB_DIR / "calibration_negatives.txt"
+EVAL_SETS = KB_DIR / "eval_sets"  # question, expected, kind[, voice] (docs/matcher.md)
 NEGATIVES = "calibration_negatives"  # their group name when fitting
 VAGUE_WEIGHT = 3.0  # few, but each stands for a common kind of message ("werkgevers")
 VAGUE_FILE = KB_DIR / "calibration_vague.txt"

@@ -9,12 +9,13 @@ import pytest
 from bot.app import build_services
 from bot.config import Settings
 from bot.offline import OfflineBot, offline_bot
+from knowledge.evaluation import EVAL_SETS
 from knowledge.kb import KnowledgeBase, load_kb
 from knowledge.matcher import Matcher
 from tests.pg import PostgresCluster, find_bindir
 
 ADMIN_ID = 9001
-DATA = Path(__file__).parent / "data"
+DATA = EVAL_SETS  # the evaluation sets (package data)
 
 
 @pytest.fixture(scope="session")

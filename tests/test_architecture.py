@@ -173,3 +173,13 @@ def test_button_data_is_split_only_by_the_codec() -> None:
             ):
                 found.append(f"{name}:{node.lineno}")
     assert found == []
+
+
+def test_no_module_under_bot_is_over_600_lines() -> None:
+    long = {
+        name: n
+        for name, path in MODULES.items()
+        if name.startswith("bot")
+        and (n := len(path.read_text(encoding="utf-8").splitlines())) > 600
+    }
+    assert long == {}

@@ -74,7 +74,7 @@ def test_the_stored_classifier_belongs_to_this_knowledge_base(kb: KnowledgeBase)
 def test_kb_check_fails_for_a_classifier_of_another_knowledge_base(
     kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot import cli
+    from bot.cli import kb as cli
 
     stored = Classifier.load(CLASSIFIER_FILE)
     stale = Classifier.__new__(Classifier)

@@ -1,7 +1,7 @@
 """The deployment files say what the code does: settings, commands, health route, packaging.
 
 docs/deploy.md, deploy/hoofdzaak.service, deploy/env.example, Dockerfile and compose.yaml are
-read as text and compared with bot/config.py, the click command tree of bot/cli.py and
+read as text and compared with bot/config.py, the click command tree of bot/cli/ and
 bot/webserver.py. No Docker, no network, no database.
 """
 

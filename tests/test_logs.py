@@ -9,7 +9,8 @@ import logging
 import httpx
 import pytest
 
-from bot.cli import RedactingFormatter, _secrets
+from bot.cli.runtime import RedactingFormatter
+from bot.cli.runtime import secrets_of as _secrets
 from bot.config import Settings
 from bot.offline import OfflineBot
 

@@ -1,0 +1,21 @@
+"""The `hoofdzaak` command. Reports take --json; errors go to stderr with a non-zero exit
+(2 for bad usage). One module per command group; what they share is in runtime.py."""
+
+from __future__ import annotations
+
+from bot.cli import (  # noqa: F401 - importing a module adds its commands
+    announce,
+    checks,
+    db,
+    demo,
+    digest,
+    export,
+    kb,
+    regions,
+    running,
+    stats,
+    users,
+)
+from bot.cli.root import main
+
+__all__ = ["main"]

@@ -1,0 +1,118 @@
+"""The bot itself: `run` (against Telegram), `chat` (the console), `ask`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from bot.cli.root import main
+from bot.cli.runtime import (
+    check_database,
+    echo_json,
+    fail,
+    load_settings,
+    prepare_sqlite_dir,
+    setup_logging,
+)
+
+if TYPE_CHECKING:
+    pass
+
+
+@main.command()
+def run() -> None:
+    """Run the bot against Telegram. Needs TELEGRAM_BOT_TOKEN.
+
+    Long polling (a health check at /healthz with HOOFDZAAK_HEALTH_PORT); with WEBHOOK_URL
+    set, webhook mode (WEBHOOK_SECRET required) with a health check at /healthz. SIGTERM or
+    Ctrl-C stops cleanly in both modes.
+    """
+    from bot.app import ConfigError, build_application, check_run_settings
+
+    settings = load_settings()
+    setup_logging(settings=settings)
+    try:
+        check_run_settings(settings)
+        app = build_application(settings)
+    except ConfigError as exc:
+        fail(str(exc), 2)
+    path = settings.sqlite_path()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    check_database(app.bot_data["services"].db)
+    from bot.runner import serve
+    from bot.webserver import ALLOWED_UPDATES
+
+    if settings.webhook_url:
+        asyncio.run(serve(app))
+        return
+    from bot.app import SERVE_HEALTH
+
+    app.bot_data[SERVE_HEALTH] = True
+    logging.getLogger(__name__).info("starting the bot (long polling)")
+    app.run_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+
+
+@main.command()
+@click.option(
+    "--rol",
+    "role",
+    type=click.Choice(["coach", "regio", "programma"]),
+    default="programma",
+    show_default=True,
+    help="Your role in this console.",
+)
+@click.option("--regio", "region", default=None, help="Your region as coach or regio (AM18).")
+@click.option("--demo", is_flag=True, help="Fill an empty database with demo data first.")
+def chat(role: str, region: str | None, demo: bool) -> None:
+    """Talk to the bot in this terminal: no Telegram, no token (same database).
+
+    Files the bot sends (exports, charts) are saved under data/console/.
+    """
+    from bot.console import ConsoleError, ConsoleOptions
+    from bot.console import main as console_main
+
+    settings = load_settings()
+    setup_logging(logging.WARNING, settings)
+    prepare_sqlite_dir()
+    options = ConsoleOptions(role, region.upper() if region else None, demo)
+    try:
+        code = console_main(settings, options)
+    except ConsoleError as exc:
+        fail(str(exc), 2)
+    sys.exit(code)
+
+
+@main.command()
+@click.argument("question", required=False)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per question.")
+def ask(question: str | None, as_json: bool) -> None:
+    """Ask the knowledge base a QUESTION; without one, read one question per line from stdin."""
+    from bot.services.faq.answers import answer_json
+    from knowledge.kb import load_kb
+    from knowledge.matcher import Matcher
+
+    matcher = Matcher(load_kb())
+    questions = [question] if question is not None else (ln.rstrip("\n") for ln in sys.stdin)
+    for q in questions:
+        if question is None and not q.strip():
+            continue
+        result = answer_json(matcher, q)
+        if as_json:
+            echo_json(result)
+            continue
+        if result["answered"]:
+            click.echo(
+                f"{result['answer']}\n(bron: {', '.join(result['refs'])}; "
+                f"score {result['score']:.2f})"
+            )
+        elif result["suggestions"]:
+            click.echo("Bedoel je:")
+            for s in result["suggestions"]:
+                click.echo(f"  - {s['title']} ({', '.join(s['refs'])})")
+        else:
+            click.echo(f"Geen antwoord gevonden (score {result['score']:.2f}).")
