@@ -20,6 +20,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.config import TIMEZONE, Settings
+from bot.domain import Role
 from bot.fakeapi import OFFLINE_TOKEN
 from bot.ordering import OrderedUpdateProcessor
 from bot.persistence import DbPersistence
@@ -228,7 +229,7 @@ async def _post_init(app: App) -> None:
     # on /ik, when the programme team changes their role); the admins' is set here.
     await set_menu(app.bot, services, None, None)
     for admin_id in services.settings.admins:
-        await set_menu(app.bot, services, admin_id, "programma")
+        await set_menu(app.bot, services, admin_id, Role.PROGRAMME)
     maintenance.schedule(app)
     if services.sender is not None:
         await services.sender.start()

@@ -21,6 +21,7 @@ from typing import TextIO
 from sqlalchemy import func, select
 
 from bot.config import Settings
+from bot.domain import Role
 from bot.offline import OfflineBot, offline_bot
 from bot.render import strip_html
 from bot.services.people import users
@@ -32,7 +33,11 @@ from bot.storage.models import Trajectory
 CONSOLE_USER_ID = 424242
 CONSOLE_NAME = "Console"
 FILES_DIR = Path("data/console")
-ROLES = {"coach": "jobcoach", "regio": "regio", "programma": "programmateam"}
+ROLES: dict[str, str] = {
+    Role.COACH: "jobcoach",
+    Role.REGIO: "regio",
+    Role.PROGRAMME: "programmateam",
+}
 DEFAULT_REGION = "AM18"
 _NUMBER = re.compile(r"^\s*(\d{1,2})\s*$")
 HELP = (
@@ -43,7 +48,7 @@ HELP = (
 
 @dataclass(frozen=True)
 class ConsoleOptions:
-    role: str = "programma"  # coach | regio | programma
+    role: str = Role.PROGRAMME  # coach | regio | programma
     region: str | None = None  # for coach and regio; default AM18
     demo: bool = False  # fill an empty database with demo data first
     files: Path = FILES_DIR
@@ -93,7 +98,7 @@ def _format(
 async def prepare(bot: OfflineBot, options: ConsoleOptions) -> str | None:
     """Give the console user its role and region; seed demo data if asked. A note, or None."""
     services = bot.services
-    region = (options.region or DEFAULT_REGION) if options.role != "programma" else None
+    region = (options.region or DEFAULT_REGION) if options.role != Role.PROGRAMME else None
     async with services.db.session() as session:
         await users.record_seen(session, Person(CONSOLE_USER_ID, CONSOLE_NAME), services.clock())
         await session.commit()
@@ -120,7 +125,7 @@ async def prepare(bot: OfflineBot, options: ConsoleOptions) -> str | None:
 def _settings_for(settings: Settings, role: str) -> Settings:
     """The console user is programme team as HOOFDZAAK_ADMINS makes it, or not at all."""
     admins = tuple(a for a in settings.admins if a != CONSOLE_USER_ID)
-    if role == "programma":
+    if role == Role.PROGRAMME:
         admins = (*admins, CONSOLE_USER_ID)
     return settings.model_copy(update={"admins": admins})
 
@@ -198,7 +203,7 @@ async def _act(
 
 
 def _who(bot: OfflineBot, options: ConsoleOptions) -> str:
-    if options.role == "programma":
+    if options.role == Role.PROGRAMME:
         return "Je rol hier: programmateam (andere rol: hoofdzaak chat --rol coach of regio)."
     region = options.region or DEFAULT_REGION
     return f"Je rol hier: {ROLES[options.role]}, regio {bot.services.region_name(region)}."

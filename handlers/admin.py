@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler
 
+from bot.domain import Role
 from bot.services import Services
 from bot.services.checks import guided as checks
 from bot.services.faq import answers as qa
@@ -28,7 +29,7 @@ def _report(make: Report) -> Callable[[Update, BotContext], Coroutine[Any, Any, 
         if update.effective_user is None:
             return
         who = await accounts.caller(services, session, person(update))
-        if not who.can("programma"):
+        if not who.can(Role.PROGRAMME):
             await send(update, context, Reply(services.renderer.text("not_admin")))
             return
         args = context.args

@@ -137,3 +137,54 @@ async def test_migrations_match_the_models(empty_db_url: str) -> None:
     finally:
         await engine.dispose()
     assert diff == []
+
+
+async def test_the_database_refuses_a_role_or_status_outside_the_domain(db_url: str) -> None:
+    """The check constraints of migration 0010: a typo in code cannot reach the tables."""
+    from sqlalchemy.exc import IntegrityError
+
+    from bot.storage.models import User
+
+    db = Database(db_url)
+    await db.upgrade()
+    try:
+        async with db.session() as session:
+            session.add(User(telegram_id=42, first_seen=NOW, last_seen=NOW, role="programmer"))
+            with pytest.raises(IntegrityError):
+                await session.commit()
+        async with db.session() as session:
+            session.add(User(telegram_id=43, first_seen=NOW, last_seen=NOW, role="coach"))
+            await session.commit()
+    finally:
+        await db.dispose()
+
+
+def test_the_migrations_constraints_list_the_domains_values() -> None:
+    """A new role or status in bot/domain.py needs a migration of its check constraint."""
+    import importlib.util
+
+    from bot.domain import (
+        AnnouncementKind,
+        AnnouncementStatus,
+        DeliveryStatus,
+        Role,
+        TrajectoryStatus,
+        values,
+    )
+    from bot.storage.db import MIGRATIONS
+
+    spec = importlib.util.spec_from_file_location(
+        "m0010", MIGRATIONS / "versions" / "0010_check_constraints.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    expected = {
+        ("users", "role"): values(Role),
+        ("invites", "role"): values(Role),
+        ("trajectories", "status"): values(TrajectoryStatus),
+        ("announcements", "kind"): values(AnnouncementKind),
+        ("announcements", "status"): values(AnnouncementStatus),
+        ("deliveries", "status"): values(DeliveryStatus),
+    }
+    assert {(t, c): tuple(v) for t, c, v in module.CHECKS} == expected

@@ -14,6 +14,7 @@ from bot.cli.runtime import (
     fail,
     query,
 )
+from bot.domain import DeliveryStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -193,7 +194,7 @@ def announce_status(announcement_id: int, as_json: bool) -> None:
         + ", ".join(f"{k} {v}" for k, v in counts.items() if k != "total")
         + f" (total {counts['total']})"
     )
-    if counts["uncertain"]:
+    if counts[DeliveryStatus.UNCERTAIN]:
         click.echo(
             f"  {counts['uncertain']} uncertain: hoofdzaak announce resend-uncertain {out['id']}"
         )

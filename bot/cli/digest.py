@@ -13,6 +13,7 @@ from bot.cli.runtime import (
     fail,
     query,
 )
+from bot.domain import Role, values
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,7 +51,7 @@ def _buttons_json(buttons: Any) -> list[list[dict[str, str]]]:
 @click.option("--user", "telegram_id", type=int, default=None, help="A user's Telegram id.")
 @click.option(
     "--role",
-    type=click.Choice(["coach", "regio", "programma"]),
+    type=click.Choice(values(Role)),
     default=None,
     help="A sample for a role (with --region for coach and regio).",
 )
@@ -72,7 +73,7 @@ def digest_preview(
     if (telegram_id is None) == (role is None):
         fail("give either --user TELEGRAM_ID or --role ROLE (with --region AMxx)", 2)
     code = region.upper() if region else None
-    if role in ("coach", "regio") and code is None:
+    if role in (Role.COACH, Role.REGIO) and code is None:
         fail(f"--role {role} needs --region AMxx", 2)
     week, now = _week(week_text)
 

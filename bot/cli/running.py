@@ -18,6 +18,7 @@ from bot.cli.runtime import (
     prepare_sqlite_dir,
     setup_logging,
 )
+from bot.domain import Role, values
 
 if TYPE_CHECKING:
     pass
@@ -61,8 +62,8 @@ def run() -> None:
 @click.option(
     "--rol",
     "role",
-    type=click.Choice(["coach", "regio", "programma"]),
-    default="programma",
+    type=click.Choice(values(Role)),
+    default=Role.PROGRAMME.value,
     show_default=True,
     help="Your role in this console.",
 )

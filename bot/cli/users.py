@@ -13,6 +13,7 @@ from bot.cli.runtime import (
     load_settings,
     query,
 )
+from bot.domain import Role, values
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,7 +27,7 @@ def users() -> None:
 
 
 @users.command("invite")
-@click.option("--role", required=True, type=click.Choice(["coach", "regio", "programma"]))
+@click.option("--role", required=True, type=click.Choice(values(Role)))
 @click.option("--region", default=None, help="AMxx; required for coach and regio.")
 @click.option("--uses", default=1, show_default=True, type=int)
 @click.option("--days", default=14, show_default=True, type=int)
@@ -115,7 +116,7 @@ def users_list(as_json: bool) -> None:
 
 @users.command("set")
 @click.argument("telegram_id", type=int)
-@click.option("--role", type=click.Choice(["coach", "regio", "programma"]), default=None)
+@click.option("--role", type=click.Choice(values(Role)), default=None)
 @click.option("--region", default=None)
 def users_set(telegram_id: int, role: str | None, region: str | None) -> None:
     """Change someone's role and/or region (they are active again)."""

@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, Table, and_, case, func, or_, select, upda
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain import AnnouncementStatus
+from bot.domain import AnnouncementKind, AnnouncementStatus, DeliveryStatus
 from bot.storage.models import Announcement, Base, Delivery, QuestionLog, Trajectory, User
 from bot.storage.questions import AskedRow
 
@@ -209,8 +209,8 @@ class DigestRepo:
         stmt = (
             select(a.id, a.text, a.finished_at)
             .where(
-                a.kind == "announcement",
-                a.status == "done",
+                a.kind == AnnouncementKind.ANNOUNCEMENT,
+                a.status == AnnouncementStatus.DONE,
                 a.finished_at >= since,
                 a.finished_at <= until,
             )
@@ -227,7 +227,8 @@ class DigestRepo:
         if not announcement_ids:
             return {}
         stmt = select(Delivery.user_id, Delivery.announcement_id).where(
-            Delivery.announcement_id.in_(list(announcement_ids)), Delivery.status == "sent"
+            Delivery.announcement_id.in_(list(announcement_ids)),
+            Delivery.status == DeliveryStatus.SENT,
         )
         out: dict[int, set[int]] = defaultdict(set)
         for user_id, announcement_id in (await self.session.execute(stmt)).tuples():
@@ -250,12 +251,12 @@ class DigestRepo:
         if row is not None:
             return row
         stmt = self._insert(Announcement).values(
-            kind="digest",
+            kind=AnnouncementKind.DIGEST,
             key=key,
             text="",
             audience="{}",
             audience_label=label,
-            status="draft",
+            status=AnnouncementStatus.DRAFT,
             created_at=now,
         )
         await self.session.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
@@ -267,11 +268,15 @@ class DigestRepo:
         """Digest weeks marked `done` that still have pending deliveries go back to `sending`
         (a run that queued late recipients just as the sender closed the week); how many."""
         a, d = Announcement, Delivery
-        pending = select(d.id).where(d.announcement_id == a.id, d.status == "pending").exists()
+        pending = (
+            select(d.id)
+            .where(d.announcement_id == a.id, d.status == DeliveryStatus.PENDING)
+            .exists()
+        )
         result = await self.session.execute(
             update(a)
-            .where(a.kind == "digest", a.status == "done", pending)
-            .values(status="sending", finished_at=None)
+            .where(a.kind == AnnouncementKind.DIGEST, a.status == AnnouncementStatus.DONE, pending)
+            .values(status=AnnouncementStatus.SENDING, finished_at=None)
         )
         return int(getattr(result, "rowcount", 0) or 0)
 

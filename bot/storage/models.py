@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     Float,
@@ -22,6 +24,21 @@ from sqlalchemy import true as sa_true
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from bot.domain import (
+    AnnouncementKind,
+    AnnouncementStatus,
+    DeliveryStatus,
+    Role,
+    TrajectoryStatus,
+    values,
+)
+
+
+def one_of(table: str, column: str, allowed: type[StrEnum]) -> CheckConstraint:
+    """The column holds one of the enum's values (or NULL): migration 0010 adds these."""
+    listed = ", ".join(f"'{v}'" for v in values(allowed))
+    return CheckConstraint(f"{column} IN ({listed})", name=f"ck_{table}_{column}")
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -51,6 +68,7 @@ class User(Base):
     """Someone who talked to the bot. No candidate data here: these are staff."""
 
     __tablename__ = "users"
+    __table_args__ = (one_of("users", "role", Role),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True, index=True)
@@ -140,6 +158,7 @@ class Invite(Base):
     """A code that lets someone join with a role (and region): /start <code> or a deep link."""
 
     __tablename__ = "invites"
+    __table_args__ = (one_of("invites", "role", Role),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True, index=True)
@@ -160,6 +179,7 @@ class Trajectory(Base):
         Index("ix_trajectories_region_start", "region", "start_date"),
         Index("ix_trajectories_coach_pseudonym", "coach_id", "pseudonym", "start_date"),
         UniqueConstraint("draft_token", name="uq_trajectories_draft_token"),
+        one_of("trajectories", "status", TrajectoryStatus),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -234,7 +254,11 @@ class Announcement(Base):
     """
 
     __tablename__ = "announcements"
-    __table_args__ = (Index("ix_announcements_status_scheduled", "status", "scheduled_at"),)
+    __table_args__ = (
+        Index("ix_announcements_status_scheduled", "status", "scheduled_at"),
+        one_of("announcements", "kind", AnnouncementKind),
+        one_of("announcements", "status", AnnouncementStatus),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), default="announcement")
@@ -267,6 +291,7 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("announcement_id", "user_id", name="uq_deliveries_announcement_user"),
         Index("ix_deliveries_announcement_status", "announcement_id", "status"),
+        one_of("deliveries", "status", DeliveryStatus),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

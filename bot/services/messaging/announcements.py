@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import Flow, build
 from bot.config import TIMEZONE
-from bot.domain import AnnouncementKind, AnnouncementStatus, Role
+from bot.domain import AnnouncementKind, AnnouncementStatus, Role, values
 from bot.services import Services
 from bot.services.messaging.outcomes import Counts, Report
 from bot.services.messaging.sender import counts, resend_uncertain
@@ -33,7 +33,7 @@ from bot.services.shared.replies import Button
 from bot.storage.announcements import AnnouncementRepo
 from bot.storage.models import Announcement
 
-ROLES = ("coach", "regio", "programma")
+ROLES = values(Role)
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 MAX_AHEAD = timedelta(days=366)
@@ -305,15 +305,15 @@ def validate(services: Services, audience: Audience) -> Audience:
 
 
 def may_send(who: Caller) -> bool:
-    return who.role == "programma" or (who.role == "regio" and who.region is not None)
+    return who.role == Role.PROGRAMME or (who.role == Role.REGIO and who.region is not None)
 
 
 def allowed(who: Caller, audience: Audience) -> bool:
     """programma: anyone; regio: its own region only (optionally narrowed by role)."""
-    if who.role == "programma":
+    if who.role == Role.PROGRAMME:
         return True
     return (
-        who.role == "regio"
+        who.role == Role.REGIO
         and who.region is not None
         and audience.regions == (who.region,)
         and not audience.divisions
@@ -327,7 +327,7 @@ def label(services: Services, audience: Audience) -> str:
     names = {d.id: d.name for d in services.kb.regions.divisions}
     parts = []
     if audience.regions:
-        word = "regio" if len(audience.regions) == 1 else "regio's"
+        word = Role.REGIO if len(audience.regions) == 1 else "regio's"
         parts.append(f"{word} {', '.join(audience.regions)}")
     if audience.divisions:
         word = "divisie" if len(audience.divisions) == 1 else "divisies"
@@ -459,12 +459,12 @@ async def resend(services: Services, announcement_id: int) -> int:
     return n
 
 
-STATUS_NAMES = {
-    "draft": "concept",
-    "scheduled": "ingepland",
-    "sending": "wordt verstuurd",
-    "done": "verstuurd",
-    "cancelled": "geannuleerd",
+STATUS_NAMES: dict[str, str] = {
+    AnnouncementStatus.DRAFT: "concept",
+    AnnouncementStatus.SCHEDULED: "ingepland",
+    AnnouncementStatus.SENDING: "wordt verstuurd",
+    AnnouncementStatus.DONE: "verstuurd",
+    AnnouncementStatus.CANCELLED: "geannuleerd",
 }
 
 

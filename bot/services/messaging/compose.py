@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import Flow, build, parse
+from bot.domain import AnnouncementKind, AnnouncementStatus, Role
 from bot.services import Services
 from bot.services.messaging import announcements as ann
 from bot.services.people.accounts import ROLE_NAMES, Caller, caller
@@ -79,7 +80,7 @@ async def start(services: Services, session: AsyncSession, person: Person) -> Re
         "text": None,
         "media_kind": None,
         "media_file_id": None,
-        "regions": [who.region] if who.role == "regio" else [],
+        "regions": [who.region] if who.role == Role.REGIO else [],
         "divisions": [],
         "roles": [],
     }
@@ -88,7 +89,7 @@ async def start(services: Services, session: AsyncSession, person: Person) -> Re
 
 
 def _ask_text(services: Services, who: Caller) -> Reply:
-    region = services.region_name(who.region) if who.role == "regio" else None
+    region = services.region_name(who.region) if who.role == Role.REGIO else None
     return Reply(services.renderer.render("announce/ask_text.html.j2", region=region))
 
 
@@ -159,16 +160,16 @@ async def _audience_reply(
     def mark(on: bool, label: str) -> str:
         return f"✓ {label}" if on else label
 
-    roles = ("coach", "regio") if who.role == "regio" else ann.ROLES
+    roles = (Role.COACH, Role.REGIO) if who.role == Role.REGIO else ann.ROLES
     rows: list[tuple[Button, ...]] = []
     rows.append(
         (
             Button(
-                mark(not audience.roles and who.role == "regio", "Iedereen"),
+                mark(not audience.roles and who.role == Role.REGIO, "Iedereen"),
                 build(Flow.ANNOUNCE, "a", "all"),
             ),
         )
-        if who.role == "regio"
+        if who.role == Role.REGIO
         else (
             Button(
                 mark(audience.everyone, r.text("ann_everyone")), build(Flow.ANNOUNCE, "a", "all")
@@ -184,7 +185,7 @@ async def _audience_reply(
             for role in roles
         )
     )
-    if who.role == "programma":
+    if who.role == Role.PROGRAMME:
         for div in services.kb.regions.divisions:
             rows.append(
                 (
@@ -211,7 +212,7 @@ async def _audience_reply(
         "announce/audience.html.j2",
         label=ann.label(services, audience),
         count=n,
-        regio=who.role == "regio",
+        regio=who.role == Role.REGIO,
         region=services.region_name(who.region),
     )
     return Reply(text, tuple(rows))
@@ -308,14 +309,14 @@ async def _audience_press(
         case ["all"]:
             audience = (
                 ann.Audience(regions=(who.region or "",))
-                if who.role == "regio"
+                if who.role == Role.REGIO
                 else ann.Audience()
             )
         case ["o", role] if role in ann.ROLES:
             audience = audience.toggled("roles", role)
         case ["d", div] if div in divisions:
             audience = audience.toggled("divisions", div)
-        case ["r"] if who.role == "programma":
+        case ["r"] if who.role == Role.PROGRAMME:
             draft["step"] = "regions"
             return Result(await _regions_reply(services, session, draft), draft)
         case ["r", code] if code in codes:
@@ -404,7 +405,7 @@ async def _overview(
             r.text("ann_resend_id", n=s.counts.uncertain, id=s.id), build(Flow.ANNOUNCE, "u", s.id)
         )
         for s in recent
-        if s.counts.uncertain and s.status == "done"
+        if s.counts.uncertain and s.status == AnnouncementStatus.DONE
     ]
     buttons.append(Button(r.text("ann_refresh"), build(Flow.ANNOUNCE, "l")))
     text = r.render(
@@ -417,9 +418,9 @@ async def _overview(
 
 
 def _may_manage(who: Caller, row: Announcement | None) -> bool:
-    if row is None or row.kind != "announcement" or not ann.may_send(who):
+    if row is None or row.kind != AnnouncementKind.ANNOUNCEMENT or not ann.may_send(who):
         return False
-    return who.role == "programma" or row.created_by == who.user_id
+    return who.role == Role.PROGRAMME or row.created_by == who.user_id
 
 
 async def list_press(
@@ -443,7 +444,7 @@ async def list_press(
         return Notice(r.text("ann_refused"), alert=True)
     assert row is not None
     if pressed.action == "c":
-        if row.status != "scheduled":
+        if row.status != AnnouncementStatus.SCHEDULED:
             return Notice(r.text("ann_not_planned", id=ann_id), alert=True)
         await ann.cancel(services, session, ann_id)
         return await _overview(services, session, who, r.text("ann_cancelled", id=ann_id))

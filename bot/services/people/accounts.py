@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import Callback, Flow, build
+from bot.domain import Role
 from bot.services import Services
 from bot.services.people.users import (
     Joined,
@@ -23,7 +24,12 @@ from bot.services.shared.replies import Button, Notice, Person, Reply
 from bot.storage.models import User
 from bot.storage.users import UserRepo
 
-ROLE_NAMES = {"coach": "jobcoach", "regio": "regio", "programma": "programmateam"}
+# Dutch names of the roles (as users see them)
+ROLE_NAMES: dict[str, str] = {
+    Role.COACH: "jobcoach",
+    Role.REGIO: "regio",
+    Role.PROGRAMME: "programmateam",
+}
 
 
 async def join(services: Services, session: AsyncSession, person: Person, code: str) -> Reply:
@@ -51,7 +57,7 @@ async def me(services: Services, session: AsyncSession, person: Person) -> Reply
     await session.commit()
     user = await UserRepo(session).by_telegram_id(person.telegram_id)
     role = effective_role(user, person.telegram_id, services.settings.admins)
-    region = user.region if user and role in ("coach", "regio") else None
+    region = user.region if user and role in (Role.COACH, Role.REGIO) else None
     return Reply(
         services.renderer.render(
             "users/me.html.j2",
@@ -91,7 +97,7 @@ async def caller(
         await session.commit()
     user = await UserRepo(session).by_telegram_id(person.telegram_id)
     role = effective_role(user, person.telegram_id, services.settings.admins)
-    region = user.region if user is not None and role in ("coach", "regio") else None
+    region = user.region if user is not None and role in (Role.COACH, Role.REGIO) else None
     return Caller(person.telegram_id, user.id if user else None, role, region)
 
 
@@ -103,15 +109,15 @@ async def _role(
 
 
 def _allowed(inviter: str | None, role: str) -> bool:
-    return inviter == "programma" or (inviter == "regio" and role == "coach")
+    return inviter == Role.PROGRAMME or (inviter == Role.REGIO and role == Role.COACH)
 
 
 async def invite_menu(services: Services, session: AsyncSession, person: Person) -> Reply:
     r = services.renderer
     inviter, _ = await _role(services, session, person)
-    if inviter not in ("regio", "programma"):
+    if inviter not in (Role.REGIO, Role.PROGRAMME):
         return Reply(r.text("invite_not_allowed"))
-    roles = ["coach"] if inviter == "regio" else ["coach", "regio", "programma"]
+    roles = [Role.COACH] if inviter == Role.REGIO else [Role.COACH, Role.REGIO, Role.PROGRAMME]
     buttons = [
         Button(ROLE_NAMES[role].capitalize(), build(Flow.INVITE, "new", role)) for role in roles
     ]
@@ -131,10 +137,10 @@ async def invite_press(
     inviter, own_region = await _role(services, session, person)
     if role not in ROLE_NAMES or not _allowed(inviter, role):
         return Notice(r.text("invite_not_allowed"), alert=True)
-    if inviter == "regio":
+    if inviter == Role.REGIO:
         region = own_region  # a region invites for itself only, whatever the button says
-    if role in ("coach", "regio") and region is None:
-        if inviter == "regio":
+    if role in (Role.COACH, Role.REGIO) and region is None:
+        if inviter == Role.REGIO:
             return Notice(r.text("invite_no_region"), alert=True)
         rows = [
             tuple(
@@ -144,7 +150,7 @@ async def invite_press(
             for i in range(0, len(services.kb.regions.regions), 2)
         ]
         return Reply(r.render("users/invite_region.html.j2", role=ROLE_NAMES[role]), tuple(rows))
-    if role == "programma":
+    if role == Role.PROGRAMME:
         region = None
     try:
         invite = await create_invite(
@@ -179,7 +185,7 @@ USERS_SHOWN = 40
 async def users_menu(services: Services, session: AsyncSession, person: Person) -> Reply:
     r = services.renderer
     inviter, _ = await _role(services, session, person)
-    if inviter != "programma":
+    if inviter != Role.PROGRAMME:
         return Reply(r.text("not_admin"))
     people = [u for u in await list_users(session) if u.role or not u.active]
     buttons = [
@@ -207,7 +213,7 @@ async def user_press(
     usr:pick:<id> · usr:off:<id> · usr:list"""
     r = services.renderer
     inviter, _ = await _role(services, session, person)
-    if inviter != "programma":
+    if inviter != Role.PROGRAMME:
         return Notice(r.text("not_admin"), alert=True)
     if pressed.action == "list":
         return await users_menu(services, session, person)
@@ -220,8 +226,8 @@ async def user_press(
     try:
         if pressed.action == "role":
             role = pressed.arg(1)
-            region = user.region if role != "programma" else None
-            if role in ("coach", "regio") and region is None:
+            region = user.region if role != Role.PROGRAMME else None
+            if role in (Role.COACH, Role.REGIO) and region is None:
                 return _region_choice(services, telegram_id, role)
             await set_user(session, services.region_codes(), telegram_id, role, region)
         elif pressed.action == "region":
@@ -232,7 +238,9 @@ async def user_press(
             await deactivate(session, telegram_id)
         elif pressed.action == "pick":
             return _region_choice(
-                services, telegram_id, user.role if user.role in ("coach", "regio") else "coach"
+                services,
+                telegram_id,
+                user.role if user.role in (Role.COACH, Role.REGIO) else Role.COACH,
             )
     except UserInputError:
         return Notice(r.text("stale_button"))

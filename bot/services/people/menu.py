@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from bot.domain import Role
 from bot.services import Services
 
-ALL = ("", "coach", "regio", "programma")  # "" = not registered
-STAFF = ("coach", "regio", "programma")
-LEADS = ("regio", "programma")
-TEAM = ("programma",)
+ALL = ("", Role.COACH, Role.REGIO, Role.PROGRAMME)  # "" = not registered
+STAFF = (Role.COACH, Role.REGIO, Role.PROGRAMME)
+LEADS = (Role.REGIO, Role.PROGRAMME)
+TEAM = (Role.PROGRAMME,)
 
 # (command, roles that may use it), in menu order. The checks come from the knowledge base.
 COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (

@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain import Role, values
 from bot.services.shared.replies import Person
 from bot.storage.models import Invite, User
 from bot.storage.users import InviteRepo, UserRepo
@@ -67,7 +68,7 @@ async def record_seen(
 
 # -- roles and invites -------------------------------------------------------------------------
 
-ROLES = ("coach", "regio", "programma")
+ROLES = values(Role)
 CODE_BYTES = 16  # secrets.token_urlsafe(16): 22 characters of A-Za-z0-9_- (deep-link safe)
 WRONG_CODE_LIMIT = 5  # wrong codes per person …
 WRONG_CODE_WINDOW = timedelta(minutes=15)  # … in this window, then locked out until it passes
@@ -129,7 +130,7 @@ class CodeAttempts:
 def _check_role_region(role: str, region: str | None, regions: set[str]) -> None:
     if role not in ROLES:
         raise UserInputError(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
-    if role in ("coach", "regio") and region is None:
+    if role in (Role.COACH, Role.REGIO) and region is None:
         raise UserInputError(f"role {role} needs a region (--region AMxx)")
     if region is not None and region not in regions:
         raise UserInputError(f"unknown region {region!r}")
@@ -217,7 +218,7 @@ async def revoke_invite(session: AsyncSession, code: str) -> bool:
 def effective_role(user: User | None, telegram_id: int, admins: tuple[int, ...]) -> str | None:
     """The role that counts: ids in HOOFDZAAK_ADMINS are always programma."""
     if telegram_id in admins:
-        return "programma"
+        return Role.PROGRAMME
     if user is None or not user.active:
         return None
     return user.role

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import Flow, build, parse
+from bot.domain import Role
 from bot.services import Services
 from bot.services.people.accounts import Caller, caller
 from bot.services.progress import charts
@@ -436,7 +437,7 @@ async def region_view(
     spec = region_chart(services, f)
     png = await charts.render(spec)
     rows = [_year_row(services, year, today, lambda y: build(Flow.STATS, "r", code, y))]
-    if who.role == "programma":
+    if who.role == Role.PROGRAMME:
         rows.append(
             (Button(services.renderer.text("stats_other_region"), build(Flow.STATS, "p", year)),)
         )
@@ -488,13 +489,13 @@ async def region_command(
         return Reply(r.render("stats/no_access.html.j2"))
     code, typed_year = _typed(args)
     if args and (code or typed_year):
-        if who.role == "programma" and code is None:
+        if who.role == Role.PROGRAMME and code is None:
             return _as_reply(
                 await press(services, session, person, build(Flow.STATS, "p", typed_year))
             )
         data = build(Flow.STATS, "r", code or who.region, typed_year or year)
         return _as_reply(await press(services, session, person, data))
-    if who.role == "programma":
+    if who.role == Role.PROGRAMME:
         return pick_region(services, year)
     if who.region is None:
         return Reply(r.text("stats_no_region"))
@@ -509,7 +510,7 @@ async def national_command(
     r = services.renderer
     if who.role is None:
         return Reply(r.render("stats/no_access.html.j2"))
-    if not who.can("regio", "programma"):
+    if not who.can(Role.REGIO, Role.PROGRAMME):
         return Reply(r.text("stats_national_not_allowed"))
     _, typed_year = _typed(args)
     if typed_year is not None:
@@ -534,7 +535,7 @@ async def press(
     kind = pressed.action
     year = _year(pressed.args[-1], today)
     if kind == "l":
-        if not who.can("regio", "programma"):
+        if not who.can(Role.REGIO, Role.PROGRAMME):
             return Notice(t("stats_national_not_allowed"), alert=True)
         return (
             Notice(t("stale_button"))
@@ -542,12 +543,12 @@ async def press(
             else await national_view(services, session, year)
         )
     if kind == "p":
-        if who.role != "programma":
+        if who.role != Role.PROGRAMME:
             return Notice(t("stats_other_region_not_allowed"), alert=True)
         return Notice(t("stale_button")) if year is None else pick_region(services, year)
     if kind == "r":
         code = pressed.arg(0)
-        if who.role != "programma":
+        if who.role != Role.PROGRAMME:
             if who.region is None:
                 return Notice(t("stats_no_region"), alert=True)
             if code != who.region:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import Flow, build, parse
+from bot.domain import Role
 from bot.services import Services
 from bot.services.people.accounts import caller
 from bot.services.progress.regions import (
@@ -37,7 +38,7 @@ DEFAULT_TARGET = 100  # where the stepper starts for a region without a target
 
 
 async def _allowed(services: Services, session: AsyncSession, person: Person) -> bool:
-    return (await caller(services, session, person)).role == "programma"
+    return (await caller(services, session, person)).role == Role.PROGRAMME
 
 
 async def regions_menu(services: Services, session: AsyncSession, person: Person) -> Reply:

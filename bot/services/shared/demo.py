@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import TIMEZONE
+from bot.domain import Role
 from bot.services.trajectories.records import ENDED, PLACED, RUNNING
 from bot.storage.demo import DemoRepo
 from knowledge.kb import KnowledgeBase
@@ -265,7 +266,7 @@ async def _add_users(
     names: list[tuple[str, str, str]] = []  # (name, role, region): Demo coach 3, coach, AM18
     numbers: Counter[str] = Counter()
     for code in codes:
-        for role in ["regio"] * REGIO_PER_REGION + ["coach"] * COACHES_PER_REGION:
+        for role in [Role.REGIO] * REGIO_PER_REGION + [Role.COACH] * COACHES_PER_REGION:
             numbers[role] += 1
             names.append((f"Demo {role} {numbers[role]}", role, code))
     ids = [DEMO_ID_BASE - i for i in range(1, len(names) + 1)]
@@ -287,8 +288,8 @@ async def _add_users(
     ]
     row_ids = await repo.add_users(rows)
     coaches: dict[str, list[int]] = defaultdict(list)
-    for telegram_id, (_, role, code) in zip(ids, names, strict=True):
-        if role == "coach":
+    for telegram_id, (_, given, code) in zip(ids, names, strict=True):
+        if given == Role.COACH:
             coaches[code].append(row_ids[telegram_id])
     return len(rows), coaches
 

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import Flow, build
+from bot.domain import Role
 from bot.services import Services
 from bot.services.people.accounts import Caller, caller
 from bot.services.shared.inputs import (
@@ -212,7 +213,7 @@ def idle(draft: Mapping[str, Any], now: datetime) -> bool:
     return now - datetime.fromisoformat(str(touched)) > IDLE
 
 
-STAFF = ("coach", "regio", "programma")
+STAFF = (Role.COACH, Role.REGIO, Role.PROGRAMME)
 
 
 async def staff(services: Services, session: AsyncSession, person: Person) -> Caller | None:

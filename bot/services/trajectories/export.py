@@ -30,6 +30,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import Flow, build, parse
+from bot.domain import Role
 from bot.services import Services
 from bot.services.people.accounts import caller
 from bot.services.progress.regions import YEAR_MIN
@@ -293,9 +294,9 @@ async def export_menu(
 
 def _scope(role: str | None, region: str | None) -> str | None:
     """What the caller may export: 'nl' (everything), its own region code, or nothing."""
-    if role == "programma":
+    if role == Role.PROGRAMME:
         return "nl"
-    if role == "regio" and region is not None:
+    if role == Role.REGIO and region is not None:
         return region
     return None
 

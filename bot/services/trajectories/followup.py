@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import Flow, build, parse
+from bot.domain import Role
 from bot.services import Services
 from bot.services.people.accounts import Caller
 from bot.services.shared import forms
@@ -70,19 +71,19 @@ def _owns(who: Caller, trajectory: Trajectory) -> bool:
 
 def can_view(who: Caller, trajectory: Trajectory) -> bool:
     """Own trajectories; regio staff also their region's; the programme team all."""
-    if who.role == "regio" and trajectory.region == who.region:
+    if who.role == Role.REGIO and trajectory.region == who.region:
         return True
-    return who.role == "programma" or _owns(who, trajectory)
+    return who.role == Role.PROGRAMME or _owns(who, trajectory)
 
 
 def can_edit(who: Caller, trajectory: Trajectory) -> bool:
     """The coach who registered it, and the programme team; regio staff only look."""
-    return who.role == "programma" or _owns(who, trajectory)
+    return who.role == Role.PROGRAMME or _owns(who, trajectory)
 
 
 def editable_fields(who: Caller, trajectory: Trajectory) -> tuple[str, ...]:
     names = list(BASE_FIELDS)
-    if who.role == "programma":
+    if who.role == Role.PROGRAMME:
         names.insert(0, "region")
     if trajectory.placement_date is not None:
         names += FORM_STEPS["place"]
@@ -92,9 +93,9 @@ def editable_fields(who: Caller, trajectory: Trajectory) -> tuple[str, ...]:
 
 
 def _scopes(who: Caller) -> tuple[str, ...]:
-    if who.role == "programma":
+    if who.role == Role.PROGRAMME:
         return ("m", "a")
-    if who.role == "regio":
+    if who.role == Role.REGIO:
         return ("m", "r")
     return ("m",)
 

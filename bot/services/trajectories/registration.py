@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import Flow, build, parse
+from bot.domain import Role
 from bot.services import Services
 from bot.services.people.accounts import Caller
 from bot.services.shared import forms
@@ -166,7 +167,7 @@ async def begin(
 def _fresh(services: Services, who: Caller) -> Result:
     # the token makes confirming idempotent (trajectories.find_by_token)
     draft: Draft = {"values": {}, "editing": False, "token": secrets.token_hex(8)}
-    if who.role in ("coach", "regio") and who.region:
+    if who.role in (Role.COACH, Role.REGIO) and who.region:
         draft["values"]["region"] = who.region
         draft["region_fixed"] = True
     draft["step"] = _steps(draft)[0]
@@ -335,7 +336,7 @@ async def _confirm(services: Services, session: AsyncSession, who: Caller, draft
                 "registration/saved.html.j2", reference=saved.reference, ips_long=False
             )
             return Result(Reply(text, toast=services.renderer.text("form_saved_toast")), None)
-    if who.role in ("coach", "regio") and values["region"] != who.region:
+    if who.role in (Role.COACH, Role.REGIO) and values["region"] != who.region:
         values["region"] = who.region  # a role change since the start: the own region counts
     new = t.NewTrajectory(
         region=values["region"],

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import Flow, build
+from bot.domain import Role
 from bot.render import TELEGRAM_LIMIT, strip_html
 from bot.services import Services
 from bot.services.faq.inbox import UnansweredGroup, group_unanswered
@@ -46,7 +47,7 @@ def recipient(user: User, admins: Sequence[int]) -> Recipient | None:
     role = effective_role(user, user.telegram_id, tuple(admins))
     if role is None:
         return None
-    region = user.region if role in ("coach", "regio") else None
+    region = user.region if role in (Role.COACH, Role.REGIO) else None
     weekday = user.digest_weekday if 0 <= user.digest_weekday <= 6 else 0
     return Recipient(user.id, user.telegram_id, role, region, user.first_name, weekday)
 
@@ -136,7 +137,7 @@ async def gather(
     repo = DigestRepo(session)
     since, until = window(week, now)
     ref = (until - timedelta(seconds=1)).date()
-    coaches = {r.user_id for r in recipients if r.role == "coach" and r.user_id is not None}
+    coaches = {r.user_id for r in recipients if r.role == Role.COACH and r.user_id is not None}
     announcements = await repo.announcements(since, until)
     return WeekData(
         week=week,
@@ -209,16 +210,16 @@ def _view(services: Services, data: WeekData, who: Recipient) -> dict[str, Any]:
         "who": who,
         "week": data.week,
         "weekday": WEEKDAYS[who.weekday],
-        "coach": None,
+        Role.COACH: None,
         "region": None,
         "national": None,
         "stale_days": STALE_DAYS,
         "behind": BEHIND,
         "ambition": st.NATIONAL_AMBITION,
     }
-    if who.role == "coach":
-        view["coach"] = _coach_part(data, who)
-    if who.role == "regio" and who.region is not None:
+    if who.role == Role.COACH:
+        view[Role.COACH] = _coach_part(data, who)
+    if who.role == Role.REGIO and who.region is not None:
         view["region"] = {
             "code": who.region,
             "name": services.region_name(who.region) or who.region,
@@ -226,7 +227,7 @@ def _view(services: Services, data: WeekData, who: Recipient) -> dict[str, Any]:
             "week": data.regions.get(who.region, RegionWeek()),
             "questions": data.question_groups(who.region),
         }
-    if who.role == "programma":
+    if who.role == Role.PROGRAMME:
         total = RegionWeek(
             sum(w.new for w in data.regions.values()),
             sum(w.placed for w in data.regions.values()),
@@ -242,7 +243,7 @@ def _view(services: Services, data: WeekData, who: Recipient) -> dict[str, Any]:
             ],
             "new_total": sum(data.new_users.values()),
         }
-    if who.role == "programma":
+    if who.role == Role.PROGRAMME:
         shown = data.announcements
     else:
         got = data.received.get(who.user_id or 0, set())
@@ -267,7 +268,7 @@ def render(services: Services, data: WeekData, who: Recipient) -> Digest:
     else:  # even without lists: cut at a line (never inside a tag: every line closes its own)
         text = text[:TELEGRAM_LIMIT].rsplit("\n", 1)[0]
     buttons: tuple[tuple[Button, ...], ...] = ()
-    if view["coach"] is not None:
+    if view[Role.COACH] is not None:
         label = services.renderer.text
         buttons = tuple(
             (
@@ -276,6 +277,6 @@ def render(services: Services, data: WeekData, who: Recipient) -> Digest:
                     build(Flow.TRAJECTORY, "d", s.row.id),
                 ),
             )
-            for s in view["coach"]["stale"][: max(limit, 1)]
+            for s in view[Role.COACH]["stale"][: max(limit, 1)]
         )
     return Digest(text, buttons)

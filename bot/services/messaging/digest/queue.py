@@ -199,7 +199,7 @@ async def preview_sample(
         and who.role == role
         and (role == Role.PROGRAMME or who.region == region)
     ]
-    if role == "coach" and candidates:
+    if role == Role.COACH and candidates:
         ids = {c.user_id for c in candidates if c.user_id is not None}
         rows = await repo.coach_trajectories(ids, date.max, date.max)
         candidates.sort(key=lambda c: (-len(rows.get(c.user_id or 0, [])), c.telegram_id or 0))
@@ -210,13 +210,13 @@ async def preview_sample(
             f"{role}{', ' + who.region if who.region else ''}"
         )
     else:
-        who = Recipient(None, None, role, region if role != "programma" else None, None, 0)
-        place = f" in {region}" if region and role != "programma" else ""
+        who = Recipient(None, None, role, region if role != Role.PROGRAMME else None, None, 0)
+        place = f" in {region}" if region and role != Role.PROGRAMME else ""
         note = f"sample: no {role} user{place}" + (
             "; an empty sample for that role"
-            + (" (no trajectories of their own)" if role == "coach" else "")
+            + (" (no trajectories of their own)" if role == Role.COACH else "")
         )
-    if role != "programma" and who.user_id is None:
+    if role != Role.PROGRAMME and who.user_id is None:
         note += "; announcements: none (only those a user received are listed)"
     data = await gather(services, session, week, now, [who])
     return Preview(render(services, data, who), who, note)
