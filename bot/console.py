@@ -23,12 +23,12 @@ from sqlalchemy import func, select
 from bot.config import Settings
 from bot.domain import Role
 from bot.offline import OfflineBot, offline_bot
-from bot.render import strip_html
 from bot.services.people import users
 from bot.services.shared import demo
 from bot.services.shared.replies import Person
 from bot.simulator import ChatSimulator, Output
 from bot.storage.models import Trajectory
+from bot.telegram_html import strip as strip_html
 
 CONSOLE_USER_ID = 424242
 CONSOLE_NAME = "Console"

@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import itertools
 import json
-import re
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -24,6 +23,8 @@ from typing import Any
 
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+from bot.telegram_html import telegram_error
 
 BOT_ID = 7000000001
 BOT_USERNAME = "hoofdzaak_werk_bot"
@@ -73,50 +74,10 @@ class _Failure:
     chat_id: int | None = None  # only for a call to this chat (None: the next call)
 
 
-# What Telegram accepts with parse mode HTML (core.telegram.org/bots/api#html-style).
-HTML_TAGS = frozenset(
-    {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a"}
-    | {"tg-emoji", "code", "pre", "blockquote"}
-)
-_TAG = re.compile(r"<(/?)([A-Za-z][\w-]*)[^<>]*>")
-
-
-def html_error(text: str) -> str | None:
-    """Why Telegram would refuse `text` in parse mode HTML ("can't parse entities"), or None.
-
-    Every < must open or close a supported tag, and tags must be closed in order: what a
-    bot gets when it echoes a user's text without escaping it."""
-    stack: list[str] = []
-    pos = 0
-    while (start := text.find("<", pos)) != -1:
-        offset = len(text[:start].encode())
-        m = _TAG.match(text, start)
-        if m is None:
-            return f"Bad Request: can't parse entities: unexpected < at byte offset {offset}"
-        closing, name = m[1] == "/", m[2].lower()
-        if name not in HTML_TAGS:
-            kind = "end" if closing else "start"
-            return (
-                f'Bad Request: can\'t parse entities: unsupported {kind} tag "{name}" '
-                f"at byte offset {offset}"
-            )
-        if not closing:
-            stack.append(name)
-        elif not stack or stack.pop() != name:
-            return f"Bad Request: can't parse entities: unmatched end tag at byte offset {offset}"
-        pos = m.end()
-    if stack:
-        return (
-            "Bad Request: can't parse entities: can't find end tag corresponding to start tag "
-            f'"{stack[-1]}"'
-        )
-    return None
-
-
 def _parse_error(params: dict[str, Any], key: str) -> _Failure | None:
     if params.get("parse_mode") != "HTML":
         return None
-    error = html_error(str(params.get(key) or ""))
+    error = telegram_error(str(params.get(key) or ""))
     return _Failure(400, error) if error else None
 
 

@@ -24,10 +24,10 @@ from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.render import split_message
 from bot.services import Services
 from bot.services.people import menu
 from bot.services.shared.replies import Notice, Person, Reply
+from bot.telegram_html import split as split_message
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

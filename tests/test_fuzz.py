@@ -33,7 +33,6 @@ from sqlalchemy import select
 
 from bot.app import build_services
 from bot.config import TIMEZONE, Settings
-from bot.fakeapi import html_error
 from bot.offline import OfflineBot, offline_bot
 from bot.services import Services
 from bot.services.messaging import announcements as ann
@@ -42,6 +41,7 @@ from bot.services.shared.inputs import InputError
 from bot.services.trajectories import records as t
 from bot.simulator import ChatSimulator, Output
 from bot.storage.models import Base, Trajectory, User
+from bot.telegram_html import telegram_error as html_error
 from knowledge.matcher import Matcher
 from tests.conftest import ADMIN_ID, give_role
 

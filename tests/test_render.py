@@ -7,7 +7,9 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.render import Renderer, split_message, strip_html
+from bot.render import Renderer
+from bot.telegram_html import split as split_message
+from bot.telegram_html import strip as strip_html
 
 
 def _balanced(part: str) -> bool:

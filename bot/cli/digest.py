@@ -66,9 +66,9 @@ def digest_preview(
     as_json: bool,
 ) -> None:
     """Print a digest as it is (or would be) sent: of one user, or a sample for a role."""
-    from bot.render import strip_html
     from bot.services.messaging.digest import queue as svc
     from bot.services.progress import regions as regions_svc
+    from bot.telegram_html import strip as strip_html
 
     if (telegram_id is None) == (role is None):
         fail("give either --user TELEGRAM_ID or --role ROLE (with --region AMxx)", 2)

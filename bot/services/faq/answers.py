@@ -10,7 +10,6 @@ from markupsafe import escape
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import Flow, build
-from bot.render import strip_html
 from bot.services import Services
 from bot.services.checks import guided as checks
 from bot.services.faq.inbox import SHOWN_MAX, UnansweredGroup, group_unanswered
@@ -19,6 +18,7 @@ from bot.services.shared.inputs import redact_bsn
 from bot.services.shared.replies import Button, Notice, Person, Reply
 from bot.storage.models import QuestionLog
 from bot.storage.questions import QuestionRepo
+from bot.telegram_html import strip as strip_html
 from knowledge.matcher import Match, Matcher, Outcome
 from knowledge.models import Entry
 

@@ -20,9 +20,11 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import telegram_html as tg_html
 from bot.callbacks import Flow, build
 from bot.config import TIMEZONE
 from bot.domain import AnnouncementKind, AnnouncementStatus, Role, values
+from bot.render import Renderer
 from bot.services import Services
 from bot.services.messaging.outcomes import Counts, Report
 from bot.services.messaging.sender import counts, resend_uncertain
@@ -34,8 +36,6 @@ from bot.storage.announcements import AnnouncementRepo
 from bot.storage.models import Announcement
 
 ROLES = values(Role)
-TEXT_LIMIT = 4096
-CAPTION_LIMIT = 1024
 MAX_AHEAD = timedelta(days=366)
 
 
@@ -45,130 +45,31 @@ class AnnounceError(ValueError):
 
 # -- Telegram HTML -----------------------------------------------------------------------------
 
-_ALLOWED = {
-    "b",
-    "strong",
-    "i",
-    "em",
-    "u",
-    "ins",
-    "s",
-    "strike",
-    "del",
-    "a",
-    "code",
-    "pre",
-    "blockquote",
-    "tg-spoiler",
-    "span",
-}
-_ALLOWED_LIST = (
-    "b, strong, i, em, u, ins, s, strike, del, a href, code, pre, blockquote, tg-spoiler"
-)
-_TAG = re.compile(r"<(/?)([A-Za-z][\w-]*)((?:\s+[^<>]*)?)\s*/?>")
-_ATTR = re.compile(r'\s*([a-zA-Z-]+)(?:\s*=\s*(?:"([^"]*)"|\'([^\']*)\'|([^\s"\'>]+)))?')
-_ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#\d{1,7}|#x[0-9a-fA-F]{1,6});")
-
-
-def _attrs(raw: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    pos = 0
-    raw = raw.strip()
-    while pos < len(raw):
-        m = _ATTR.match(raw, pos)
-        if m is None or m.end() == pos:
-            raise InputError("Ik snap de opmaak niet: kijk de aanhalingstekens in de tags na.")
-        out[m[1].lower()] = m[2] if m[2] is not None else (m[3] or m[4] or "")
-        pos = m.end()
-    return out
-
-
-def _check_tag(name: str, attrs: dict[str, str], shown: str) -> None:
-    if name not in _ALLOWED:
-        raise InputError(
-            f"De tag {shown} kent Telegram niet. Toegestaan zijn: {_ALLOWED_LIST}. "
-            "Bedoel je het teken < zelf, schrijf dan &lt;"
-        )
-    allowed: dict[str, set[str]] = {
-        "a": {"href"},
-        "span": {"class"},
-        "code": {"class"},
-        "blockquote": {"expandable"},
-    }
-    extra = set(attrs) - allowed.get(name, set())
-    if extra:
-        raise InputError(f"In {shown} mag {', '.join(sorted(extra))} niet.")
-    if name == "a" and not attrs.get("href"):
-        raise InputError('Een link schrijf je als <a href="https://…">tekst</a>.')
-    if name == "span" and attrs.get("class") != "tg-spoiler":
-        raise InputError('Een span kan alleen <span class="tg-spoiler"> zijn.')
-
 
 def check_html(text: str) -> str:
-    """The text if Telegram will accept it as HTML; else InputError saying what is wrong."""
-    if not text.strip():
-        raise InputError("Het bericht is leeg. Stuur de tekst die je wilt versturen.")
-    stack: list[tuple[str, str]] = []
-    pos = 0
-    while pos < len(text):
-        ch = text[pos]
-        if ch == "<":
-            m = _TAG.match(text, pos)
-            if m is None:
-                raise InputError(
-                    f"Er staat een losse < ({_near(text, pos)}). Schrijf &lt; als je het teken "
-                    "zelf bedoelt, of maak de tag af."
-                )
-            closing, name, raw = m[1] == "/", m[2].lower(), m[3] or ""
-            shown = m[0]
-            if closing:
-                if not stack:
-                    raise InputError(f"{shown} sluit een tag die nergens geopend is.")
-                if stack[-1][0] != name:
-                    raise InputError(
-                        f"{shown} staat op de plek waar {stack[-1][1]} "
-                        "gesloten moet worden. Sluit tags in omgekeerde volgorde."
-                    )
-                stack.pop()
-            else:
-                _check_tag(name, _attrs(raw), shown)
-                stack.append((name, f"</{name}>"))
-            pos = m.end()
-        elif ch == ">":
-            raise InputError(
-                f"Er staat een losse > ({_near(text, pos)}). Schrijf &gt; als je het teken zelf "
-                "bedoelt."
-            )
-        elif ch == "&":
-            m = _ENTITY.match(text, pos)
-            if m is None:
-                raise InputError(
-                    f"Er staat een losse & ({_near(text, pos)}). Schrijf &amp; als je het "
-                    "teken zelf bedoelt."
-                )
-            pos = m.end()
-        else:
-            pos += 1
-    if stack:
-        raise InputError(
-            f"De tag <{stack[-1][0]}> wordt niet gesloten: zet er {stack[-1][1]} achter."
+    """The text if Telegram will accept it as HTML; else InputError saying, in Dutch, what to
+    fix (the wording: texts.yaml, html_*)."""
+    found = tg_html.problem(text)
+    if found is None:
+        return text
+    texts = Renderer.shared()
+    raise InputError(
+        texts.text(
+            f"html_{found.kind.value}",
+            tag=found.tag,
+            expected=found.expected,
+            detail=found.detail,
+            near=found.near(text),
+            allowed=tg_html.SHOWN,
         )
-    return text
-
-
-def _near(text: str, pos: int) -> str:
-    return "bij: …" + text[max(0, pos - 15) : pos + 15].replace("\n", " ") + "…"
-
-
-def visible_length(text: str) -> int:
-    return len(html.unescape(re.sub(r"<[^>]+>", "", text)))
+    )
 
 
 def check_message(text: str, has_media: bool) -> str:
     if text.strip() or not has_media:  # a photo or document may go without a caption
         check_html(text)
-    limit = CAPTION_LIMIT if has_media else TEXT_LIMIT
-    length = visible_length(text)
+    limit = tg_html.CAPTION_LIMIT if has_media else tg_html.LIMIT
+    length = tg_html.visible_length(text)
     if length > limit:
         kind = "Bij een foto of document mag de tekst" if has_media else "Een bericht mag"
         raise InputError(

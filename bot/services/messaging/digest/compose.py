@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import Flow, build
 from bot.domain import Role
-from bot.render import TELEGRAM_LIMIT, strip_html
 from bot.services import Services
 from bot.services.faq.inbox import UnansweredGroup, group_unanswered
 from bot.services.messaging.digest.week import WEEKDAYS, Week, window
@@ -24,6 +23,8 @@ from bot.services.trajectories.fields import fields
 from bot.storage.digest import AnnouncementRow, DigestRepo, RegionWeek, TrajectoryRow
 from bot.storage.models import User
 from bot.storage.questions import AskedRow
+from bot.telegram_html import LIMIT as TELEGRAM_LIMIT
+from bot.telegram_html import strip as strip_html
 
 STALE_DAYS = 60  # a trajectory without an update for this long gets a button
 SHOW = 5  # items per list; fewer when the message would be too long
