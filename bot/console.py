@@ -18,32 +18,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from sqlalchemy import func, select
-
 from bot.config import Settings
 from bot.domain import Role
 from bot.offline import OfflineBot, offline_bot
+from bot.render import Renderer
 from bot.services.people import users
+from bot.services.people.accounts import role_name
 from bot.services.shared import demo
 from bot.services.shared.replies import Person
 from bot.simulator import ChatSimulator, Output
-from bot.storage.models import Trajectory
+from bot.storage.trajectories import TrajectoryRepo
 from bot.telegram_html import strip as strip_html
 
 CONSOLE_USER_ID = 424242
 CONSOLE_NAME = "Console"
 FILES_DIR = Path("data/console")
-ROLES: dict[str, str] = {
-    Role.COACH: "jobcoach",
-    Role.REGIO: "regio",
-    Role.PROGRAMME: "programmateam",
-}
 DEFAULT_REGION = "AM18"
 _NUMBER = re.compile(r"^\s*(\d{1,2})\s*$")
-HELP = (
-    "Typ je vraag en druk op Enter. Een nummer (1, 2, …) drukt op die knop onder het laatste "
-    "bericht. :q of Ctrl-D stopt."
-)
 
 
 @dataclass(frozen=True)
@@ -62,7 +53,8 @@ def _save(out: Output, directory: Path) -> Path | None:
     if out.file is None:
         return None
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / Path(out.file_name or "bestand").name  # never outside the directory
+    # the name only: never outside the directory
+    path = directory / Path(out.file_name or _text("console_file")).name
     path.write_bytes(out.file)
     return path
 
@@ -75,17 +67,17 @@ def _format(
     for out in outputs:
         if out.method == "answerCallbackQuery":
             if out.text:
-                lines.append(f"  (melding) {out.text}")
+                lines.append(_text("console_notice", text=out.text))
             continue
         if out.method == "editMessageReplyMarkup":
             continue
         if out.method not in ("sendMessage", "editMessageText", "sendPhoto", "sendDocument"):
             continue
-        label = "bot (bewerkt)" if out.method == "editMessageText" else "bot"
+        label = _text("console_bot_edited" if out.method == "editMessageText" else "console_bot")
         body = strip_html(out.text).strip()
         saved = _save(out, files)
         if saved is not None:
-            body = f"[bestand opgeslagen: {saved}] {body}".strip()
+            body = _text("console_file_saved", path=saved, body=body).strip()
         lines.append(f"{label}: " + body.replace("\n", "\n     "))
         if out.buttons:
             numbered.clear()
@@ -112,14 +104,12 @@ async def prepare(bot: OfflineBot, options: ConsoleOptions) -> str | None:
         if not options.demo:
             return None
         if not (await demo.present(session)).empty:
-            return "Demo-gegevens staan al in de database (weghalen: hoofdzaak demo clear)."
-        if await session.scalar(select(func.count(Trajectory.id))):
-            return "De database heeft al echte trajecten: ik voeg geen demo-gegevens toe."
+            return _text("console_demo_present")
+        if await TrajectoryRepo(session).count():
+            return _text("console_demo_real_data")
         counts = await demo.seed(session, services.kb, services.clock())
-    return (
-        f"Demo-gegevens geladen: {counts.trajectories} trajecten in "
-        f"{len(services.kb.regions.regions)} regio's (weghalen: hoofdzaak demo clear)."
-    )
+    regions = len(services.kb.regions.regions)
+    return _text("console_demo_loaded", trajectories=counts.trajectories, regions=regions)
 
 
 def _settings_for(settings: Settings, role: str) -> Settings:
@@ -146,14 +136,14 @@ async def run_console(
         numbered: list[tuple[str, int | None]] = []
         seen = len(bot.api.calls)
         if interactive:
-            print(HELP, file=stdout)
+            print(_text("console_help"), file=stdout)
             print(_who(bot, options), file=stdout)
             out = await chat.send("/start")
             print(_format(out, numbered, options.files), file=stdout)
             seen = len(bot.api.calls)
         while True:
             if interactive:
-                stdout.write("jij> ")
+                stdout.write(_text("console_you"))
                 stdout.flush()
             line = await asyncio.to_thread(stdin.readline)  # the sender runs meanwhile
             if not line:
@@ -164,7 +154,7 @@ async def run_console(
             if text.strip() in (":q", ":quit", ":exit"):
                 break
             if not interactive:
-                print(f"jij> {text}", file=stdout)
+                print(_text("console_you") + text, file=stdout)
             # what the bot sent on its own since the last reply (an announcement's progress)
             background = chat.outputs_since(seen)
             if background:
@@ -177,7 +167,7 @@ async def run_console(
             if formatted:
                 print(formatted, file=stdout)
             elif out == []:
-                print("  (de bot reageert hier niet op)", file=stdout)
+                print(_text("console_no_reaction"), file=stdout)
     return 0
 
 
@@ -195,7 +185,7 @@ async def _act(
                 "answerCallbackQuery",
                 None,
                 None,
-                f"Er is geen knop {index}; kies 1 tot {len(numbered)}.",
+                _text("console_no_button", index=index, count=len(numbered)),
                 (),
             )
         ]
@@ -204,9 +194,13 @@ async def _act(
 
 def _who(bot: OfflineBot, options: ConsoleOptions) -> str:
     if options.role == Role.PROGRAMME:
-        return "Je rol hier: programmateam (andere rol: hoofdzaak chat --rol coach of regio)."
-    region = options.region or DEFAULT_REGION
-    return f"Je rol hier: {ROLES[options.role]}, regio {bot.services.region_name(region)}."
+        return _text("console_role_programme")
+    region = bot.services.region_name(options.region or DEFAULT_REGION)
+    return _text("console_role", role=role_name(options.role), region=region)
+
+
+def _text(key: str, **values: object) -> str:
+    return Renderer.shared().text(key, **values)
 
 
 def main(settings: Settings, options: ConsoleOptions | None = None) -> int:

@@ -16,13 +16,11 @@ from contextlib import AsyncExitStack
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 
 from bot.storage.db import Database
-from bot.storage.models import BotState
+from bot.storage.state import StateRepo
 
 Data = dict[Any, Any]
 USER = "user"
@@ -65,18 +63,6 @@ class DbPersistence(BasePersistence[Data, Data, Data]):
 
     # -- writing ----------------------------------------------------------------------------
 
-    async def _put(self, session: AsyncSession, kind: str, key: str, data: Any) -> None:
-        row = await session.get(BotState, (kind, key))
-        if data is None:
-            if row is not None:
-                await session.delete(row)
-            return
-        text = json.dumps(data, ensure_ascii=False, sort_keys=True)
-        if row is None:
-            session.add(BotState(kind=kind, key=key, data=text, updated_at=self._clock()))
-        elif row.data != text:
-            row.data, row.updated_at = text, self._clock()
-
     async def _write(self, kind: str, key: str, data: Any) -> None:
         await self.write_many([(kind, key, data)])
 
@@ -95,15 +81,16 @@ class DbPersistence(BasePersistence[Data, Data, Data]):
             for lock in self._locks(sorted({(kind, key) for kind, key, _, _ in todo})):
                 await stack.enter_async_context(lock)
             session = await stack.enter_async_context(self._db.session())
-            for kind, key, data, _ in todo:
-                await self._put(session, kind, key, data)
+            repo = StateRepo(session)
+            for kind, key, _, text in todo:
+                await repo.put(kind, key, text, self._clock())
             await session.commit()
         for kind, key, _, text in todo:
             self._stored[(kind, key)] = text
 
     def _locks(self, rows: list[tuple[str, str]]) -> list[asyncio.Lock]:
         """The locks to hold while writing these rows (in a fixed order)."""
-        if self._db.url.startswith("sqlite"):
+        if self._db.single_writer:
             return [self._lock]
         locks = []
         for row in rows:
@@ -134,21 +121,21 @@ class DbPersistence(BasePersistence[Data, Data, Data]):
 
     # -- reading (once, when the application starts) ------------------------------------------
 
-    async def _rows(self, kind: str) -> list[BotState]:
+    async def _rows(self, kind: str) -> list[tuple[str, str]]:
+        """(key, data) of every row of this kind."""
         await self._db.upgrade()  # initialize() reads before post_init has migrated
         async with self._db.session() as session:
-            result = await session.execute(select(BotState).where(BotState.kind == kind))
-            rows = list(result.scalars())
-        for row in rows:
-            self._stored[(row.kind, row.key)] = row.data
+            rows = await StateRepo(session).all_of(kind)
+        for key, data in rows:
+            self._stored[(kind, key)] = data
         return rows
 
     async def get_user_data(self) -> dict[int, Data]:
-        return {int(row.key): json.loads(row.data) for row in await self._rows(USER)}
+        return {int(key): json.loads(data) for key, data in await self._rows(USER)}
 
     async def get_conversations(self, name: str) -> ConversationDict:
         rows = await self._rows(_conversation_kind(name))
-        return {_parse_key(row.key): json.loads(row.data) for row in rows}
+        return {_parse_key(key): json.loads(data) for key, data in rows}
 
     # -- not kept -------------------------------------------------------------------------------
 

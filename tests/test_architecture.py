@@ -143,12 +143,13 @@ def _calls(path: Path) -> Iterator[tuple[str, int]]:
 
 
 def test_sql_only_in_storage() -> None:
-    """No query is built or run in a service: repositories in bot/storage do that."""
+    """No query is built or run outside bot/storage (services, handlers, the persistence, the
+    console, the CLI): repositories do that."""
     sql = {"select", "update", "insert", "delete", "session.execute", "session.scalar"}
     found = [
         f"{name}:{line} {call}"
         for name, path in MODULES.items()
-        if name.startswith("bot.services")
+        if not name.startswith("bot.storage")
         for call, line in _calls(path)
         if call in sql
     ]
@@ -183,3 +184,36 @@ def test_no_module_under_bot_is_over_600_lines() -> None:
         and (n := len(path.read_text(encoding="utf-8").splitlines())) > 600
     }
     assert long == {}
+
+
+def _text_keys_used() -> Iterator[tuple[str, str]]:
+    """(module:line, key) of every texts.yaml key the code names literally: `….text("key")`,
+    `InputError.say("key")` and the modules' `_text("key")` helpers."""
+    for name, path in MODULES.items():
+        for node in ast.walk(_parse(path)):
+            if not (isinstance(node, ast.Call) and node.args):
+                continue
+            func, first = node.func, node.args[0]
+            method = isinstance(func, ast.Attribute) and func.attr in ("text", "say")
+            helper = isinstance(func, ast.Name) and func.id == "_text"
+            literal = isinstance(first, ast.Constant) and isinstance(first.value, str)
+            if (method or helper) and literal:
+                yield f"{name}:{node.lineno}", str(first.value)
+
+
+def test_every_text_the_code_names_is_in_texts_yaml() -> None:
+    """A missing key is a KeyError in front of a user; keys built from a value are checked for
+    every value the value can have."""
+    from bot.domain import AnnouncementStatus, Role
+    from bot.render import Renderer
+    from bot.services.shared.dates import DateProblem
+
+    texts = Renderer.shared()._texts
+    used = list(_text_keys_used())
+    assert len(used) > 100  # the scan finds the calls
+    missing = [f"{where} {key}" for where, key in used if key not in texts]
+    built = [f"role_{r}" for r in Role]
+    built += [f"ann_status_{s.name.lower()}" for s in AnnouncementStatus]
+    built += [f"{prefix}_{kind}" for prefix in ("date", "when") for kind in DateProblem]
+    missing += [key for key in built if key not in texts and key != "date_no_such_time"]
+    assert missing == []

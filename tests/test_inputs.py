@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.config import TIMEZONE
+from bot.services.messaging.announcements import parse_when
+from bot.services.shared.dates import (
+    MONTH_NAMES,
+    DateProblem,
+    DateTextError,
+    parse_moment,
+    show_day,
+    show_moment,
+)
 from bot.services.shared.inputs import (
     BSN_REDACTED,
     InputError,
@@ -19,6 +29,7 @@ from bot.services.shared.inputs import (
 )
 
 TODAY = date(2026, 11, 23)
+SHORT = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 
 
 @pytest.mark.parametrize(
@@ -45,6 +56,42 @@ def test_dutch_dates(text: str, expected: date) -> None:
 def test_unusable_dates_explain_in_dutch(text: str) -> None:
     with pytest.raises(InputError, match="datum"):
         parse_dutch_date(text, TODAY)
+
+
+@given(st.dates(min_value=date(2026, 11, 24), max_value=date(2027, 11, 22)))
+def test_one_parser_reads_a_day_the_same_for_a_trajectory_and_an_announcement(day: date) -> None:
+    """Whatever way of writing a day /registreer understands, /bericht understands too (with a
+    time after it), and both read the same day."""
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=TIMEZONE)
+    month = MONTH_NAMES[day.month - 1]
+    for text in (
+        f"{day.day}-{day.month}-{day.year}",
+        f"{day.day}/{day.month}/{day.year % 100}",
+        f"{day.day}.{day.month}.{day.year}",
+        f"{day.day} {month} {day.year}",
+        f"{day.day} {SHORT[day.month - 1]}. {day.year}",
+        day.isoformat(),
+    ):
+        assert parse_dutch_date(text, TODAY) == day, text
+        assert parse_when(f"{text} om 9:30", now) == datetime.combine(
+            day, time(9, 30), TIMEZONE
+        ), text
+
+
+def test_dates_are_written_the_dutch_way() -> None:
+    assert show_day(date(2026, 3, 5)) == "5-3-2026"
+    # stored in UTC, shown in Amsterdam time (CET in winter)
+    assert show_moment(datetime(2026, 12, 5, 8, 5, tzinfo=UTC)) == "5 december 2026 9:05"
+
+
+def test_a_moment_without_a_year_is_the_next_one_even_around_29_february() -> None:
+    now = datetime(2028, 3, 1, 12, 0, tzinfo=TIMEZONE)  # 29 February 2028 has passed
+    assert parse_moment("1 maart 9:00", now) == datetime(2029, 3, 1, 9, 0, tzinfo=TIMEZONE)
+    with pytest.raises(DateTextError) as refused:  # 2029 has no 29 February
+        parse_moment("29 feb 9:00", now)
+    assert refused.value.kind is DateProblem.NO_SUCH_DATE
+    with pytest.raises(InputError, match="bestaat niet"):
+        parse_when("29 feb 9:00", now)
 
 
 def test_start_date_limits() -> None:

@@ -17,11 +17,11 @@ from matplotlib import image
 from bot.cli import main
 from bot.config import TIMEZONE
 from bot.offline import OfflineBot
-from bot.render import strip_html
 from bot.services.progress import figures as stats
 from bot.services.progress import regions
 from bot.simulator import Output
 from bot.storage.models import Trajectory, User
+from bot.telegram_html import strip as strip_html
 from tests.conftest import ADMIN_ID
 
 pytestmark = pytest.mark.both_databases

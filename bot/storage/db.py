@@ -133,9 +133,11 @@ class Database:
         Statement parameters are hidden from errors (`hide_parameters`): a failed write must
         not put a question's text or a person's name into the log (docs/privacy.md)."""
         self.url = url
+        # SQLite lets one connection write at a time; PostgreSQL many
+        self.single_writer = url.startswith("sqlite")
         options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
         self.engine: AsyncEngine = create_async_engine(url, **{**options, **engine_options})
-        if url.startswith("sqlite"):
+        if self.single_writer:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             WriterQueue().attach(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)

@@ -20,11 +20,10 @@ from sqlalchemy import ColumnElement, Table, and_, case, func, or_, select, upda
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain import AnnouncementKind, AnnouncementStatus, DeliveryStatus
+from bot.domain import AnnouncementKind, AnnouncementStatus, DeliveryStatus, TrajectoryStatus
 from bot.storage.models import Announcement, Base, Delivery, QuestionLog, Trajectory, User
 from bot.storage.questions import AskedRow
 
-ENDED = "beeindigd"
 IN_LIST_MAX = 500  # more coaches than this: read all and filter (no huge IN lists)
 
 
@@ -123,7 +122,7 @@ class DigestRepo:
         ).where(
             t.coach_id.is_not(None),
             or_(
-                t.status != ENDED,
+                t.status != TrajectoryStatus.ENDED,
                 t.placement_date.between(first, last),
                 t.end_date.between(first, last),
             ),

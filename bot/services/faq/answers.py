@@ -10,6 +10,7 @@ from markupsafe import escape
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import Flow, build
+from bot.render import Renderer
 from bot.services import Services
 from bot.services.checks import guided as checks
 from bot.services.faq.inbox import SHOWN_MAX, UnansweredGroup, group_unanswered
@@ -23,8 +24,6 @@ from knowledge.matcher import Match, Matcher, Outcome
 from knowledge.models import Entry
 
 MAX_QUESTION_CHARS = 1000  # longer messages are cut before matching and logging
-# said to someone who asks in English (the chat shows qa/english_note.html.j2)
-ENGLISH_NOTE = "I answer in Dutch: the programme's documents are in Dutch."
 RELATED_MAX = 3
 
 
@@ -54,7 +53,7 @@ def entry_reply(
     rows += [(b,) for b in checks.suggestions_for_entry(services, entry.id)]
     if back:
         section = kb.section_of[entry.id]
-        title = kb.sources.section_titles.get(section, "Over het programma")
+        title = kb.sources.section_titles.get(section) or r.text("faq_programme_section")
         rows.append(
             (Button(r.text("back_to_section", section=title), build(Flow.FAQ, "sec", section)),)
         )
@@ -118,7 +117,9 @@ async def ask(
     else:
         reply = Reply(services.renderer.render("qa/unknown.html.j2"))
     if match.english:  # one English line: the answers are Dutch, as the sources are
-        note = services.renderer.render("qa/english_note.html.j2")
+        note = services.renderer.render(
+            "qa/english_note.html.j2", note=services.renderer.text("english_note")
+        )
         reply = dataclasses.replace(reply, text=f"{note}\n\n{reply.text}")
     return reply
 
@@ -191,7 +192,7 @@ def answer_json(matcher: Matcher, question: str) -> dict[str, Any]:
     answered = match.outcome is Outcome.ANSWER and entry is not None
     answer = strip_html(entry.answer) if answered and entry else None
     if answer is not None and match.english:
-        answer = f"{ENGLISH_NOTE}\n\n{answer}"
+        answer = f"{Renderer.shared().text('english_note')}\n\n{answer}"
     return {
         "question": question,
         "answered": answered,

@@ -10,32 +10,32 @@ from bot.services.people import menu
 from bot.services.shared.replies import Button, Reply
 
 PROGRAMME_SECTION = "P"
-PROGRAMME_TITLE = "Over het programma"
 
-# The popular topics on /start: (label, entry id)
+# The popular topics on /start: (label in texts.yaml, entry id or section)
 START_TOPICS = (
-    ("Wat telt als traject?", "faq-0-1"),
-    ("Wie zijn de kandidaten?", "faq-1-1"),
-    ("De drie divisies", "faq-2-1"),
-    ("Co-financiering IPS", "faq-5-1"),
-    ("Begrippen (A-Z)", "sec:9"),
+    ("start_topic_traject", "faq-0-1"),
+    ("start_topic_candidates", "faq-1-1"),
+    ("start_topic_divisions", "faq-2-1"),
+    ("start_topic_cofinancing", "faq-5-1"),
+    ("start_topic_glossary", "sec:9"),
 )
 
 
 def section_title(services: Services, section: str) -> str:
     if section == PROGRAMME_SECTION:
-        return PROGRAMME_TITLE
+        return services.renderer.text("faq_programme_section")
     return services.kb.sources.section_titles.get(section, section)
 
 
 def start_reply(services: Services, first_name: str | None) -> Reply:
     buttons = []
-    for label, target in START_TOPICS:
+    for key, target in START_TOPICS:
+        label = services.renderer.text(key)
         if target.startswith("sec:"):
             buttons.append(Button(label, build(Flow.FAQ, "sec", target.removeprefix("sec:"))))
         elif target in services.kb.by_id:
             buttons.append(Button(label, build(Flow.QA, "rel", target)))
-    buttons.append(Button("Alle vragen", build(Flow.FAQ, "home")))
+    buttons.append(Button(services.renderer.text("start_all_questions"), build(Flow.FAQ, "home")))
     buttons += [checks.start_button(services, c) for c in services.kb.checks.values()]
     text = services.renderer.render("common/start.html.j2", first_name=first_name)
     return Reply.column(text, buttons)

@@ -10,27 +10,25 @@ users have made-up Telegram ids). A `regio` user reaches only their own region.
 
 from __future__ import annotations
 
-import html
 import json
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import telegram_html as tg_html
 from bot.callbacks import Flow, build
-from bot.config import TIMEZONE
 from bot.domain import AnnouncementKind, AnnouncementStatus, Role, values
 from bot.render import Renderer
 from bot.services import Services
 from bot.services.messaging.outcomes import Counts, Report
 from bot.services.messaging.sender import counts, resend_uncertain
-from bot.services.people.accounts import ROLE_NAMES, Caller
+from bot.services.people.accounts import Caller, role_name
 from bot.services.people.users import effective_role
-from bot.services.shared.inputs import MONTHS, InputError
+from bot.services.shared.dates import DateTextError, parse_moment, show_moment
+from bot.services.shared.inputs import InputError
 from bot.services.shared.replies import Button
 from bot.storage.announcements import AnnouncementRepo
 from bot.storage.models import Announcement
@@ -71,86 +69,34 @@ def check_message(text: str, has_media: bool) -> str:
     limit = tg_html.CAPTION_LIMIT if has_media else tg_html.LIMIT
     length = tg_html.visible_length(text)
     if length > limit:
-        kind = "Bij een foto of document mag de tekst" if has_media else "Een bericht mag"
-        raise InputError(
-            f"{kind} hoogstens {limit} tekens lang zijn; deze is {length}. Maak hem korter."
-        )
+        key = "ann_caption_too_long" if has_media else "ann_too_long"
+        raise InputError.say(key, limit=limit, length=length)
     return text
 
 
 # -- when --------------------------------------------------------------------------------------
 
-_WHEN = re.compile(r"^(?P<day>.*?)[\s,]*(?:om\s+)?(?P<h>\d{1,2})[:.](?P<m>\d{2})(?:\s*uur)?$")
-_WHEN_HELP = "Typ een datum en tijd, bijvoorbeeld 5-12 9:00, 5 december 14:30 of 2026-12-05 09:00."
-_DAY_NUMERIC = re.compile(r"^(\d{1,2})[-/](\d{1,2})(?:[-/](\d{4}))?$")
-_DAY_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_DAY_WORDS = re.compile(r"^(\d{1,2})\s+([a-z]+)\.?(?:\s+(\d{4}))?$")
-_RELATIVE = {"vandaag": 0, "morgen": 1, "overmorgen": 2}
-
 
 def parse_when(text: str, now: datetime) -> datetime:
     """A moment in the future in Europe/Amsterdam: '5-12 9:00', '5 december 14:30',
-    '2026-12-05 09:00', 'morgen 9:00'. Without a year: the next such day."""
-    raw = " ".join(text.strip().lower().split())
-    m = _WHEN.match(raw)
-    if m is None:
-        raise InputError(_WHEN_HELP)
-    hour, minute = int(m["h"]), int(m["m"])
-    day_text = m["day"].strip().removesuffix(" om").strip()
-    local = now.astimezone(TIMEZONE)
-    year_given = True
+    '2026-12-05 09:00', 'morgen 9:00' (bot/services/shared/dates.py reads it). Without a year:
+    the next such day."""
     try:
-        if day_text in _RELATIVE or not day_text:
-            day = local.date() + timedelta(days=_RELATIVE.get(day_text, 0))
-        elif d := _DAY_ISO.match(day_text):
-            day = date(int(d[1]), int(d[2]), int(d[3]))
-        elif d := _DAY_NUMERIC.match(day_text):
-            year_given = d[3] is not None
-            day = date(int(d[3] or local.year), int(d[2]), int(d[1]))
-        elif (d := _DAY_WORDS.match(day_text)) and d[2] in MONTHS:
-            year_given = d[3] is not None
-            day = date(int(d[3] or local.year), MONTHS[d[2]], int(d[1]))
-        else:
-            raise InputError(_WHEN_HELP)
-        if not (0 <= hour <= 23 and 0 <= minute <= 59):
-            raise InputError("Die tijd bestaat niet. Typ bijvoorbeeld 9:00 of 14:30.")
-        when = datetime(day.year, day.month, day.day, hour, minute, tzinfo=TIMEZONE)
-        if not year_given and when <= local:
-            when = when.replace(year=when.year + 1)
-    except ValueError:
-        raise InputError("Die datum bestaat niet. " + _WHEN_HELP) from None
+        when = parse_moment(text, now)
+    except DateTextError as error:
+        raise InputError.say(f"when_{error.kind}") from None
     return check_when(when, now)
 
 
 def check_when(when: datetime, now: datetime) -> datetime:
     if when <= now:
-        raise InputError("Dat tijdstip is al voorbij. Kies een moment in de toekomst.")
+        raise InputError.say("when_past")
     if when - now > MAX_AHEAD:
-        raise InputError("Zo ver vooruit plannen kan niet: hoogstens een jaar.")
+        raise InputError.say("when_too_far")
     return when
 
 
-def show_when(when: datetime) -> str:
-    """'5 december 2026 9:00' (Europe/Amsterdam)."""
-    local = when.astimezone(TIMEZONE)
-    month = MONTH_NAMES[local.month - 1]
-    return f"{local.day} {month} {local.year} {local.hour}:{local.minute:02d}"
-
-
-MONTH_NAMES = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
+show_when = show_moment
 
 
 # -- audiences ---------------------------------------------------------------------------------
@@ -195,13 +141,14 @@ def validate(services: Services, audience: Audience) -> Audience:
     divisions = {d.id for d in services.kb.regions.divisions}
     for code in audience.regions:
         if code not in services.region_codes():
-            raise AnnounceError(f"Regio {code} bestaat niet.")
+            raise AnnounceError(_text("ann_unknown_region", code=code))
     for div in audience.divisions:
         if div not in divisions:
-            raise AnnounceError(f"Divisie {div} bestaat niet ({', '.join(sorted(divisions))}).")
+            known = ", ".join(sorted(divisions))
+            raise AnnounceError(_text("ann_unknown_division", division=div, known=known))
     for role in audience.roles:
         if role not in ROLES:
-            raise AnnounceError(f"Rol {role} bestaat niet ({', '.join(ROLES)}).")
+            raise AnnounceError(_text("ann_unknown_role", role=role, known=", ".join(ROLES)))
     return audience
 
 
@@ -223,18 +170,21 @@ def allowed(who: Caller, audience: Audience) -> bool:
 
 def label(services: Services, audience: Audience) -> str:
     """Dutch, for lists: 'iedereen', 'regio AM18 · rol jobcoach'."""
+    t = services.renderer.text
     if audience.everyone:
-        return "iedereen"
+        return t("ann_audience_everyone")
     names = {d.id: d.name for d in services.kb.regions.divisions}
     parts = []
     if audience.regions:
-        word = Role.REGIO if len(audience.regions) == 1 else "regio's"
-        parts.append(f"{word} {', '.join(audience.regions)}")
+        key = "ann_audience_region" if len(audience.regions) == 1 else "ann_audience_regions"
+        parts.append(t(key, codes=", ".join(audience.regions)))
     if audience.divisions:
-        word = "divisie" if len(audience.divisions) == 1 else "divisies"
-        parts.append(f"{word} {', '.join(names.get(d, d) for d in audience.divisions)}")
+        key = "ann_audience_division" if len(audience.divisions) == 1 else "ann_audience_divisions"
+        parts.append(t(key, names=", ".join(names.get(d, d) for d in audience.divisions)))
     if audience.roles:
-        parts.append("rol " + ", ".join(ROLE_NAMES[r] for r in audience.roles))
+        parts.append(
+            t("ann_audience_roles", names=", ".join(role_name(r) for r in audience.roles))
+        )
     return " · ".join(parts)[:256]
 
 
@@ -312,7 +262,7 @@ async def create(
         check_when(scheduled_at, now)
     found = await recipients(services, session, draft.audience)
     if not found:
-        raise AnnounceError("Er zijn geen actieve ontvangers voor deze keuze.")
+        raise AnnounceError(_text("ann_no_recipients"))
     ann = Announcement(
         kind=AnnouncementKind.ANNOUNCEMENT,
         text=draft.text,
@@ -339,14 +289,14 @@ async def cancel(services: Services, session: AsyncSession, announcement_id: int
     """Cancel a planned (or still sending) announcement; returns its status before."""
     ann = await AnnouncementRepo(session).get(announcement_id)
     if ann is None or ann.kind != AnnouncementKind.ANNOUNCEMENT:
-        raise AnnounceError(f"Bericht {announcement_id} bestaat niet.")
+        raise AnnounceError(_text("ann_unknown", id=announcement_id))
     before = ann.status
     if before not in (
         AnnouncementStatus.DRAFT,
         AnnouncementStatus.SCHEDULED,
         AnnouncementStatus.SENDING,
     ):
-        raise AnnounceError(f"Bericht {announcement_id} is al {STATUS_NAMES.get(before, before)}.")
+        raise AnnounceError(_text("ann_already", id=announcement_id, status=status_name(before)))
     ann.status = AnnouncementStatus.CANCELLED
     ann.finished_at = services.clock()
     await session.commit()
@@ -360,13 +310,15 @@ async def resend(services: Services, announcement_id: int) -> int:
     return n
 
 
-STATUS_NAMES: dict[str, str] = {
-    AnnouncementStatus.DRAFT: "concept",
-    AnnouncementStatus.SCHEDULED: "ingepland",
-    AnnouncementStatus.SENDING: "wordt verstuurd",
-    AnnouncementStatus.DONE: "verstuurd",
-    AnnouncementStatus.CANCELLED: "geannuleerd",
-}
+def status_name(status: str) -> str:
+    """'ingepland', 'wordt verstuurd' … (texts.yaml, ann_status_*)."""
+    if status not in values(AnnouncementStatus):
+        return status
+    return _text(f"ann_status_{AnnouncementStatus(status).name.lower()}")
+
+
+def _text(key: str, **values: object) -> str:
+    return Renderer.shared().text(key, **values)
 
 
 @dataclass(frozen=True)
@@ -405,12 +357,12 @@ class Status:
 async def status(services: Services, session: AsyncSession, announcement_id: int) -> Status:
     ann = await AnnouncementRepo(session).get(announcement_id)
     if ann is None:
-        raise AnnounceError(f"Bericht {announcement_id} bestaat niet.")
+        raise AnnounceError(_text("ann_unknown", id=announcement_id))
     return await _status(services, ann)
 
 
 async def _status(services: Services, ann: Announcement) -> Status:
-    text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", ann.text))).strip()
+    text = " ".join(tg_html.strip(ann.text).split())
     return Status(
         ann.id,
         ann.kind,
@@ -444,9 +396,11 @@ async def listing(
 
 def _minutes(seconds: float) -> str:
     if seconds < 60:
-        return "minder dan een minuut"
+        return _text("ann_time_left_under_minute")
     minutes = round(seconds / 60)
-    return "ongeveer 1 minuut" if minutes == 1 else f"ongeveer {minutes} minuten"
+    if minutes == 1:
+        return _text("ann_time_left_minute")
+    return _text("ann_time_left_minutes", minutes=minutes)
 
 
 @dataclass

@@ -22,10 +22,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import Flow, build, parse
-from bot.domain import AnnouncementKind, AnnouncementStatus, Role
+from bot.domain import AnnouncementKind, AnnouncementStatus, Role, values
 from bot.services import Services
 from bot.services.messaging import announcements as ann
-from bot.services.people.accounts import ROLE_NAMES, Caller, caller
+from bot.services.people.accounts import Caller, caller, role_name
 from bot.services.shared.forms import idle, touch
 from bot.services.shared.inputs import InputError
 from bot.services.shared.replies import Button, Notice, Person, Reply
@@ -165,7 +165,7 @@ async def _audience_reply(
     rows.append(
         (
             Button(
-                mark(not audience.roles and who.role == Role.REGIO, "Iedereen"),
+                mark(not audience.roles and who.role == Role.REGIO, r.text("ann_region_everyone")),
                 build(Flow.ANNOUNCE, "a", "all"),
             ),
         )
@@ -179,7 +179,7 @@ async def _audience_reply(
     rows.append(
         tuple(
             Button(
-                mark(role in audience.roles, ROLE_NAMES[role].capitalize()),
+                mark(role in audience.roles, role_name(role).capitalize()),
                 build(Flow.ANNOUNCE, "a", "o", role),
             )
             for role in roles
@@ -412,7 +412,7 @@ async def _overview(
         "announce/overview.html.j2",
         planned=[(s, ann.show_when(s.scheduled_at) if s.scheduled_at else "") for s in planned],
         recent=recent,
-        status_names=ann.STATUS_NAMES,
+        status_names={s: ann.status_name(s) for s in values(AnnouncementStatus)},
     )
     return Reply.column(text, buttons, toast=toast)
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import Callback, Flow, build
-from bot.domain import Role
+from bot.domain import Role, values
+from bot.render import Renderer
 from bot.services import Services
 from bot.services.people.users import (
     Joined,
@@ -24,12 +25,16 @@ from bot.services.shared.replies import Button, Notice, Person, Reply
 from bot.storage.models import User
 from bot.storage.users import UserRepo
 
-# Dutch names of the roles (as users see them)
-ROLE_NAMES: dict[str, str] = {
-    Role.COACH: "jobcoach",
-    Role.REGIO: "regio",
-    Role.PROGRAMME: "programmateam",
-}
+
+def role_name(role: str) -> str:
+    """A role as users read it: 'jobcoach', 'regio', 'programmateam' (texts.yaml, role_*)."""
+    if role not in values(Role):
+        return role
+    return Renderer.shared().text(f"role_{role}")
+
+
+def _role_or_none(role: str | None) -> str | None:
+    return role_name(role) if role else None
 
 
 async def join(services: Services, session: AsyncSession, person: Person, code: str) -> Reply:
@@ -44,7 +49,7 @@ async def join(services: Services, session: AsyncSession, person: Person, code: 
     return Reply(
         r.render(
             "users/joined.html.j2",
-            role=ROLE_NAMES.get(user.role or "", user.role),
+            role=_role_or_none(user.role),
             region=services.region_name(user.region),
             code=user.region,
         )
@@ -61,7 +66,7 @@ async def me(services: Services, session: AsyncSession, person: Person) -> Reply
     return Reply(
         services.renderer.render(
             "users/me.html.j2",
-            role=ROLE_NAMES.get(role or "", role),
+            role=_role_or_none(role),
             region=services.region_name(region),
             code=region,
             inactive=bool(user and not user.active and role is None),
@@ -119,7 +124,7 @@ async def invite_menu(services: Services, session: AsyncSession, person: Person)
         return Reply(r.text("invite_not_allowed"))
     roles = [Role.COACH] if inviter == Role.REGIO else [Role.COACH, Role.REGIO, Role.PROGRAMME]
     buttons = [
-        Button(ROLE_NAMES[role].capitalize(), build(Flow.INVITE, "new", role)) for role in roles
+        Button(role_name(role).capitalize(), build(Flow.INVITE, "new", role)) for role in roles
     ]
     return Reply.column(r.render("users/invite_menu.html.j2"), buttons)
 
@@ -135,7 +140,7 @@ async def invite_press(
     """A button of /uitnodigen: pick a region if needed, then make the invite."""
     r = services.renderer
     inviter, own_region = await _role(services, session, person)
-    if role not in ROLE_NAMES or not _allowed(inviter, role):
+    if role not in values(Role) or not _allowed(inviter, role):
         return Notice(r.text("invite_not_allowed"), alert=True)
     if inviter == Role.REGIO:
         region = own_region  # a region invites for itself only, whatever the button says
@@ -149,7 +154,7 @@ async def invite_press(
             )
             for i in range(0, len(services.kb.regions.regions), 2)
         ]
-        return Reply(r.render("users/invite_region.html.j2", role=ROLE_NAMES[role]), tuple(rows))
+        return Reply(r.render("users/invite_region.html.j2", role=role_name(role)), tuple(rows))
     if role == Role.PROGRAMME:
         region = None
     try:
@@ -168,7 +173,7 @@ async def invite_press(
     return Reply(
         r.render(
             "users/invite_made.html.j2",
-            role=ROLE_NAMES[role],
+            role=role_name(role),
             region=services.region_name(region),
             code=invite.code,
             link=link,
@@ -200,10 +205,9 @@ async def users_menu(services: Services, session: AsyncSession, person: Person) 
 
 def _label(services: Services, user: User) -> str:
     name = " ".join(filter(None, [user.first_name, user.last_name])) or str(user.telegram_id)
-    role = effective_role(user, user.telegram_id, services.settings.admins) or "non-actief"
-    return f"{name} · {ROLE_NAMES.get(role, role)}{' · ' + user.region if user.region else ''}"[
-        :60
-    ]
+    role = effective_role(user, user.telegram_id, services.settings.admins)
+    shown = role_name(role) if role else services.renderer.text("role_none")
+    return f"{name} · {shown}{' · ' + user.region if user.region else ''}"[:60]
 
 
 async def user_press(
@@ -262,7 +266,7 @@ def _region_choice(services: Services, telegram_id: int, role: str) -> Reply:
         for i in range(0, len(regions), 2)
     ]
     return Reply(
-        services.renderer.render("users/invite_region.html.j2", role=ROLE_NAMES[role]), tuple(rows)
+        services.renderer.render("users/invite_region.html.j2", role=role_name(role)), tuple(rows)
     )
 
 
@@ -271,7 +275,7 @@ def _user_detail(services: Services, user: User) -> Reply:
     text = services.renderer.render(
         "users/user.html.j2",
         label=_label(services, user),
-        role=ROLE_NAMES.get(role or "", role),
+        role=_role_or_none(role),
         region=services.region_name(user.region),
         active=user.active,
         admin=user.telegram_id in services.settings.admins,
@@ -279,10 +283,7 @@ def _user_detail(services: Services, user: User) -> Reply:
     tid = user.telegram_id
     r = services.renderer
     rows = [
-        tuple(
-            Button(ROLE_NAMES[x].capitalize(), build(Flow.USERS, "role", tid, x))
-            for x in ROLE_NAMES
-        ),
+        tuple(Button(role_name(x).capitalize(), build(Flow.USERS, "role", tid, x)) for x in Role),
         (Button(r.text("user_change_region"), build(Flow.USERS, "pick", tid)),),
         (Button(r.text("user_deactivate"), build(Flow.USERS, "off", tid)),),
         (Button(r.text("user_back"), build(Flow.USERS, "list")),),

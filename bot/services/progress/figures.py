@@ -29,6 +29,7 @@ from bot.services import Services
 from bot.services.people.accounts import Caller, caller
 from bot.services.progress import charts
 from bot.services.progress.regions import YEAR_MIN
+from bot.services.shared.dates import show_day
 from bot.services.shared.inputs import as_number
 from bot.services.shared.replies import Button, Notice, Person, Reply
 from bot.storage.stats import Counts, StatsRepo
@@ -290,8 +291,7 @@ def percent(x: float | None) -> str:
     return "–" if x is None else f"{whole(100 * x)}%"
 
 
-def day(d: date) -> str:
-    return f"{d.day}-{d.month}-{d.year}"
+day = show_day
 
 
 def _division_names(kb: KnowledgeBase) -> dict[str, str]:
@@ -446,7 +446,7 @@ async def region_view(
         Reply(region_text(services, f)),
         png,
         Reply(caption, tuple(row for row in rows if row)),
-        f"voortgang-{code}-{year}.png",
+        services.renderer.text("chart_file_region", code=code, year=year),
     )
 
 
@@ -461,7 +461,7 @@ async def national_view(services: Services, session: AsyncSession, year: int) ->
         Reply(national_text(services, n)),
         png,
         Reply(caption, (row,) if row else ()),
-        f"voortgang-landelijk-{year}.png",
+        services.renderer.text("chart_file_national", year=year),
     )
 
 

@@ -23,6 +23,7 @@ from bot.callbacks import Flow, build
 from bot.domain import Role
 from bot.services import Services
 from bot.services.people.accounts import Caller, caller
+from bot.services.shared.dates import show_day
 from bot.services.shared.inputs import (
     InputError,
     check_pseudonym,
@@ -36,7 +37,7 @@ from bot.services.trajectories.fields import fields
 IDLE = timedelta(minutes=30)  # a form nobody touched for this long is dropped
 HOURS_MIN, HOURS_MAX = 1, 60
 DATE_STEPS = ("start_date", "placement_date", "end_date")
-QUICK_DATES = {"vandaag": "Vandaag", "gisteren": "Gisteren"}
+QUICK_DATES = {"vandaag": "form_quick_today", "gisteren": "form_quick_yesterday"}  # texts.yaml
 QUICK_HOURS = ("8", "16", "24", "32", "36")
 # the kandidaat check's facts, asked while registering (treatment = the ggz answer)
 CHECK_STEPS = ("ggz", "werken")
@@ -63,7 +64,9 @@ class Question:
 
 def label_of(services: Services, step: str) -> str:
     if step in CHECK_STEPS:
-        return "Behandeling" if step == "ggz" else services.kb.facts.facts[step].short
+        if step == "ggz":
+            return services.renderer.text("form_label_treatment")
+        return services.kb.facts.facts[step].short
     return fields()[step].label
 
 
@@ -76,8 +79,7 @@ def value_label(services: Services, step: str, value: str | None) -> str:
     if step in CHECK_STEPS:
         return services.kb.facts.facts[step].options.get(value, value)
     if step in DATE_STEPS:
-        day = date.fromisoformat(value)
-        return f"{day.day}-{day.month}-{day.year}"
+        return show_day(date.fromisoformat(value))
     return fields()[step].value_label(value)
 
 
@@ -93,8 +95,9 @@ def question(services: Services, step: str) -> Question:
         options = tuple((v, spec.values[v]) for v in CHOICES[step])
         return Question(step, spec.question, options, columns=2 if len(options) > 4 else 1)
     if step in DATE_STEPS:
-        quick = QUICK_DATES if step == "start_date" else {"vandaag": "Vandaag"}
-        return Question(step, spec.question, tuple(quick.items()), columns=2)
+        quick = QUICK_DATES if step == "start_date" else {"vandaag": QUICK_DATES["vandaag"]}
+        options = tuple((value, services.renderer.text(key)) for value, key in quick.items())
+        return Question(step, spec.question, options, columns=2)
     if step == "hours_per_week":
         return Question(step, spec.question, tuple((h, h) for h in QUICK_HOURS), columns=5)
     return Question(step, spec.question, ())
@@ -114,7 +117,7 @@ def _choice(services: Services, step: str, raw: str) -> str:
             return value
         if step == "region" and text.lower().split(" ", 1)[-1] == wanted:  # the name alone
             return value
-    raise InputError("Kies een van de knoppen onder de vraag.")
+    raise InputError.say("form_pick_button")
 
 
 def parse(services: Services, step: str, raw: str, values: Mapping[str, Any], today: date) -> str:
@@ -132,10 +135,10 @@ def parse(services: Services, step: str, raw: str, values: Mapping[str, Any], to
         text = raw.strip().replace("uur", "").strip()
         # isdecimal, not isdigit: '²' is a digit that int() refuses
         if not text.isdecimal():
-            raise InputError("Typ het aantal uren als een heel getal, bijvoorbeeld 16.")
+            raise InputError.say("form_hours_number")
         hours = int(text) if len(text) <= 9 else HOURS_MAX + 1  # int() refuses 4,300+ digits
         if not HOURS_MIN <= hours <= HOURS_MAX:
-            raise InputError(f"Het aantal uren per week ligt tussen {HOURS_MIN} en {HOURS_MAX}.")
+            raise InputError.say("form_hours_range", low=HOURS_MIN, high=HOURS_MAX)
         return str(hours)
     return _choice(services, step, raw)
 
@@ -152,21 +155,18 @@ def _check_date(step: str, day: date, values: Mapping[str, Any], today: date) ->
     if step == "start_date":
         check_start_date(day, today)
         if placed and day > placed:
-            raise InputError("De startdatum kan niet na de eerste betaalde werkdag liggen.")
+            raise InputError.say("form_start_after_placement")
         if ended and day > ended:
-            raise InputError("De startdatum kan niet na de einddatum liggen.")
+            raise InputError.say("form_start_after_end")
         return day
     if day > today:
-        raise InputError("Die datum ligt in de toekomst. Vul dit in als het zover is.")
+        raise InputError.say("form_date_in_future")
     if start and day < start:
-        raise InputError(
-            f"Die datum ligt vóór de start van het traject ({start.day}-{start.month}-"
-            f"{start.year}). Kijk de datum nog even na."
-        )
+        raise InputError.say("form_date_before_start", start=show_day(start))
     if step == "placement_date" and ended and day > ended:
-        raise InputError("De eerste betaalde werkdag kan niet na de einddatum liggen.")
+        raise InputError.say("form_placement_after_end")
     if step == "end_date" and placed and day < placed:
-        raise InputError("De einddatum kan niet vóór de eerste betaalde werkdag liggen.")
+        raise InputError.say("form_end_before_placement")
     return day
 
 

@@ -9,44 +9,22 @@ import re
 import unicodedata
 from datetime import date, timedelta
 
+from bot.render import Renderer
+from bot.services.shared.dates import DateTextError, parse_day
+
 EARLIEST_START = date(2017, 1, 1)  # the programme's first regional projects started end 2017
-MONTHS = {
-    "januari": 1,
-    "jan": 1,
-    "februari": 2,
-    "feb": 2,
-    "maart": 3,
-    "mrt": 3,
-    "april": 4,
-    "apr": 4,
-    "mei": 5,
-    "juni": 6,
-    "jun": 6,
-    "juli": 7,
-    "jul": 7,
-    "augustus": 8,
-    "aug": 8,
-    "september": 9,
-    "sep": 9,
-    "sept": 9,
-    "oktober": 10,
-    "okt": 10,
-    "november": 11,
-    "nov": 11,
-    "december": 12,
-    "dec": 12,
-}
-RELATIVE = {"vandaag": 0, "gisteren": 1, "eergisteren": 2}
 PSEUDONYM_MIN, PSEUDONYM_MAX = 2, 40
 
-_NUMERIC = re.compile(r"^(\d{1,2})[-/. ](\d{1,2})(?:[-/. ](\d{2}|\d{4}))?$")
-_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_WORDS = re.compile(r"^(\d{1,2})\s+([a-z]+)\.?(?:\s+(\d{4}))?$")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-z]{2,}", re.IGNORECASE)
 
 
 class InputError(ValueError):
     """Input we cannot use; `str(error)` is the Dutch explanation for the user."""
+
+    @classmethod
+    def say(cls, key: str, **values: object) -> InputError:
+        """The error with the Dutch sentence `key` of texts.yaml (section: typed input)."""
+        return cls(Renderer.shared().text(key, **values))
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -121,36 +99,18 @@ def as_number(text: str) -> int | None:
 
 def parse_dutch_date(text: str, today: date) -> date:
     """'12-3-2026', '12/3', '12 maart', '12 mrt 2026', '2026-03-12', 'vandaag', 'gisteren'."""
-    raw = " ".join(text.strip().lower().split())
-    if raw in RELATIVE:
-        return today - timedelta(days=RELATIVE[raw])
     try:
-        if m := _ISO.match(raw):
-            return date(int(m[1]), int(m[2]), int(m[3]))
-        if m := _NUMERIC.match(raw):
-            return date(_year(m[3], today), int(m[2]), int(m[1]))
-        if (m := _WORDS.match(raw)) and m[2] in MONTHS:
-            return date(_year(m[3], today), MONTHS[m[2]], int(m[1]))
-    except ValueError:
-        raise InputError("Die datum bestaat niet. Typ bijvoorbeeld 12-3-2026.") from None
-    raise InputError(
-        "Die datum snap ik niet. Typ bijvoorbeeld 12-3-2026, 12 maart, vandaag of gisteren."
-    )
-
-
-def _year(text: str | None, today: date) -> int:
-    if text is None:
-        return today.year
-    year = int(text)
-    return 2000 + year if year < 100 else year
+        return parse_day(text, today)
+    except DateTextError as error:
+        raise InputError.say(f"date_{error.kind}") from None
 
 
 def check_start_date(day: date, today: date) -> date:
     """A trajectory starts from 2017 on and at most a month ahead."""
     if day < EARLIEST_START:
-        raise InputError("Een startdatum vóór 2017 kan niet: het programma bestond toen nog niet.")
+        raise InputError.say("start_before_programme")
     if day > today + timedelta(days=31):
-        raise InputError("Een startdatum kan hooguit een maand vooruit liggen.")
+        raise InputError.say("start_too_far_ahead")
     return day
 
 
@@ -207,28 +167,14 @@ def check_pseudonym(text: str) -> str:
     Returns it normalized (`normalize_typed`), as it is stored and compared."""
     value = normalize_typed(text)
     if not PSEUDONYM_MIN <= len(value) <= PSEUDONYM_MAX:
-        raise InputError(
-            f"Gebruik een code van {PSEUDONYM_MIN} tot {PSEUDONYM_MAX} tekens, "
-            "bijvoorbeeld je eigen afkorting en een nummer (KL-07)."
-        )
+        raise InputError.say("pseudonym_length", low=PSEUDONYM_MIN, high=PSEUDONYM_MAX)
     if _EMAIL.search(value):
-        raise InputError(
-            "Dat lijkt een e-mailadres. Gebruik een eigen code, geen gegevens "
-            "waarmee iemand te herkennen is."
-        )
+        raise InputError.say("pseudonym_email")
     if _looks_like_name(value):
-        raise InputError(
-            "Dat lijkt een naam. Gebruik nooit de naam van de kandidaat, maar je eigen code, "
-            "bijvoorbeeld je afkorting en een nummer (KL-07)."
-        )
+        raise InputError.say("pseudonym_name")
     compact = re.sub(r"[\s().-]", "", value)
     if re.fullmatch(r"(\+31|0031|0)[1-9]\d{8}", compact):
-        raise InputError(
-            "Dat lijkt een telefoonnummer. Gebruik een eigen code, geen gegevens "
-            "waarmee iemand te herkennen is."
-        )
+        raise InputError.say("pseudonym_phone")
     if contains_bsn(value):
-        raise InputError(
-            "Dat lijkt een BSN. Een BSN mag je hier nooit invullen: gebruik je eigen code."
-        )
+        raise InputError.say("pseudonym_bsn")
     return value

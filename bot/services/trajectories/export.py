@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import Flow, build, parse
 from bot.domain import Role
+from bot.render import Renderer
 from bot.services import Services
 from bot.services.people.accounts import caller
 from bot.services.progress.regions import YEAR_MIN
@@ -123,10 +124,11 @@ class Selection:
 
     def file_name(self, fmt: Format) -> str:
         """trajecten-AM18-2026.csv, trajecten-2026.xlsx, trajecten-AM18-alle-jaren.csv"""
-        parts = ["trajecten"]
+        t = Renderer.shared().text
+        parts = [t("export_file_prefix")]
         if self.region:
             parts.append(self.region)
-        parts.append(str(self.year) if self.year is not None else "alle-jaren")
+        parts.append(str(self.year) if self.year is not None else t("export_file_all_years"))
         return f"{'-'.join(parts)}.{fmt}"
 
 

@@ -53,7 +53,7 @@ class NewTrajectory:
 def validate(new: NewTrajectory, regions: set[str], today: date) -> NewTrajectory:
     """The same values, checked and normalised; InputError (Dutch) for the first problem."""
     if new.region not in regions:
-        raise InputError("Die regio ken ik niet.")
+        raise InputError.say("record_unknown_region")
     for value, allowed in (
         (new.method, METHODS),
         (new.target_group, TARGET_GROUPS),
@@ -63,7 +63,7 @@ def validate(new: NewTrajectory, regions: set[str], today: date) -> NewTrajector
         (new.treatment, TREATMENTS),
     ):
         if value not in allowed:
-            raise InputError("Kies een van de knoppen.")
+            raise InputError.say("record_pick_button")
     return NewTrajectory(
         new.region,
         check_pseudonym(new.pseudonym),

@@ -11,13 +11,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import Flow, build
-from bot.domain import Role
+from bot.domain import Role, TrajectoryStatus
+from bot.render import Renderer
 from bot.services import Services
 from bot.services.faq.inbox import UnansweredGroup, group_unanswered
-from bot.services.messaging.digest.week import WEEKDAYS, Week, window
-from bot.services.people.accounts import ROLE_NAMES
+from bot.services.messaging.digest.week import Week, window
+from bot.services.people.accounts import role_name
 from bot.services.people.users import effective_role
 from bot.services.progress import figures as st
+from bot.services.shared.dates import WEEKDAYS
 from bot.services.shared.replies import Button
 from bot.services.trajectories.fields import fields
 from bot.storage.digest import AnnouncementRow, DigestRepo, RegionWeek, TrajectoryRow
@@ -94,7 +96,7 @@ def announcement_title(html_text: str) -> str:
     """One line: the first non-empty line of the text without HTML tags, shortened."""
     plain = strip_html(html_text)
     first = next((line.strip() for line in plain.splitlines() if line.strip()), "")
-    return _short(first, TITLE_MAX) or "Mededeling"
+    return _short(first, TITLE_MAX) or Renderer.shared().text("digest_untitled_announcement")
 
 
 @dataclass
@@ -179,7 +181,7 @@ def _coach_part(data: WeekData, who: Recipient) -> dict[str, Any]:
     rows = data.trajectories.get(who.user_id or 0, [])
     first, last = data.since.date(), data.until.date()
     running = sorted(
-        (r for r in rows if r.status != "beeindigd"),
+        (r for r in rows if r.status != TrajectoryStatus.ENDED),
         key=lambda r: (r.updated_at, r.id),
         reverse=True,
     )
@@ -239,9 +241,7 @@ def _view(services: Services, data: WeekData, who: Recipient) -> dict[str, Any]:
             "week": total,
             "behind": _behind(data),
             "questions": data.question_groups(None),
-            "new_users": [
-                (n, ROLE_NAMES.get(role, role)) for role, n in sorted(data.new_users.items()) if n
-            ],
+            "new_users": [(n, role_name(role)) for role, n in sorted(data.new_users.items()) if n],
             "new_total": sum(data.new_users.values()),
         }
     if who.role == Role.PROGRAMME:

@@ -47,7 +47,7 @@ async def queue(
 
     repo = DigestRepo(session)
     announcement = await repo.ensure_week_announcement(
-        week.key, f"Weekoverzicht {week.label}", now
+        week.key, services.renderer.text("digest_title", week=week.label), now
     )
     if announcement.status == AnnouncementStatus.CANCELLED:
         await session.commit()

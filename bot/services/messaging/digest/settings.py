@@ -7,8 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import Flow, build, parse
 from bot.services import Services
-from bot.services.messaging.digest.week import WEEKDAYS, WEEKDAYS_SHORT, Week
+from bot.services.messaging.digest.week import Week
 from bot.services.people.accounts import caller
+from bot.services.shared.dates import WEEKDAYS, WEEKDAYS_SHORT
 from bot.services.shared.inputs import as_number
 from bot.services.shared.replies import Button, Notice, Person, Reply
 from bot.storage.digest import DigestRepo

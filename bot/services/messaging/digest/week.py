@@ -9,8 +9,6 @@ from datetime import date, datetime, time, timedelta
 from bot.config import TIMEZONE
 
 HOUR = 9  # the digest arrives at 09:00 Europe/Amsterdam
-WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
-WEEKDAYS_SHORT = ("Ma", "Di", "Wo", "Do", "Vr", "Za", "Zo")
 _WEEK = re.compile(r"(\d{4})-?W(\d{1,2})", re.IGNORECASE)
 
 
