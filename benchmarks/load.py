@@ -71,7 +71,7 @@ from telegram import Update
 
 from bot.app import build_application, build_services, start_app, stop_app
 from bot.config import Settings
-from bot.fakeapi import FakeBotAPI, SentMessage
+from bot.fakeapi import OFFLINE_TOKEN, FakeBotAPI, SentMessage
 from bot.offline import OfflineBot
 from bot.ordering import OrderedUpdateProcessor
 from bot.services import amsterdam_now
@@ -776,6 +776,7 @@ async def run_one(title: str, url: str, matcher: Matcher, args: argparse.Namespa
         request=api,
         services=build_services(settings, matcher=matcher),
         update_processor=processor,
+        token=OFFLINE_TOKEN,
     )
     await start_app(app)
     await app.start()

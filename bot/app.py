@@ -21,7 +21,6 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.config import TIMEZONE, Settings
 from bot.domain import Role
-from bot.fakeapi import OFFLINE_TOKEN
 from bot.ordering import OrderedUpdateProcessor
 from bot.persistence import DbPersistence
 from bot.render import Renderer
@@ -106,14 +105,14 @@ def build_application(
     request: BaseRequest | None = None,
     services: Services | None = None,
     update_processor: BaseUpdateProcessor | None = None,
+    token: str | None = None,
 ) -> App:
-    """Wire the bot. `request` replaces HTTP to Telegram (the fake Bot API, for tests/console);
+    """Wire the bot. `request` replaces HTTP to Telegram (the fake Bot API, for tests and the
+    console, with the `token` it accepts when TELEGRAM_BOT_TOKEN is not set);
     `update_processor` replaces the ordered one (benchmarks/load.py observes it)."""
     if settings.telegram_bot_token is not None:
         token = settings.telegram_bot_token.get_secret_value()
-    elif request is not None:
-        token = OFFLINE_TOKEN
-    else:
+    if token is None:
         raise ConfigError("TELEGRAM_BOT_TOKEN is not set: the bot cannot log in to Telegram")
     services = services or build_services(settings)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bot.app import build_application, start_app, stop_app
 from bot.config import Settings
-from bot.fakeapi import FakeBotAPI
+from bot.fakeapi import OFFLINE_TOKEN, FakeBotAPI
 from bot.services import Services
 from bot.simulator import ChatSimulator
 from handlers.common import App
@@ -34,7 +34,7 @@ async def offline_bot(
 ) -> AsyncIterator[OfflineBot]:
     api = FakeBotAPI()
     settings = settings.model_copy(update={"rate_limiter": False, "telegram_base_url": None})
-    app = build_application(settings, request=api, services=services)
+    app = build_application(settings, request=api, services=services, token=OFFLINE_TOKEN)
     await start_app(app)
     try:
         yield OfflineBot(app, api)

@@ -4,7 +4,6 @@ The flow and its checks live in bot/services/messaging/compose.py."""
 
 from __future__ import annotations
 
-import copy
 from enum import IntEnum
 from typing import Any
 
@@ -25,7 +24,7 @@ from bot.services.messaging import compose as flow
 from bot.services.shared.inputs import clean_text
 from bot.services.shared.replies import Reply
 from handlers.common import BotContext, person, send, show, with_session
-from handlers.forms import conversation, release, save_now
+from handlers.forms import Form, release
 
 
 class State(IntEnum):
@@ -36,9 +35,12 @@ class State(IntEnum):
     WHEN = 4
 
 
-NAME = "bericht"
-KEY = "announce"  # in context.user_data
-STATE_OF = {state.name.lower(): int(state) for state in State}
+FORM = Form(
+    "bericht",
+    "announce",
+    flow.ComposeDraft,
+    {state.name.lower(): int(state) for state in State},
+)
 # entities that mean the user formatted the text with Telegram's own buttons
 FORMATTING = {
     MessageEntity.BOLD,
@@ -52,11 +54,6 @@ FORMATTING = {
     MessageEntity.BLOCKQUOTE,
     MessageEntity.EXPANDABLE_BLOCKQUOTE,
 }
-
-
-def _draft(context: BotContext) -> flow.Draft | None:
-    draft = context.user_data.get(KEY) if context.user_data is not None else None
-    return copy.deepcopy(draft) if isinstance(draft, dict) else None
 
 
 async def _send_preview(update: Update, context: BotContext, preview: flow.Preview) -> None:
@@ -76,23 +73,17 @@ async def _reply(
     update: Update, context: BotContext, result: flow.Result, session: AsyncSession
 ) -> int:
     """Keep the draft (at once, in the database), show the preview and the reply."""
+    if result.preview is None or result.draft is None:
+        return await FORM.reply(update, context, result, session)
     await release(session)
-    query = update.callback_query
-    if result.preview is not None and result.draft is not None:
-        try:
-            await _send_preview(update, context, result.preview)
-        except BadRequest as exc:  # Telegram refused what check_html let through
-            result = flow.preview_refused(context.services, result.draft, exc.message)
-        state = await save_now(update, context, NAME, KEY, result.draft, STATE_OF)
-        if query is not None:
-            await query.answer()
-        if isinstance(result.reply, Reply):
-            await send(update, context, result.reply)
-        return state
-    state = await save_now(update, context, NAME, KEY, result.draft, STATE_OF)
-    if query is not None:
-        await show(update, context, result.reply)
-    elif isinstance(result.reply, Reply):
+    try:
+        await _send_preview(update, context, result.preview)
+    except BadRequest as exc:  # Telegram refused what check_html let through
+        result = flow.preview_refused(context.services, result.draft, exc.message)
+    state = await FORM.keep(update, context, result.draft)
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    if isinstance(result.reply, Reply):
         await send(update, context, result.reply)
     return state
 
@@ -105,7 +96,7 @@ async def on_start(update: Update, context: BotContext, session: AsyncSession) -
     return await _reply(update, context, result, session)
 
 
-def _typed(message: Message) -> tuple[str, str | None, str | None]:
+def _typed(message: Message) -> tuple[str, flow.MediaKind | None, str | None]:
     """(HTML text, media kind, file id) of what the user sent."""
     entities = message.entities or message.caption_entities or ()
     formatted = any(e.type in FORMATTING for e in entities)
@@ -124,7 +115,7 @@ async def on_text(update: Update, context: BotContext, session: AsyncSession) ->
     if message is None or update.effective_user is None:
         return ConversationHandler.END
     body, kind, file_id = _typed(message)
-    draft = _draft(context)
+    draft = FORM.draft(context)
     result = await flow.text(context.services, session, person(update), draft, body, kind, file_id)
     return await _reply(update, context, result, session)
 
@@ -134,23 +125,15 @@ async def on_press(update: Update, context: BotContext, session: AsyncSession) -
     query = update.callback_query
     if query is None or query.data is None or update.effective_user is None:
         return ConversationHandler.END
-    draft = _draft(context)
+    draft = FORM.draft(context)
     result = await flow.press(context.services, session, person(update), draft, query.data)
     return await _reply(update, context, result, session)
 
 
 async def on_stop(update: Update, context: BotContext) -> int:
-    await save_now(update, context, NAME, KEY, None, STATE_OF)
+    await FORM.keep(update, context, None)
     text = context.services.renderer.render("announce/cancelled.html.j2")
     await send(update, context, Reply(text))
-    return ConversationHandler.END
-
-
-async def on_timeout(update: Update, context: BotContext) -> int:
-    await save_now(update, context, NAME, KEY, None, STATE_OF)
-    chat = update.effective_chat
-    if chat is not None:
-        await context.bot.send_message(chat.id, flow.expired(context.services).text)
     return ConversationHandler.END
 
 
@@ -181,16 +164,14 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
     private = filters.ChatType.PRIVATE
     typed = (filters.TEXT & ~filters.COMMAND) | filters.PHOTO | filters.Document.ALL
     return [
-        conversation(
-            NAME,
+        FORM.conversation(
             entry_points=[CommandHandler("bericht", on_start, filters=private)],
             state_handlers=[
                 CallbackQueryHandler(on_press, pattern=pattern(Flow.ANNOUNCE, "a", "p")),
                 MessageHandler(typed & private, on_text),
             ],
-            states=sorted(set(STATE_OF.values())),
-            fallbacks=[CommandHandler(["stop", "annuleer"], on_stop)],
-            on_timeout=on_timeout,
+            stop=on_stop,
+            expired=flow.expired,
         ),
         CommandHandler("berichten", on_list),
         CallbackQueryHandler(on_list_press, pattern=pattern(Flow.ANNOUNCE, "c", "u", "l")),

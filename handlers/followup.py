@@ -41,7 +41,12 @@ class State(IntEnum):
     END_REASON = 14
 
 
-FORM = Form("mijntrajecten", "followup", {state.name.lower(): int(state) for state in State})
+FORM = Form(
+    "mijntrajecten",
+    "followup",
+    service.FollowupDraft,
+    {state.name.lower(): int(state) for state in State},
+)
 
 
 @with_session
@@ -70,9 +75,7 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
             entry_points=[
                 CallbackQueryHandler(on_press, pattern=pattern(Flow.TRAJECTORY, "p", "e", "w"))
             ],
-            flow=Flow.TRAJECTORY,
-            press=service.press,
-            text=service.text,
+            state_handlers=FORM.steps(Flow.TRAJECTORY, service.press, service.text),
             stop=on_stop,
             expired=service.expired,
         ),

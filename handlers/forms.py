@@ -4,11 +4,10 @@ timeout, re-entry)."""
 
 from __future__ import annotations
 
-import copy
 import warnings
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
@@ -23,12 +22,27 @@ from telegram.ext import (
 )
 
 from bot.callbacks import Flow, pattern
-from bot.persistence import DbPersistence
 from bot.services import Services
-from bot.services.shared import forms
+from bot.services.shared.drafts import IDLE, Draft
 from bot.services.shared.inputs import clean_text
 from bot.services.shared.replies import Notice, Person, Reply
 from handlers.common import BotContext, person, send, show, with_session
+
+Handler = BaseHandler[Update, BotContext, Any]
+
+
+@runtime_checkable
+class FormStore(Protocol):
+    """A persistence that writes a form's step at once (bot/persistence.py)."""
+
+    async def save_form(
+        self,
+        user_id: int,
+        user_data: dict[Any, Any],
+        name: str,
+        key: tuple[int, ...],
+        state: object | None,
+    ) -> None: ...
 
 
 async def save_now(
@@ -36,7 +50,7 @@ async def save_now(
     context: BotContext,
     name: str,
     key: str,
-    draft: dict[str, Any] | None,
+    draft: Draft | None,
     state_of: Mapping[str, int],
 ) -> int:
     """Keep the draft in user data and write it and the state to the database at once."""
@@ -45,11 +59,11 @@ async def save_now(
         if draft is None:
             user_data.pop(key, None)
         else:
-            user_data[key] = draft
-    state = ConversationHandler.END if draft is None else state_of[str(draft["step"])]
-    persistence = context.application.persistence  # always ours (bot/app.py)
+            user_data[key] = draft.dump()
+    state = ConversationHandler.END if draft is None else state_of[draft.step]
+    persistence = context.application.persistence  # a FormStore: bot/app.py sets it
     user, chat = update.effective_user, update.effective_chat
-    if isinstance(persistence, DbPersistence) and user is not None and chat is not None:
+    if isinstance(persistence, FormStore) and user is not None and chat is not None:
         new_state = None if state == ConversationHandler.END else state
         # the user's data and the conversation's state in one transaction
         await persistence.save_form(
@@ -70,10 +84,10 @@ async def release(session: AsyncSession | None) -> None:
 
 def conversation(
     name: str,
-    entry_points: list[BaseHandler[Update, BotContext, Any]],
-    state_handlers: list[BaseHandler[Update, BotContext, Any]],
+    entry_points: list[Handler],
+    state_handlers: list[Handler],
     states: list[int],
-    fallbacks: list[BaseHandler[Update, BotContext, Any]],
+    fallbacks: list[Handler],
     on_timeout: Any,
 ) -> ConversationHandler[BotContext]:
     """A persistent conversation in private chats with the same handlers in every state."""
@@ -90,59 +104,65 @@ def conversation(
             name=name,
             persistent=True,
             allow_reentry=True,
-            conversation_timeout=forms.IDLE.total_seconds(),
+            conversation_timeout=IDLE.total_seconds(),
         )
 
 
-Draft = dict[str, Any]
+D = TypeVar("D", bound=Draft)
+D_co = TypeVar("D_co", bound=Draft, covariant=True)
 
 
-class Outcome(Protocol):
-    """What a form service returns (registration.Result, followup.Result)."""
+class Outcome(Protocol[D_co]):
+    """What a form service returns (registration.Result, followup.Result, compose.Result)."""
 
     @property
     def reply(self) -> Reply | Notice: ...
 
     @property
-    def draft(self) -> Draft | None: ...
+    def draft(self) -> D_co | None: ...
 
 
-Step = Callable[[Services, AsyncSession, Person, Draft | None, str], Awaitable[Outcome]]
+Step = Callable[[Services, AsyncSession, Person, D | None, str], Awaitable[Outcome[D]]]
 Callback = Callable[[Update, BotContext], Coroutine[Any, Any, int]]
 
 
 @dataclass(frozen=True)
-class Form:
-    """One form conversation: its name, where its draft lives, and its states per step."""
+class Form(Generic[D]):
+    """One form conversation: its name, its draft's model and place in the user data, and its
+    states per step."""
 
     name: str
     key: str  # in context.user_data
+    model: type[D]
     state_of: Mapping[str, int]
 
-    def draft(self, context: BotContext) -> Draft | None:
-        draft = context.user_data.get(self.key) if context.user_data is not None else None
-        # A copy: the service changes it, and a failure half-way must leave the kept draft.
-        return copy.deepcopy(draft) if isinstance(draft, dict) else None
+    def draft(self, context: BotContext) -> D | None:
+        """The kept draft, as a new object (a step that fails half-way changes nothing)."""
+        return self.model.load(context.user_data.get(self.key) if context.user_data else None)
+
+    async def keep(self, update: Update, context: BotContext, draft: D | None) -> int:
+        """Keep the draft (None: the form is over) at once in the database; the new state."""
+        return await save_now(update, context, self.name, self.key, draft, self.state_of)
 
     async def reply(
         self,
         update: Update,
         context: BotContext,
-        result: Outcome,
+        result: Outcome[D],
         session: AsyncSession | None = None,
     ) -> int:
         """Keep the new draft (at once, in the database), show the reply, give the state.
 
         `session`, the update's own, is closed first (see `release`)."""
         await release(session)
-        state = await save_now(update, context, self.name, self.key, result.draft, self.state_of)
+        state = await self.keep(update, context, result.draft)
         if update.callback_query is not None:
             await show(update, context, result.reply)
         elif isinstance(result.reply, Reply):
             await send(update, context, result.reply)
         return state
 
-    def on_press(self, step: Step) -> Callback:
+    def on_press(self, step: Step[D]) -> Callback:
         @with_session
         async def handler(update: Update, context: BotContext, session: AsyncSession) -> int:
             query = update.callback_query
@@ -152,12 +172,12 @@ class Form:
             result = await step(context.services, session, person(update), draft, query.data)
             if isinstance(result.reply, Notice) and draft is not None and result.draft is draft:
                 await show(update, context, result.reply)  # nothing changed: keep the state
-                return self.state_of[str(draft["step"])]
+                return self.state_of[draft.step]
             return await self.reply(update, context, result, session)
 
         return handler
 
-    def on_text(self, step: Step) -> Callback:
+    def on_text(self, step: Step[D]) -> Callback:
         @with_session
         async def handler(update: Update, context: BotContext, session: AsyncSession) -> int:
             message = update.effective_message
@@ -174,7 +194,7 @@ class Form:
         """30 minutes without input: drop the draft and say so."""
 
         async def handler(update: Update, context: BotContext) -> int:
-            await save_now(update, context, self.name, self.key, None, self.state_of)
+            await self.keep(update, context, None)
             chat = update.effective_chat
             if chat is not None:
                 await context.bot.send_message(chat.id, expired(context.services).text)
@@ -182,26 +202,28 @@ class Form:
 
         return handler
 
+    def steps(self, flow: Flow, press: Step[D], text: Step[D]) -> list[Handler]:
+        """The usual handlers of a step: the flow's buttons and typed text (private chats)."""
+        return [
+            CallbackQueryHandler(self.on_press(press), pattern=pattern(flow)),
+            MessageHandler(
+                filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, self.on_text(text)
+            ),
+        ]
+
     def conversation(
         self,
-        entry_points: list[BaseHandler[Update, BotContext, Any]],
-        flow: Flow,
-        press: Step,
-        text: Step,
+        entry_points: list[Handler],
+        state_handlers: list[Handler],
         stop: Callback,
         expired: Callable[[Services], Reply],
     ) -> ConversationHandler[BotContext]:
-        """Buttons of the flow and typed text in every state; /stop and /annuleer end it."""
+        """The same handlers in every state; /stop and /annuleer end it; 30 minutes idle
+        ends it with `expired`'s message."""
         return conversation(
             self.name,
             entry_points=entry_points,
-            state_handlers=[
-                CallbackQueryHandler(self.on_press(press), pattern=pattern(flow)),
-                MessageHandler(
-                    filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE,
-                    self.on_text(text),
-                ),
-            ],
+            state_handlers=state_handlers,
             states=sorted(set(self.state_of.values())),
             fallbacks=[CommandHandler(["stop", "annuleer"], stop)],
             on_timeout=self.on_timeout(expired),

@@ -40,6 +40,7 @@ class State(IntEnum):
 FORM = Form(
     "registreer",
     "registration",
+    service.RegistrationDraft,
     {step: State(i) for i, step in enumerate((*service.STEPS, service.SUMMARY))},
 )
 
@@ -61,9 +62,7 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
     return [
         FORM.conversation(
             entry_points=[CommandHandler("registreer", on_start, filters=private)],
-            flow=Flow.REGISTER,
-            press=service.press,
-            text=service.answer_text,
+            state_handlers=FORM.steps(Flow.REGISTER, service.press, service.answer_text),
             stop=on_stop,
             expired=service.expired_reply,
         ),

@@ -36,7 +36,7 @@ from telegram.ext import (
 )
 
 from bot.callbacks import Flow
-from bot.services.people import users
+from bot.services.people import accounts
 from bot.services.people.flood import Verdict
 from bot.services.shared.replies import Reply
 from handlers.common import BotContext, send
@@ -149,17 +149,10 @@ async def membership(update: Update, context: BotContext) -> None:
     old, new = change.old_chat_member.status, change.new_chat_member.status
     services = context.services
     if change.chat.type == ChatType.PRIVATE:
-        async with services.db.session() as session:
-            if new == ChatMemberStatus.BANNED:
-                changed = await users.mark_blocked(session, change.from_user.id, services.clock())
-            elif new == ChatMemberStatus.MEMBER:
-                changed = await users.mark_unblocked(session, change.from_user.id)
-            else:
-                changed = False
-            await session.commit()
-        if changed:
-            services.seen.forget(change.from_user.id)
-            log.info("user %s %s the bot", change.from_user.id, new)
+        if new in (ChatMemberStatus.BANNED, ChatMemberStatus.MEMBER):
+            blocked = new == ChatMemberStatus.BANNED
+            if await accounts.blocked(services, change.from_user.id, blocked):
+                log.info("user %s %s the bot", change.from_user.id, new)
         return
     if old in _OUT and new in _IN:
         text = services.renderer.text("group_hello", username=context.bot.username or "")

@@ -131,6 +131,36 @@ def test_layers_point_one_way(importer: str, forbidden: tuple[str, ...]) -> None
                 )
 
 
+@pytest.mark.parametrize(
+    ("concrete", "allowed"),
+    [
+        # the composition root picks the persistence and the transport to Telegram
+        ("bot.persistence", {"bot.app"}),
+        ("bot.transport", {"bot.app"}),
+        # the fake Bot API: the offline bot of the console and the tests only
+        ("bot.fakeapi", {"bot.offline", "bot.simulator"}),
+    ],
+)
+def test_only_the_composition_root_knows_the_concrete_classes(
+    concrete: str, allowed: set[str]
+) -> None:
+    importers = {name for name, targets in GRAPH.items() if concrete in targets}
+    assert importers <= allowed
+
+
+def test_handlers_leave_transactions_to_services() -> None:
+    """A handler translates between Telegram and a service; the service decides what is
+    written and commits."""
+    found = [
+        f"{name}:{line}"
+        for name, path in MODULES.items()
+        if name.startswith("handlers")
+        for call, line in _calls(path)
+        if call.endswith(".commit")
+    ]
+    assert found == []
+
+
 def _calls(path: Path) -> Iterator[tuple[str, int]]:
     for node in ast.walk(_parse(path)):
         if isinstance(node, ast.Call):

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from bot.app import build_application, build_services, start_app, stop_app
 from bot.cli import main
 from bot.config import Settings
-from bot.fakeapi import FakeBotAPI
+from bot.fakeapi import OFFLINE_TOKEN, FakeBotAPI
 from bot.offline import OfflineBot
 from bot.simulator import ChatSimulator
 from bot.storage.models import CheckLog
@@ -397,7 +397,10 @@ async def test_stale_and_foreign_check_buttons(bot: OfflineBot) -> None:
 async def test_check_survives_a_restart(settings: Settings, matcher: Matcher) -> None:
     api = FakeBotAPI()
     app = build_application(
-        settings, request=api, services=build_services(settings, matcher=matcher)
+        settings,
+        request=api,
+        services=build_services(settings, matcher=matcher),
+        token=OFFLINE_TOKEN,
     )
     await start_app(app)
     chat = ChatSimulator(app, api, user_id=7007)
@@ -408,7 +411,10 @@ async def test_check_survives_a_restart(settings: Settings, matcher: Matcher) ->
     await stop_app(app)
     # a new process: new Application and services, the same database and Telegram messages
     app2 = build_application(
-        settings, request=api, services=build_services(settings, matcher=matcher)
+        settings,
+        request=api,
+        services=build_services(settings, matcher=matcher),
+        token=OFFLINE_TOKEN,
     )
     await start_app(app2)
     try:

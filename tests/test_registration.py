@@ -239,6 +239,32 @@ async def test_registration_survives_a_restart(
         assert (row.pseudonym, row.benefit, row.provider) == ("KL-10", "participatiewet", "zzp")
 
 
+async def test_a_kept_draft_that_no_longer_fits_starts_the_form_again(
+    settings: Settings, matcher: Matcher, clock: Clock
+) -> None:
+    """A draft in the database that the form's model cannot read (an older version of the
+    bot, a damaged row) is not used half: the user hears the form stopped and starts anew."""
+    services = build_services(settings, matcher=matcher, clock=clock)
+    async with offline_bot(settings, services) as first:
+        await give_role(first, COACH, "coach", "AM18")
+        chat = first.chat(COACH)
+        await chat.send("/registreer")
+        await chat.send("KL-13")
+    async with services.db.session() as session:
+        row = await session.get(BotState, ("user", str(COACH)))
+        assert row is not None and '"KL-13"' in row.data
+        row.data = '{"registration": {"step": "start_date", "values": ["KL-13"]}}'
+        await session.commit()
+    services = build_services(settings, matcher=matcher, clock=clock)
+    async with offline_bot(settings, services) as second:
+        chat = second.chat(COACH)
+        out = _text(await chat.send("12-3-2026"))
+        assert "Gestopt" in out and "niets opgeslagen" in out
+        out = _text(await chat.send("/registreer"))
+        assert "Vraag 1 van 9" in out and "al bezig" not in out
+        assert await _trajectories(second) == []
+
+
 async def test_confirming_again_after_a_crash_saves_once(
     settings: Settings, matcher: Matcher, clock: Clock
 ) -> None:

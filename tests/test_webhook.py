@@ -16,7 +16,7 @@ from tornado.httpserver import HTTPServer
 from bot.app import build_application, build_services
 from bot.cli import main
 from bot.config import Settings
-from bot.fakeapi import FakeBotAPI
+from bot.fakeapi import OFFLINE_TOKEN, FakeBotAPI
 from bot.runner import serve
 from bot.storage.db import Database
 from bot.webserver import (
@@ -67,7 +67,10 @@ async def test_only_updates_with_the_secret_are_processed(
     )
     api = FakeBotAPI()
     app = build_application(
-        settings, request=api, services=build_services(settings, matcher=matcher)
+        settings,
+        request=api,
+        services=build_services(settings, matcher=matcher),
+        token=OFFLINE_TOKEN,
     )
     stop = asyncio.Event()
     task = asyncio.create_task(serve(app, stop))
@@ -182,7 +185,7 @@ def test_webhook_configuration_errors_are_one_clear_line(
 async def webhook(tmp_path: Path) -> Any:
     """Only the webhook routes, on loopback, for an application that is not started."""
     settings = Settings(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
-    app = build_application(settings, request=FakeBotAPI())
+    app = build_application(settings, request=FakeBotAPI(), token=OFFLINE_TOKEN)
     web = make_web_app(app, SECRET, "/telegram", Health(None, 0.0))  # type: ignore[arg-type]
     server = HTTPServer(web, max_body_size=READ_LIMIT)
     port = free_port()

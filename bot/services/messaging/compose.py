@@ -1,11 +1,8 @@
 """/bericht (compose, audience, preview, send or plan) and /berichten (planned and recent ones).
 
-/bericht is a form: the draft lives in the conversation's user data (JSON-friendly) and every
-step checks the caller again (programma, or regio for its own region only):
-
-    {"step": "text" | "audience" | "regions" | "preview" | "when",
-     "text": str | None, "media_kind": "photo" | "document" | None, "media_file_id": str | None,
-     "regions": [...], "divisions": [...], "roles": [...], "touched": iso}
+/bericht is a form: its draft (`ComposeDraft`) lives in the conversation's user data and
+every step checks the caller again (programma, or regio for its own region only). Steps:
+text → audience (→ regions) → preview → send now, or when → planned.
 
 Buttons (`ann:`):
   ann:a:all | ann:a:o:<role> | ann:a:d:<division> | ann:a:r | ann:a:r:<code> | ann:a:back
@@ -17,8 +14,10 @@ Buttons (`ann:`):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Literal
 
+from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import Flow, build, parse
@@ -26,13 +25,34 @@ from bot.domain import AnnouncementKind, AnnouncementStatus, Role, values
 from bot.services import Services
 from bot.services.messaging import announcements as ann
 from bot.services.people.accounts import Caller, caller, role_name
-from bot.services.shared.forms import idle, touch
+from bot.services.shared.drafts import Draft
 from bot.services.shared.inputs import InputError
 from bot.services.shared.replies import Button, Notice, Person, Reply
 from bot.storage.announcements import AnnouncementRepo
 from bot.storage.models import Announcement
 
-Draft = dict[str, Any]
+MediaKind = Literal["photo", "document"]
+
+
+class ComposeDraft(Draft):
+    """The announcement being written and who it is for."""
+
+    text: str | None = None  # Telegram HTML
+    media_kind: MediaKind | None = None
+    media_file_id: str | None = None
+    regions: list[str] = Field(default_factory=list)
+    divisions: list[str] = Field(default_factory=list)
+    roles: list[str] = Field(default_factory=list)
+
+    def audience(self) -> ann.Audience:
+        return ann.Audience.of(
+            {"regions": self.regions, "divisions": self.divisions, "roles": self.roles}
+        )
+
+    def choose(self, audience: ann.Audience) -> None:
+        self.regions = list(audience.regions)
+        self.divisions = list(audience.divisions)
+        self.roles = list(audience.roles)
 
 
 @dataclass(frozen=True)
@@ -47,7 +67,7 @@ class Preview:
 @dataclass(frozen=True)
 class Result:
     reply: Reply | Notice
-    draft: Draft | None
+    draft: ComposeDraft | None
     preview: Preview | None = None
 
 
@@ -63,28 +83,15 @@ def expired(services: Services) -> Reply:
     return Reply(services.renderer.render("announce/expired.html.j2"))
 
 
-def _audience(draft: Draft) -> ann.Audience:
-    return ann.Audience.of(draft)
-
-
-def _with(draft: Draft, audience: ann.Audience) -> Draft:
-    return {**draft, **audience.as_dict()}
-
-
 async def start(services: Services, session: AsyncSession, person: Person) -> Result:
     who = await _caller(services, session, person)
     if not ann.may_send(who):
         return Result(refused(services), None)
-    draft: Draft = {
-        "step": "text",
-        "text": None,
-        "media_kind": None,
-        "media_file_id": None,
-        "regions": [who.region] if who.role == Role.REGIO else [],
-        "divisions": [],
-        "roles": [],
-    }
-    touch(draft, services.clock())
+    draft = ComposeDraft(
+        step="text",
+        regions=[who.region] if who.role == Role.REGIO and who.region else [],
+        touched=services.clock(),
+    )
     return Result(_ask_text(services, who), draft)
 
 
@@ -94,7 +101,7 @@ def _ask_text(services: Services, who: Caller) -> Reply:
 
 
 async def _resume(
-    services: Services, session: AsyncSession, person: Person, draft: Draft | None
+    services: Services, session: AsyncSession, person: Person, draft: ComposeDraft | None
 ) -> Caller | Result:
     """The caller if the form may go on; else the Result that ends it."""
     who = await _caller(services, session, person)
@@ -103,10 +110,10 @@ async def _resume(
     if draft is None:
         return Result(expired(services), None)
     now = services.clock()
-    if idle(draft, now):
+    if draft.idle(now):
         return Result(expired(services), None)
-    touch(draft, now)
-    if not ann.allowed(who, _audience(draft)):  # e.g. a regio user whose region changed
+    draft.touch(now)
+    if not ann.allowed(who, draft.audience()):  # e.g. a regio user whose region changed
         return Result(refused(services), None)
     return who
 
@@ -115,9 +122,9 @@ async def text(
     services: Services,
     session: AsyncSession,
     person: Person,
-    draft: Draft | None,
+    draft: ComposeDraft | None,
     body: str,
-    media_kind: str | None = None,
+    media_kind: MediaKind | None = None,
     media_file_id: str | None = None,
 ) -> Result:
     """Something typed (or a photo/document with its caption) in the form."""
@@ -126,35 +133,36 @@ async def text(
         return who
     assert draft is not None
     r = services.renderer
-    if draft["step"] == "when":
+    if draft.step == "when":
         try:
             when = ann.parse_when(body, services.clock())
         except InputError as exc:
             return Result(Reply(r.render("announce/error.html.j2", error=str(exc))), draft)
         return await _create(services, session, who, person, draft, when)
     # at the preview a new text replaces the old one; a text it refuses changes nothing
-    if draft["step"] != "text" and (draft["step"] != "preview" or media_kind is not None):
+    if draft.step != "text" and (draft.step != "preview" or media_kind is not None):
         return Result(Reply(r.render("announce/use_buttons.html.j2")), draft)
     try:
         ann.check_message(body, media_kind is not None)
     except InputError as exc:
         return Result(Reply(r.render("announce/bad_text.html.j2", error=str(exc))), draft)
-    draft.update(text=body, media_kind=media_kind, media_file_id=media_file_id, step="audience")
+    draft.text, draft.media_kind, draft.media_file_id = body, media_kind, media_file_id
+    draft.step = "audience"
     return Result(await _audience_reply(services, session, who, draft), draft)
 
 
-def preview_refused(services: Services, draft: Draft, error: str) -> Result:
+def preview_refused(services: Services, draft: ComposeDraft, error: str) -> Result:
     """Telegram refused the preview (a case check_html missed): back to the text step."""
-    draft = {**draft, "step": "text"}
+    draft = draft.model_copy(update={"step": "text"})
     reply = Reply(services.renderer.render("announce/bad_text.html.j2", error=error))
     return Result(reply, draft)
 
 
 async def _audience_reply(
-    services: Services, session: AsyncSession, who: Caller, draft: Draft
+    services: Services, session: AsyncSession, who: Caller, draft: ComposeDraft
 ) -> Reply:
     r = services.renderer
-    audience = _audience(draft)
+    audience = draft.audience()
     n = len(await ann.recipients(services, session, audience))
 
     def mark(on: bool, label: str) -> str:
@@ -218,9 +226,9 @@ async def _audience_reply(
     return Reply(text, tuple(rows))
 
 
-async def _regions_reply(services: Services, session: AsyncSession, draft: Draft) -> Reply:
+async def _regions_reply(services: Services, session: AsyncSession, draft: ComposeDraft) -> Reply:
     r = services.renderer
-    audience = _audience(draft)
+    audience = draft.audience()
     n = len(await ann.recipients(services, session, audience))
     buttons = [
         Button(
@@ -236,10 +244,10 @@ async def _regions_reply(services: Services, session: AsyncSession, draft: Draft
 
 
 async def _preview_reply(
-    services: Services, session: AsyncSession, draft: Draft
+    services: Services, session: AsyncSession, draft: ComposeDraft
 ) -> tuple[Reply, int]:
     r = services.renderer
-    audience = _audience(draft)
+    audience = draft.audience()
     n = len(await ann.recipients(services, session, audience))
     buttons = (
         (
@@ -256,13 +264,17 @@ async def _preview_reply(
         "announce/preview.html.j2",
         label=ann.label(services, audience),
         count=n,
-        media=draft.get("media_kind"),
+        media=draft.media_kind,
     )
     return Reply(text, buttons), n
 
 
 async def press(
-    services: Services, session: AsyncSession, person: Person, draft: Draft | None, data: str
+    services: Services,
+    session: AsyncSession,
+    person: Person,
+    draft: ComposeDraft | None,
+    data: str,
 ) -> Result:
     """A button of the /bericht form (see the module text)."""
     r = services.renderer
@@ -275,7 +287,7 @@ async def press(
     pressed = parse(data)
     if pressed is None or pressed.flow is not Flow.ANNOUNCE:
         return Result(Notice(r.text("ann_stale")), draft)
-    step = draft["step"]
+    step = draft.step
     if pressed.action == "a" and step in ("audience", "regions"):
         return await _audience_press(services, session, who, draft, list(pressed.args))
     if pressed.action == "p":
@@ -287,22 +299,22 @@ async def press(
         if action == "now":
             return await _create(services, session, who, person, draft, None)
         if action == "plan":
-            draft["step"] = "when"
+            draft.step = "when"
             return Result(Reply(r.render("announce/ask_when.html.j2")), draft)
         if action == "text":
-            draft["step"] = "text"
+            draft.step = "text"
             return Result(_ask_text(services, who), draft)
         if action == "aud":
-            draft["step"] = "audience"
+            draft.step = "audience"
             return Result(await _audience_reply(services, session, who, draft), draft)
     return Result(Notice(r.text("ann_stale")), draft)
 
 
 async def _audience_press(
-    services: Services, session: AsyncSession, who: Caller, draft: Draft, args: list[str]
+    services: Services, session: AsyncSession, who: Caller, draft: ComposeDraft, args: list[str]
 ) -> Result:
     r = services.renderer
-    audience = _audience(draft)
+    audience = draft.audience()
     codes = services.region_codes()
     divisions = {d.id for d in services.kb.regions.divisions}
     match args:
@@ -317,27 +329,27 @@ async def _audience_press(
         case ["d", div] if div in divisions:
             audience = audience.toggled("divisions", div)
         case ["r"] if who.role == Role.PROGRAMME:
-            draft["step"] = "regions"
+            draft.step = "regions"
             return Result(await _regions_reply(services, session, draft), draft)
         case ["r", code] if code in codes:
             audience = audience.toggled("regions", code)
         case ["back"]:
-            draft["step"] = "audience"
+            draft.step = "audience"
             return Result(await _audience_reply(services, session, who, draft), draft)
         case ["ok"]:
             n = len(await ann.recipients(services, session, audience))
             if n == 0:
                 return Result(Notice(r.text("ann_nobody"), alert=True), draft)
-            draft["step"] = "preview"
+            draft.step = "preview"
             reply, _ = await _preview_reply(services, session, draft)
-            preview = Preview(draft["text"] or "", draft["media_kind"], draft["media_file_id"])
+            preview = Preview(draft.text or "", draft.media_kind, draft.media_file_id)
             return Result(reply, draft, preview)
         case _:
             return Result(Notice(r.text("ann_refused"), alert=True), draft)
     if not ann.allowed(who, audience):  # forged: a regio user reaching outside its region
         return Result(Notice(r.text("ann_refused"), alert=True), draft)
-    draft = _with(draft, audience)
-    if draft["step"] == "regions":
+    draft.choose(audience)
+    if draft.step == "regions":
         return Result(await _regions_reply(services, session, draft), draft)
     return Result(await _audience_reply(services, session, who, draft), draft)
 
@@ -347,16 +359,14 @@ async def _create(
     session: AsyncSession,
     who: Caller,
     person: Person,
-    draft: Draft,
-    when: Any,
+    draft: ComposeDraft,
+    when: datetime | None,
 ) -> Result:
     r = services.renderer
-    audience = _audience(draft)
+    audience = draft.audience()
     if not ann.allowed(who, audience):
         return Result(refused(services), None)
-    new = ann.Draft(
-        draft["text"] or "", audience, draft.get("media_kind"), draft.get("media_file_id")
-    )
+    new = ann.Draft(draft.text or "", audience, draft.media_kind, draft.media_file_id)
     try:
         created = await ann.create(
             services,

@@ -17,6 +17,8 @@ from bot.services.people.users import (
     deactivate,
     effective_role,
     list_users,
+    mark_blocked,
+    mark_unblocked,
     record_seen,
     redeem_invite,
     set_user,
@@ -35,6 +37,21 @@ def role_name(role: str) -> str:
 
 def _role_or_none(role: str | None) -> str | None:
     return role_name(role) if role else None
+
+
+async def blocked(services: Services, telegram_id: int, blocked: bool) -> bool:
+    """Someone blocked the bot in their private chat (`blocked`), or unblocked it: inactive
+    or active again (users.mark_blocked, mark_unblocked), committed. True when a registered
+    user changed."""
+    async with services.db.session() as session:
+        if blocked:
+            changed = await mark_blocked(session, telegram_id, services.clock())
+        else:
+            changed = await mark_unblocked(session, telegram_id)
+        await session.commit()
+    if changed:
+        services.seen.forget(telegram_id)
+    return changed
 
 
 async def join(services: Services, session: AsyncSession, person: Person, code: str) -> Reply:

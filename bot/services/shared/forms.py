@@ -1,20 +1,15 @@
 """One question at a time: the steps of the trajectory forms, their buttons and their checks.
 
 Used by `/registreer` (registration.py) and by the follow-up forms of `/mijntrajecten`
-(placement, ending, changing a field). A draft is a JSON-friendly dict kept in the
-conversation's user data, so it survives a restart:
-
-    {"step": "start_date", "values": {"pseudonym": "KL-07", ...}, "editing": False,
-     "touched": "2026-11-23T10:00:00+01:00"}
-
-Stored values are strings (dates ISO); `typed()` turns them into the model's types.
+(placement, ending, changing a field). Their drafts (drafts.py) keep the answers as strings
+(dates ISO); `typed()` turns them into the model's types.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +19,7 @@ from bot.domain import Role
 from bot.services import Services
 from bot.services.people.accounts import Caller, caller
 from bot.services.shared.dates import show_day
+from bot.services.shared.drafts import Draft
 from bot.services.shared.inputs import (
     InputError,
     check_pseudonym,
@@ -34,7 +30,6 @@ from bot.services.shared.replies import Button, Person, Reply
 from bot.services.trajectories import records as t
 from bot.services.trajectories.fields import fields
 
-IDLE = timedelta(minutes=30)  # a form nobody touched for this long is dropped
 HOURS_MIN, HOURS_MAX = 1, 60
 DATE_STEPS = ("start_date", "placement_date", "end_date")
 QUICK_DATES = {"vandaag": "form_quick_today", "gisteren": "form_quick_yesterday"}  # texts.yaml
@@ -202,17 +197,6 @@ def as_text(step: str, value: object) -> str | None:
     return str(value)
 
 
-def touch(draft: dict[str, Any], now: datetime) -> None:
-    draft["touched"] = now.isoformat()
-
-
-def idle(draft: Mapping[str, Any], now: datetime) -> bool:
-    touched = draft.get("touched")
-    if not touched:
-        return False
-    return now - datetime.fromisoformat(str(touched)) > IDLE
-
-
 STAFF = (Role.COACH, Role.REGIO, Role.PROGRAMME)
 
 
@@ -230,7 +214,7 @@ async def resume(
     services: Services,
     session: AsyncSession,
     person: Person,
-    draft: dict[str, Any],
+    draft: Draft,
     expired: Callable[[Services], Reply],
 ) -> Caller | Reply:
     """Going on with an open form: the caller, or the reply that ends the form (no longer
@@ -239,7 +223,7 @@ async def resume(
     if who is None:
         return not_staff(services)
     now = services.clock()
-    if idle(draft, now):
+    if draft.idle(now):
         return expired(services)
-    touch(draft, now)
+    draft.touch(now)
     return who

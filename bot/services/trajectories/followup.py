@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import Flow, build, parse
@@ -24,6 +25,8 @@ from bot.domain import Role
 from bot.services import Services
 from bot.services.people.accounts import Caller
 from bot.services.shared import forms
+from bot.services.shared.dates import show_day
+from bot.services.shared.drafts import Draft
 from bot.services.shared.inputs import InputError, as_number
 from bot.services.shared.replies import Button, Notice, Person, Reply
 from bot.services.trajectories import records as t
@@ -47,17 +50,30 @@ BASE_FIELDS = (
     "benefit",
     "treatment",
 )
-Draft = dict[str, Any]
+FormKind = Literal["place", "end", "edit"]
+
+
+class FollowupDraft(Draft):
+    """A placement, ending or change being entered for one trajectory. `version` is the one
+    the user saw: a change by someone else in between is reported, never overwritten."""
+
+    kind: FormKind
+    id: int
+    version: int
+    reference: str
+    current: dict[str, str | None]  # the stored values when the form opened
+    values: dict[str, str] = Field(default_factory=dict)  # the answers so far
+    fields: list[str] = Field(default_factory=list)  # what a change may pick ("edit")
 
 
 @dataclass(frozen=True)
 class Result:
     reply: Reply | Notice
-    draft: Draft | None  # an open form; None: no form (any more)
+    draft: FollowupDraft | None  # an open form; None: no form (any more)
 
     @property
     def step(self) -> str | None:
-        return None if self.draft is None else str(self.draft["step"])
+        return None if self.draft is None else self.draft.step
 
 
 # -- who may see and change what ------------------------------------------------------------
@@ -174,16 +190,17 @@ async def listing(
 async def _history(
     services: Services, session: AsyncSession, trajectory: Trajectory
 ) -> list[tuple[str, str, str, str, str]]:
+    r = services.renderer
     out = []
     for event, name in await TrajectoryRepo(session).history(trajectory.id, HISTORY):
         when = event.at.astimezone(services.clock().tzinfo)
         out.append(
             (
-                f"{when.day}-{when.month}-{when.year}",
+                show_day(when.date()),
                 fields()[event.field].label if event.field in fields() else event.field,
                 _label(services, event.field, event.old),
                 _label(services, event.field, event.new),
-                name or "onbekend",
+                name or r.text("history_unknown_person"),
             )
         )
     return out
@@ -231,28 +248,26 @@ async def detail(
 # -- forms ----------------------------------------------------------------------------------
 
 
-def _ask(services: Services, draft: Draft, error: str | None = None) -> Reply:
+def _ask(services: Services, draft: FollowupDraft, error: str | None = None) -> Reply:
     r = services.renderer
-    step = str(draft["step"])
+    step = draft.step
     stop = (Button(r.text("form_cancel"), build(Flow.TRAJECTORY, "x")),)
     if step == "field":
-        names = draft["fields"]
+        names = draft.fields
         buttons = [
             Button(forms.label_of(services, n), build(Flow.TRAJECTORY, "f", n)) for n in names
         ]
         rows = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
-        text = r.render("followup/pick_field.html.j2", reference=draft["reference"], error=error)
+        text = r.render("followup/pick_field.html.j2", reference=draft.reference, error=error)
         return Reply(text, (*rows, stop))
     q = forms.question(services, step)
     text = r.render(
         "followup/question.html.j2",
-        reference=draft["reference"],
-        kind=draft["kind"],
+        reference=draft.reference,
+        kind=draft.kind,
         question=q.text,
         error=error,
-        current=_label(services, step, draft["current"].get(step))
-        if draft["kind"] == "edit"
-        else None,
+        current=_label(services, step, draft.current.get(step)) if draft.kind == "edit" else None,
         typed=not q.options or step in forms.DATE_STEPS or step == "hours_per_week",
     )
     return Reply(text, (*forms.option_rows(Flow.TRAJECTORY, q), stop))
@@ -275,7 +290,7 @@ async def _open_form(
     services: Services,
     session: AsyncSession,
     who: Caller,
-    kind: str,
+    kind: FormKind,
     trajectory: Trajectory,
     version: str,
 ) -> Result:
@@ -289,46 +304,45 @@ async def _open_form(
         return Result(Notice(r.text("mt_cannot_place"), alert=True), None)
     if kind == "end" and trajectory.status == t.ENDED:
         return Result(Notice(r.text("mt_already_ended"), alert=True), None)
-    draft: Draft = {
-        "kind": kind,
-        "id": trajectory.id,
-        "version": trajectory.version,
-        "reference": trajectory.reference,
-        "current": _values(trajectory),
-        "values": {},
-    }
-    if kind == "edit":
-        draft["step"], draft["fields"] = "field", list(editable_fields(who, trajectory))
-    else:
-        draft["step"] = FORM_STEPS[kind][0]
-    forms.touch(draft, services.clock())
+    draft = FollowupDraft(
+        step="field" if kind == "edit" else FORM_STEPS[kind][0],
+        kind=kind,
+        id=trajectory.id,
+        version=trajectory.version,
+        reference=trajectory.reference,
+        current=_values(trajectory),
+        fields=list(editable_fields(who, trajectory)) if kind == "edit" else [],
+        touched=services.clock(),
+    )
     return Result(_ask(services, draft), draft)
 
 
 async def _answer(
-    services: Services, session: AsyncSession, who: Caller, draft: Draft, raw: str
+    services: Services, session: AsyncSession, who: Caller, draft: FollowupDraft, raw: str
 ) -> Result:
-    step = str(draft["step"])
-    context: Mapping[str, Any] = {**draft["current"], **draft["values"]}
+    step = draft.step
+    context: Mapping[str, str | None] = {**draft.current, **draft.values}
     try:
         value = forms.parse(services, step, raw, context, _today(services))
     except InputError as exc:
         return Result(_ask(services, draft, str(exc)), draft)
-    draft["values"][step] = value
-    if draft["kind"] != "edit":
-        steps = FORM_STEPS[draft["kind"]]
+    draft.values[step] = value
+    if draft.kind != "edit":
+        steps = FORM_STEPS[draft.kind]
         position = steps.index(step)
         if position + 1 < len(steps):
-            draft["step"] = steps[position + 1]
+            draft.step = steps[position + 1]
             return Result(_ask(services, draft), draft)
     return await _save(services, session, who, draft)
 
 
-async def _save(services: Services, session: AsyncSession, who: Caller, draft: Draft) -> Result:
+async def _save(
+    services: Services, session: AsyncSession, who: Caller, draft: FollowupDraft
+) -> Result:
     r = services.renderer
-    changes = {name: forms.typed(name, value) for name, value in draft["values"].items()}
-    status = {"place": t.PLACED, "end": t.ENDED}.get(draft["kind"])
-    trajectory = await TrajectoryRepo(session).get(int(draft["id"]))
+    changes = {name: forms.typed(name, value) for name, value in draft.values.items()}
+    status = {"place": t.PLACED, "end": t.ENDED}.get(draft.kind)
+    trajectory = await TrajectoryRepo(session).get(draft.id)
     if trajectory is None or not can_edit(who, trajectory):
         return Result(Notice(r.text("mt_read_only"), alert=True), None)
     if "region" in changes and changes["region"] not in services.region_codes():
@@ -337,7 +351,7 @@ async def _save(services: Services, session: AsyncSession, who: Caller, draft: D
         trajectory = await t.change(
             session,
             trajectory.id,
-            int(draft["version"]),
+            draft.version,
             changes,
             who.user_id,
             services.clock(),
@@ -345,13 +359,13 @@ async def _save(services: Services, session: AsyncSession, who: Caller, draft: D
         )
     except t.Conflict:
         await session.rollback()
-        fresh = await TrajectoryRepo(session).get(int(draft["id"]), fresh=True)
+        fresh = await TrajectoryRepo(session).get(draft.id, fresh=True)
         if fresh is None:
             return Result(Notice(r.text("mt_gone"), alert=True), None)
         return Result(
             await detail(services, session, who, fresh, note=r.text("mt_conflict")), None
         )
-    note = r.text(f"mt_saved_{draft['kind']}")
+    note = r.text(f"mt_saved_{draft.kind}")
     return Result(await detail(services, session, who, trajectory, note=note), None)
 
 
@@ -367,7 +381,11 @@ async def start(services: Services, session: AsyncSession, person: Person) -> Re
 
 
 async def press(
-    services: Services, session: AsyncSession, person: Person, draft: Draft | None, data: str
+    services: Services,
+    session: AsyncSession,
+    person: Person,
+    draft: FollowupDraft | None,
+    data: str,
 ) -> Result:
     r = services.renderer
     who = await forms.staff(services, session, person)
@@ -386,7 +404,7 @@ async def press(
             return Result(loaded, draft)
         if action == "d":
             return Result(await detail(services, session, who, loaded), None)
-        kind = {"p": "place", "e": "end", "w": "edit"}[action]
+        kind: FormKind = "place" if action == "p" else "end" if action == "e" else "edit"
         return await _open_form(services, session, who, kind, loaded, pressed.arg(1))
     # the rest belongs to an open form
     if draft is None:
@@ -396,21 +414,25 @@ async def press(
         return Result(resumed, None)
     if action == "x":
         return await _stopped(services, session, who, draft)
-    if action == "f" and draft["step"] == "field":
-        if pressed.arg(0) not in draft["fields"]:
+    if action == "f" and draft.step == "field":
+        if pressed.arg(0) not in draft.fields:
             return Result(Notice(r.text("stale_button")), draft)
-        draft["step"] = pressed.arg(0)
+        draft.step = pressed.arg(0)
         return Result(_ask(services, draft), draft)
     if action == "v":
         step, value = pressed.arg(0), pressed.arg(1)
-        if step != draft["step"]:
+        if step != draft.step:
             return Result(Notice(r.text("form_old_button")), draft)
         return await _answer(services, session, who, draft, value)
     return Result(Notice(r.text("stale_button")), draft)
 
 
 async def text(
-    services: Services, session: AsyncSession, person: Person, draft: Draft | None, raw: str
+    services: Services,
+    session: AsyncSession,
+    person: Person,
+    draft: FollowupDraft | None,
+    raw: str,
 ) -> Result:
     r = services.renderer
     if draft is None:
@@ -418,16 +440,16 @@ async def text(
     who = await forms.resume(services, session, person, draft, expired)
     if isinstance(who, Reply):
         return Result(who, None)
-    if draft["step"] == "field":
+    if draft.step == "field":
         return Result(_ask(services, draft, r.text("form_use_buttons_field")), draft)
     return await _answer(services, session, who, draft, raw)
 
 
 async def _stopped(
-    services: Services, session: AsyncSession, who: Caller, draft: Draft | None
+    services: Services, session: AsyncSession, who: Caller, draft: FollowupDraft | None
 ) -> Result:
     r = services.renderer
-    trajectory = await TrajectoryRepo(session).get(int(draft["id"])) if draft else None
+    trajectory = await TrajectoryRepo(session).get(draft.id) if draft else None
     if trajectory is None or not can_view(who, trajectory):
         return Result(Reply(r.text("mt_stopped")), None)
     return Result(
@@ -436,7 +458,7 @@ async def _stopped(
 
 
 async def stop(
-    services: Services, session: AsyncSession, person: Person, draft: Draft | None
+    services: Services, session: AsyncSession, person: Person, draft: FollowupDraft | None
 ) -> Result:
     who = await forms.staff(services, session, person)
     if who is None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
+from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import Flow, build, parse
@@ -20,6 +20,7 @@ from bot.domain import Role
 from bot.services import Services
 from bot.services.people.accounts import Caller
 from bot.services.shared import forms
+from bot.services.shared.drafts import Draft
 from bot.services.shared.inputs import InputError
 from bot.services.shared.replies import Button, Notice, Person, Reply
 from bot.services.trajectories import records as t
@@ -38,7 +39,16 @@ STEPS = (
     "werken",
 )
 SUMMARY = "summary"
-Draft = dict[str, Any]
+
+
+class RegistrationDraft(Draft):
+    """/registreer's answers so far (strings; dates ISO), by step."""
+
+    values: dict[str, str] = Field(default_factory=dict)
+    editing: bool = False  # changing one answer from the summary
+    token: str | None = None  # makes confirming idempotent (Trajectory.draft_token)
+    region_fixed: bool = False  # coach and regio staff register in their own region
+    error: str | None = None  # the last explanation shown
 
 
 @dataclass(frozen=True)
@@ -46,15 +56,15 @@ class Result:
     """What to show, and the draft to keep (None: the conversation is over)."""
 
     reply: Reply | Notice
-    draft: Draft | None
+    draft: RegistrationDraft | None
 
     @property
     def step(self) -> str | None:
-        return None if self.draft is None else str(self.draft["step"])
+        return None if self.draft is None else self.draft.step
 
 
-def _steps(draft: Draft) -> tuple[str, ...]:
-    return STEPS[1:] if draft.get("region_fixed") else STEPS
+def _steps(draft: RegistrationDraft) -> tuple[str, ...]:
+    return STEPS[1:] if draft.region_fixed else STEPS
 
 
 def _today(services: Services) -> date:
@@ -64,7 +74,7 @@ def _today(services: Services) -> date:
 # -- rendering ---------------------------------------------------------------------------------
 
 
-def _nav(services: Services, draft: Draft) -> tuple[Button, ...]:
+def _nav(services: Services) -> tuple[Button, ...]:
     r = services.renderer
     return (
         Button(r.text("form_back"), build(Flow.REGISTER, "back")),
@@ -72,11 +82,11 @@ def _nav(services: Services, draft: Draft) -> tuple[Button, ...]:
     )
 
 
-def ask(services: Services, draft: Draft, error: str | None = None) -> Reply:
+def ask(services: Services, draft: RegistrationDraft, error: str | None = None) -> Reply:
     """The current question (or the summary), with an explanation of what went wrong."""
-    if draft["step"] == SUMMARY:
+    if draft.step == SUMMARY:
         raise ValueError("use summary() for the summary")
-    step = str(draft["step"])
+    step = draft.step
     q = forms.question(services, step)
     steps = _steps(draft)
     text = services.renderer.render(
@@ -85,17 +95,21 @@ def ask(services: Services, draft: Draft, error: str | None = None) -> Reply:
         total=len(steps),
         question=q.text,
         error=error,
-        editing=bool(draft.get("editing")),
+        editing=draft.editing,
         typed=not q.options or step in forms.DATE_STEPS,
         quick=bool(q.options),
     )
-    return Reply(text, (*forms.option_rows(Flow.REGISTER, q), _nav(services, draft)))
+    return Reply(text, (*forms.option_rows(Flow.REGISTER, q), _nav(services)))
 
 
 async def summary(
-    services: Services, session: AsyncSession, who: Caller, draft: Draft, error: str | None = None
+    services: Services,
+    session: AsyncSession,
+    who: Caller,
+    draft: RegistrationDraft,
+    error: str | None = None,
 ) -> Reply:
-    values = draft["values"]
+    values = draft.values
     r = services.renderer
     duplicate = None
     if who.user_id is not None and values.get("pseudonym") and values.get("start_date"):
@@ -128,10 +142,14 @@ async def summary(
 
 
 async def _show(
-    services: Services, session: AsyncSession, who: Caller, draft: Draft, error: str | None = None
+    services: Services,
+    session: AsyncSession,
+    who: Caller,
+    draft: RegistrationDraft,
+    error: str | None = None,
 ) -> Result:
-    draft["error"] = error
-    if draft["step"] == SUMMARY:
+    draft.error = error
+    if draft.step == SUMMARY:
         return Result(await summary(services, session, who, draft, error), draft)
     return Result(ask(services, draft, error), draft)
 
@@ -143,7 +161,7 @@ async def begin(
     services: Services,
     session: AsyncSession,
     person: Person,
-    draft: Draft | None,
+    draft: RegistrationDraft | None,
 ) -> Result:
     """/registreer: a new draft, or the choice to go on with the one already there."""
     who = await forms.staff(services, session, person)
@@ -151,8 +169,8 @@ async def begin(
         return Result(forms.not_staff(services), None)
     now = services.clock()
     r = services.renderer
-    if draft and not forms.idle(draft, now):
-        forms.touch(draft, now)
+    if draft and not draft.idle(now):
+        draft.touch(now)
         reply = Reply(
             r.render("registration/resume.html.j2"),
             (
@@ -166,15 +184,17 @@ async def begin(
 
 def _fresh(services: Services, who: Caller) -> Result:
     # the token makes confirming idempotent (trajectories.find_by_token)
-    draft: Draft = {"values": {}, "editing": False, "token": secrets.token_hex(8)}
-    if who.role in (Role.COACH, Role.REGIO) and who.region:
-        draft["values"]["region"] = who.region
-        draft["region_fixed"] = True
-    draft["step"] = _steps(draft)[0]
-    forms.touch(draft, services.clock())
+    fixed = who.role in (Role.COACH, Role.REGIO) and bool(who.region)
+    draft = RegistrationDraft(
+        step=STEPS[1] if fixed else STEPS[0],
+        values={"region": who.region} if fixed and who.region else {},
+        region_fixed=fixed,
+        token=secrets.token_hex(8),
+        touched=services.clock(),
+    )
     intro = services.renderer.render(
         "registration/intro.html.j2",
-        region=forms.value_label(services, "region", draft["values"].get("region")),
+        region=forms.value_label(services, "region", draft.values.get("region")),
     )
     first = ask(services, draft)
     return Result(Reply(intro + "\n\n" + first.text, first.buttons), draft)
@@ -193,7 +213,11 @@ def stopped(services: Services) -> Result:
 
 
 async def answer_text(
-    services: Services, session: AsyncSession, person: Person, draft: Draft | None, text: str
+    services: Services,
+    session: AsyncSession,
+    person: Person,
+    draft: RegistrationDraft | None,
+    text: str,
 ) -> Result:
     """Something typed while a question is open."""
     if draft is None:
@@ -201,15 +225,19 @@ async def answer_text(
     who = await forms.resume(services, session, person, draft, expired_reply)
     if isinstance(who, Reply):
         return Result(who, None)
-    if draft["step"] == SUMMARY:
+    if draft.step == SUMMARY:
         return await _show(
             services, session, who, draft, services.renderer.text("form_use_buttons")
         )
-    return await _answer(services, session, who, draft, str(draft["step"]), text)
+    return await _answer(services, session, who, draft, draft.step, text)
 
 
 async def press(
-    services: Services, session: AsyncSession, person: Person, draft: Draft | None, data: str
+    services: Services,
+    session: AsyncSession,
+    person: Person,
+    draft: RegistrationDraft | None,
+    data: str,
 ) -> Result:
     """A button under a question or the summary."""
     r = services.renderer
@@ -222,7 +250,7 @@ async def press(
     if pressed is None or pressed.flow is not Flow.REGISTER:
         return Result(Notice(r.text("stale_button")), draft)
     action = pressed.action
-    step = str(draft["step"])
+    step = draft.step
     if action == "v":
         if pressed.arg(0) != step:
             return Result(Notice(r.text("form_old_button")), draft)
@@ -236,7 +264,7 @@ async def press(
     if action == "back":
         return await _back(services, session, who, draft)
     if action == "edit" and pressed.arg(0) in _steps(draft):
-        draft["step"], draft["editing"] = pressed.arg(0), True
+        draft.step, draft.editing = pressed.arg(0), True
         return await _show(services, session, who, draft)
     if action == "ok":
         if step != SUMMARY:
@@ -245,25 +273,27 @@ async def press(
     return Result(Notice(r.text("stale_button")), draft)
 
 
-async def _back(services: Services, session: AsyncSession, who: Caller, draft: Draft) -> Result:
+async def _back(
+    services: Services, session: AsyncSession, who: Caller, draft: RegistrationDraft
+) -> Result:
     steps = _steps(draft)
-    step = draft["step"]
-    if draft.get("editing"):
-        draft["step"], draft["editing"] = SUMMARY, False
+    step = draft.step
+    if draft.editing:
+        draft.step, draft.editing = SUMMARY, False
     elif step == SUMMARY:
-        draft["step"] = steps[-1]
+        draft.step = steps[-1]
     elif steps.index(step) > 0:
-        draft["step"] = steps[steps.index(step) - 1]
+        draft.step = steps[steps.index(step) - 1]
     return await _show(services, session, who, draft)
 
 
-def _next(draft: Draft) -> str:
+def _next(draft: RegistrationDraft) -> str:
     """The first unanswered step after an answer; the summary when all are there."""
-    if draft.get("editing"):
-        missing = [s for s in _steps(draft) if s not in draft["values"]]
+    if draft.editing:
+        missing = [s for s in _steps(draft) if s not in draft.values]
         return missing[0] if missing else SUMMARY
     steps = _steps(draft)
-    position = steps.index(draft["step"])
+    position = steps.index(draft.step)
     return steps[position + 1] if position + 1 < len(steps) else SUMMARY
 
 
@@ -271,12 +301,12 @@ async def _answer(
     services: Services,
     session: AsyncSession,
     who: Caller,
-    draft: Draft,
+    draft: RegistrationDraft,
     step: str,
     raw: str,
     pressed: bool = False,
 ) -> Result:
-    values = draft["values"]
+    values = draft.values
     try:
         value = forms.parse(services, step, raw, values, _today(services))
     except InputError as exc:
@@ -288,16 +318,16 @@ async def _answer(
         out = _out_of_scope(services, draft)
         if out is not None:
             return Result(out, draft)
-    draft["step"] = _next(draft)
-    if draft["step"] == SUMMARY:
-        draft["editing"] = False
+    draft.step = _next(draft)
+    if draft.step == SUMMARY:
+        draft.editing = False
     return await _show(services, session, who, draft)
 
 
-def _out_of_scope(services: Services, draft: Draft) -> Reply | None:
+def _out_of_scope(services: Services, draft: RegistrationDraft) -> Reply | None:
     """Run the kandidaat check on the answers so far: not a candidate → why, nothing stored."""
     check = services.kb.checks["kandidaat"]
-    answers = {s: draft["values"][s] for s in forms.CHECK_STEPS if s in draft["values"]}
+    answers = {s: draft.values[s] for s in forms.CHECK_STEPS if s in draft.values}
     evaluation = evaluate(check, services.kb.facts, answers)
     outcome = evaluation.outcome
     if outcome is None or outcome.verdict == "ja":
@@ -318,25 +348,27 @@ def _out_of_scope(services: Services, draft: Draft) -> Reply | None:
     )
 
 
-async def _confirm(services: Services, session: AsyncSession, who: Caller, draft: Draft) -> Result:
-    values = draft["values"]
+async def _confirm(
+    services: Services, session: AsyncSession, who: Caller, draft: RegistrationDraft
+) -> Result:
+    values = draft.values
     missing = [s for s in _steps(draft) if s not in values]
     if missing:
-        draft["step"], draft["editing"] = missing[0], True
+        draft.step, draft.editing = missing[0], True
         return await _show(services, session, who, draft)
     out = _out_of_scope(services, draft)
     if out is not None:
         return Result(out, draft)
     assert who.user_id is not None  # caller(record=True) made the users row
-    token = draft.get("token")
-    if isinstance(token, str):
+    token = draft.token
+    if token is not None:
         saved = await t.find_by_token(session, token)
         if saved is not None:  # confirmed before; the bot stopped before forgetting the draft
             text = services.renderer.render(
                 "registration/saved.html.j2", reference=saved.reference, ips_long=False
             )
             return Result(Reply(text, toast=services.renderer.text("form_saved_toast")), None)
-    if who.role in (Role.COACH, Role.REGIO) and values["region"] != who.region:
+    if who.role in (Role.COACH, Role.REGIO) and who.region and values["region"] != who.region:
         values["region"] = who.region  # a role change since the start: the own region counts
     new = t.NewTrajectory(
         region=values["region"],
@@ -348,12 +380,12 @@ async def _confirm(services: Services, session: AsyncSession, who: Caller, draft
         provider=values["provider"],
         benefit=values["benefit"],
         treatment=values["ggz"],
-        token=token if isinstance(token, str) else None,
+        token=token,
     )
     try:
         new = t.validate(new, services.region_codes(), _today(services))
     except InputError as exc:
-        draft["step"] = SUMMARY
+        draft.step = SUMMARY
         return await _show(services, session, who, draft, str(exc))
     trajectory = await t.register(session, new, who.user_id, services.clock())
     text = services.renderer.render(
