@@ -96,13 +96,10 @@ async def run(recipients: int, rate: float, n429: int, seed: int, clock: Clock) 
         await sender.run_until_done()
         wall = time.perf_counter() - wall
         async with db.session() as session:
-            statuses = dict(
-                (
-                    await session.execute(
-                        select(Delivery.status, func.count()).group_by(Delivery.status)
-                    )
-                ).all()
+            result = await session.execute(
+                select(Delivery.status, func.count()).group_by(Delivery.status)
             )
+            statuses: dict[str, int] = {status: n for status, n in result.tuples()}
         await sender.transport.close()
         await db.dispose()
     times = [t for t, _ in sender.stats.dispatched]

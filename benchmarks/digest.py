@@ -32,7 +32,7 @@ from bot.services.messaging.digest import compose, queue
 from bot.services.messaging.digest.week import Week
 from bot.services.progress import regions
 from bot.services.shared import demo
-from bot.storage.models import Announcement, Delivery, QuestionLog, Trajectory, User
+from bot.storage.models import Announcement, Delivery, QuestionLog, Trajectory, User, table_of
 
 # Monday 09:30 in Amsterdam: everyone with the default weekday is due
 NOW = datetime(2026, 11, 30, 9, 30, tzinfo=TIMEZONE)
@@ -69,7 +69,7 @@ async def populate(services: Services, n_users: int, scale: float) -> dict[str, 
             }
             for i, role in enumerate(roles)
         ]
-        await session.execute(sa.insert(User.__table__), rows)
+        await session.execute(sa.insert(table_of(User)), rows)
         coaches: dict[str, list[int]] = {}
         for uid, region in (
             await session.execute(
@@ -80,7 +80,7 @@ async def populate(services: Services, n_users: int, scale: float) -> dict[str, 
         trajectories = (
             await session.execute(sa.select(Trajectory.id, Trajectory.region))
         ).tuples()
-        table = Trajectory.__table__
+        table = table_of(Trajectory)
         await session.execute(
             sa.update(table)
             .where(table.c.id == sa.bindparam("tid"))
@@ -93,7 +93,7 @@ async def populate(services: Services, n_users: int, scale: float) -> dict[str, 
         )
         user_ids = list((await session.execute(sa.select(User.id))).scalars())
         await session.execute(
-            sa.insert(QuestionLog.__table__),
+            sa.insert(table_of(QuestionLog)),
             [
                 {
                     "user_id": rng.choice(user_ids),
@@ -118,7 +118,7 @@ async def populate(services: Services, n_users: int, scale: float) -> dict[str, 
             session.add(a)
             await session.flush()
             await session.execute(
-                sa.insert(Delivery.__table__),
+                sa.insert(table_of(Delivery)),
                 [
                     {
                         "announcement_id": a.id,

@@ -41,7 +41,7 @@ expects (e.g. the next question's buttons), errors logged. At the end the databa
 checked: every registration a coach confirmed exists exactly once with the values given,
 every placement and ending is stored, the question log has one row per question asked (small
 talk has none) and the check log one per verdict reached. PostgreSQL runs in a throw-away
-cluster (tests/pg.py). Prints figures; asserts nothing (targets: p95 < 1 s, no growing
+cluster (tests/support/pg.py). Prints figures; asserts nothing (targets: p95 < 1 s, no growing
 queue, 0 errors, nothing lost, nothing reordered).
 """
 
@@ -63,7 +63,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import SecretStr
 from sqlalchemy import func, select
@@ -81,6 +81,7 @@ from knowledge.kb import load_kb
 from knowledge.matcher import Matcher, Outcome
 
 ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
 ADMIN = 9001
 FIRST_USER = 500_000
 REGIONS = 6  # regions the simulated people work in
@@ -397,7 +398,7 @@ class Behaviour:
         self.p.action = action
         yield
 
-    async def step(self, action: str, call: Awaitable[str]) -> str:
+    async def step(self, action: str, call: Awaitable[T]) -> T:
         """Think, then take the step (`call` runs only when awaited, after the pause)."""
         await self.think()
         with self.acting(action):
@@ -833,7 +834,7 @@ async def main_async(args: argparse.Namespace) -> None:
                 await run_one("SQLite", url, matcher, args)
         else:
             sys.path.insert(0, str(ROOT))
-            from tests.pg import PostgresCluster, find_bindir
+            from tests.support.pg import PostgresCluster, find_bindir
 
             bindir = find_bindir()
             if bindir is None:

@@ -27,7 +27,7 @@ from bot.app import build_services
 from bot.config import TIMEZONE, Settings
 from bot.services.progress import figures as stats
 from bot.storage.db import upgrade
-from bot.storage.models import RegionYear, Trajectory
+from bot.storage.models import RegionYear, Trajectory, table_of
 from knowledge.kb import load_kb
 
 FIRST_YEAR = 2021
@@ -107,7 +107,7 @@ def build_database(url: str, n: int, today: date) -> float:
             ],
         )
         conn.execute(
-            sa.insert(RegionYear.__table__),
+            sa.insert(table_of(RegionYear)),
             [
                 {
                     "region_code": code,
@@ -122,7 +122,7 @@ def build_database(url: str, n: int, today: date) -> float:
         )
         rows = synthetic_rows(n, codes, today)
         for i in range(0, len(rows), 20_000):
-            conn.execute(sa.insert(Trajectory.__table__), rows[i : i + 20_000])
+            conn.execute(sa.insert(table_of(Trajectory)), rows[i : i + 20_000])
     engine.dispose()
     return time.perf_counter() - t0
 

@@ -46,6 +46,7 @@ class ChatSimulator:
         chat_type: str = "private",
     ) -> None:
         self.app, self.api = app, api
+        self.user_id = user_id
         self.user = {"id": user_id, "is_bot": False, "first_name": first_name}
         if last_name:
             self.user["last_name"] = last_name

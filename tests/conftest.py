@@ -1,3 +1,7 @@
+"""The fixtures: the knowledge base and matcher (once per run), the database of each test
+(SQLite, or PostgreSQL too for tests marked `both_databases`), settings and an offline bot.
+Helpers are in tests/support."""
+
 from __future__ import annotations
 
 import os
@@ -9,13 +13,10 @@ import pytest
 from bot.app import build_services
 from bot.config import Settings
 from bot.offline import OfflineBot, offline_bot
-from knowledge.evaluation import EVAL_SETS
 from knowledge.kb import KnowledgeBase, load_kb
 from knowledge.matcher import Matcher
-from tests.pg import PostgresCluster, find_bindir
-
-ADMIN_ID = 9001
-DATA = EVAL_SETS  # the evaluation sets (package data)
+from tests.support import ADMIN_ID
+from tests.support.pg import PostgresCluster, find_bindir
 
 
 @pytest.fixture(scope="session")
@@ -89,20 +90,3 @@ def settings(db_url: str) -> Settings:
 async def bot(settings: Settings, matcher: Matcher) -> AsyncIterator[OfflineBot]:
     async with offline_bot(settings, build_services(settings, matcher=matcher)) as ob:
         yield ob
-
-
-async def give_role(bot: OfflineBot, telegram_id: int, role: str, region: str | None) -> None:
-    """Make `telegram_id` a registered user with this role (what an invite does)."""
-    from bot.services.people import users
-    from bot.services.progress import regions
-    from bot.services.shared.replies import Person
-
-    services = bot.services
-    async with services.db.session() as session:
-        await regions.ensure_regions(session, services.kb)
-        await users.record_seen(
-            session, Person(telegram_id, f"Gebruiker {telegram_id}"), services.clock()
-        )
-        await session.commit()
-        await users.set_user(session, services.region_codes(), telegram_id, role, region)
-    services.seen.forget(telegram_id)

@@ -6,16 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Table, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models import Base, RegionYear, Trajectory, TrajectoryEvent, User
-
-
-def _table(model: type[Base]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
+from bot.storage.models import RegionYear, Trajectory, TrajectoryEvent, User, table_of
 
 
 class DemoRepo:
@@ -61,7 +55,7 @@ class DemoRepo:
 
     async def add_users(self, rows: list[dict[str, Any]]) -> dict[int, int]:
         """Insert; Telegram id → users.id of every demo user."""
-        await self.session.execute(_table(User).insert(), rows)
+        await self.session.execute(table_of(User).insert(), rows)
         found = await self.session.execute(
             select(User.telegram_id, User.id).where(User.demo.is_(True))
         )
@@ -75,7 +69,7 @@ class DemoRepo:
 
     async def add_region_years(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            await self.session.execute(_table(RegionYear).insert(), rows)
+            await self.session.execute(table_of(RegionYear).insert(), rows)
 
     async def last_reference(self, year: int) -> str | None:
         found: str | None = await self.session.scalar(
@@ -87,7 +81,7 @@ class DemoRepo:
         """Plain executemany (RETURNING is slow for thousands of rows); reference → id of
         every demo trajectory."""
         if rows:
-            await self.session.execute(_table(Trajectory).insert(), rows)
+            await self.session.execute(table_of(Trajectory).insert(), rows)
         found = await self.session.execute(
             select(Trajectory.reference, Trajectory.id).where(Trajectory.demo.is_(True))
         )
@@ -95,4 +89,4 @@ class DemoRepo:
 
     async def add_events(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            await self.session.execute(_table(TrajectoryEvent).insert(), rows)
+            await self.session.execute(table_of(TrajectoryEvent).insert(), rows)

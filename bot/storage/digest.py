@@ -16,12 +16,20 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, case, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import AnnouncementKind, AnnouncementStatus, DeliveryStatus, TrajectoryStatus
-from bot.storage.models import Announcement, Base, Delivery, QuestionLog, Trajectory, User
+from bot.storage.models import (
+    Announcement,
+    Base,
+    Delivery,
+    QuestionLog,
+    Trajectory,
+    User,
+    table_of,
+)
 from bot.storage.questions import AskedRow
 
 IN_LIST_MAX = 500  # more coaches than this: read all and filter (no huge IN lists)
@@ -57,12 +65,6 @@ class RegionWeek:
     ended: int = 0
 
 
-def _table(model: type[Base]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
 def _count_if(condition: Any) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
@@ -70,9 +72,9 @@ def _count_if(condition: Any) -> Any:
 def insert_for(dialect: str, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
     """An INSERT that can say ON CONFLICT DO NOTHING, for the database in use."""
     if dialect == "postgresql":
-        return postgresql.insert(_table(model))
+        return postgresql.insert(table_of(model))
     if dialect == "sqlite":
-        return sqlite.insert(_table(model))
+        return sqlite.insert(table_of(model))
     raise RuntimeError(f"the digest needs SQLite or PostgreSQL, not {dialect!r}")
 
 
@@ -82,7 +84,7 @@ def delivery_insert(dialect: str) -> Any:
     return (
         insert_for(dialect, Delivery)
         .on_conflict_do_nothing(index_elements=["announcement_id", "user_id"])
-        .returning(_table(Delivery).c.user_id)
+        .returning(table_of(Delivery).c.user_id)
     )
 
 
