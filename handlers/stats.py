@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InputFile, Update
 from telegram.constants import ChatAction
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.callbacks import Flow, pattern
+from bot.services import Services
 from bot.services.progress import figures as service
-from bot.services.shared.replies import Notice, Reply
+from bot.services.shared.replies import Notice, Person, Reply
 from handlers.common import BotContext, busy, markup, person, send, show, with_session
 
 
@@ -36,26 +40,23 @@ async def deliver(
         )
 
 
-@with_session
-async def region(update: Update, context: BotContext, session: AsyncSession) -> None:
-    if update.effective_user is None:
-        return
-    async with busy(update, context, ChatAction.UPLOAD_PHOTO):
-        result = await service.region_command(
-            context.services, session, person(update), context.args or ()
-        )
-    await deliver(update, context, result)
+def _command(
+    make: Callable[
+        [Services, AsyncSession, Person, Sequence[str]],
+        Awaitable[Reply | Notice | service.StatsView],
+    ],
+) -> Callable[[Update, BotContext], Coroutine[Any, Any, None]]:
+    """`/regio` and `/landelijk`: the figures with the chart, while showing "sending a photo"."""
 
+    @with_session
+    async def handler(update: Update, context: BotContext, session: AsyncSession) -> None:
+        if update.effective_user is None:
+            return
+        async with busy(update, context, ChatAction.UPLOAD_PHOTO):
+            result = await make(context.services, session, person(update), context.args or ())
+        await deliver(update, context, result)
 
-@with_session
-async def national(update: Update, context: BotContext, session: AsyncSession) -> None:
-    if update.effective_user is None:
-        return
-    async with busy(update, context, ChatAction.UPLOAD_PHOTO):
-        result = await service.national_command(
-            context.services, session, person(update), context.args or ()
-        )
-    await deliver(update, context, result)
+    return handler
 
 
 @with_session
@@ -69,7 +70,7 @@ async def on_button(update: Update, context: BotContext, session: AsyncSession) 
 
 def handlers() -> list[BaseHandler[Update, BotContext, None]]:
     return [
-        CommandHandler("regio", region),
-        CommandHandler("landelijk", national),
+        CommandHandler("regio", _command(service.region_command)),
+        CommandHandler("landelijk", _command(service.national_command)),
         CallbackQueryHandler(on_button, pattern=pattern(Flow.STATS)),
     ]

@@ -20,8 +20,9 @@ from __future__ import annotations
 import csv
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 from scipy.optimize import minimize
@@ -81,15 +82,34 @@ def load_eval(path: Path) -> list[EvalItem]:
 
 
 @dataclass
-class Tally:
-    """In-scope questions: ranking and decisions."""
+class _Counts:
+    """Counts over a set of questions; `rates()` gives each as a share of `total`."""
 
     total: int = 0
+    RATES: ClassVar[dict[str, str]] = {}  # rate name → counter
+
+    def merge(self, other: _Counts) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    def rates(self) -> dict[str, float | int]:
+        share = {
+            name: round(getattr(self, counter) / self.total, 4) if self.total else 0.0
+            for name, counter in self.RATES.items()
+        }
+        return {"total": self.total, **share}
+
+
+@dataclass
+class Tally(_Counts):
+    """In-scope questions: ranking and decisions."""
+
     first: int = 0  # ranked first
     top3: int = 0  # among the first three
     right: int = 0  # answered right outright
     helped: int = 0  # answered right, or the right entry among the buttons
     wrong: int = 0  # answered outright with another entry
+    RATES: ClassVar[dict[str, str]] = {n: n for n in ("first", "top3", "right", "helped", "wrong")}
 
     def add(self, first: bool, top3: bool, right: bool, helped: bool, wrong: bool) -> None:
         self.total += 1
@@ -99,32 +119,19 @@ class Tally:
         self.helped += helped
         self.wrong += wrong
 
-    def merge(self, other: Tally) -> None:
-        for name in ("total", "first", "top3", "right", "helped", "wrong"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
-    def rates(self) -> dict[str, float | int]:
-        def r(n: int) -> float:
-            return round(n / self.total, 4) if self.total else 0.0
-
-        return {
-            "total": self.total,
-            "first": r(self.first),
-            "top3": r(self.top3),
-            "right": r(self.right),
-            "helped": r(self.helped),
-            "wrong": r(self.wrong),
-        }
-
 
 @dataclass
-class OosTally:
+class OosTally(_Counts):
     """Questions the sources do not cover."""
 
-    total: int = 0
     refused: int = 0  # not answered outright (buttons may be offered)
     answered: int = 0  # answered outright: the worst case
     nothing: int = 0  # "geen antwoord" without buttons
+    RATES: ClassVar[dict[str, str]] = {
+        "refused": "refused",
+        "answered": "answered",
+        "no_buttons": "nothing",
+    }
 
     def add(self, match: Match) -> None:
         self.total += 1
@@ -132,21 +139,6 @@ class OosTally:
         self.answered += answered
         self.refused += not answered
         self.nothing += match.outcome is not Outcome.SUGGEST and not answered
-
-    def merge(self, other: OosTally) -> None:
-        for name in ("total", "refused", "answered", "nothing"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
-    def rates(self) -> dict[str, float | int]:
-        def r(n: int) -> float:
-            return round(n / self.total, 4) if self.total else 0.0
-
-        return {
-            "total": self.total,
-            "refused": r(self.refused),
-            "answered": r(self.answered),
-            "no_buttons": r(self.nothing),
-        }
 
 
 @dataclass
