@@ -25,6 +25,7 @@ from bot.ordering import OrderedUpdateProcessor
 from bot.persistence import DbPersistence
 from bot.render import Renderer
 from bot.services import Services, amsterdam_now
+from bot.services.faq import learning
 from bot.services.messaging.announcements import ProgressReporter
 from bot.services.messaging.pacing import RealClock
 from bot.services.messaging.sender import Sender
@@ -224,6 +225,7 @@ async def _post_init(app: App) -> None:
     await services.db.upgrade()
     async with services.db.session() as session:
         await regions.ensure_regions(session, services.kb)
+    await learning.sync_now(services)  # the learned phrasings, before the first question
     # Everyone's menu; registered staff get their role's menu in their own chat (on joining,
     # on /ik, when the programme team changes their role); the admins' is set here.
     await set_menu(app.bot, services, None, None)

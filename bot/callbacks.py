@@ -33,13 +33,22 @@ class Flow(StrEnum):
     STATS = "st"  # /regio and /landelijk
     ANNOUNCE = "ann"  # /bericht and /berichten
     SETTINGS = "set"  # /instellingen
+    INBOX = "un"  # /onbeantwoord: linking questions to entries, proposals
 
 
 # For every flow, its actions and how many arguments each takes (several counts: any of
 # them). The last argument of an action marked REST may itself contain ':'.
 REST = -1
 SHAPES: dict[Flow, dict[str, tuple[int, ...]]] = {
-    Flow.QA: {"up": (1,), "down": (1,), "pick": (2,), "none": (1,), "more": (1,), "rel": (1,)},
+    Flow.QA: {
+        "up": (1,),
+        "down": (1,),
+        "pick": (2,),
+        "none": (1,),
+        "more": (1,),
+        "rel": (1,),
+        "wish": (2,),  # after a 👎: the entry the asker was looking for (a proposal)
+    },
     Flow.FAQ: {"home": (0,), "sec": (1,), "ent": (1,)},
     # chk:<check code>:<owner>:<path>[:?]
     Flow.CHECK: {ANY_ACTION: (2, 3)},
@@ -91,6 +100,17 @@ SHAPES: dict[Flow, dict[str, tuple[int, ...]]] = {
         "l": (0,),  # the overview
     },
     Flow.SETTINGS: {"d": (1,), "w": (1,)},
+    Flow.INBOX: {
+        "n": (1,),  # the next question to handle, from this position
+        "l": (2,),  # link question (log id) to entry
+        "s": (1,),  # search an entry for a question (log id)
+        "t": (1,),  # new topic
+        "i": (1,),  # ignore
+        "p": (1,),  # the proposals, from this position
+        "y": (1,),  # confirm a proposal
+        "x": (1,),  # reject a proposal
+        "c": (0,),  # the candidates for new entries
+    },
 }
 
 

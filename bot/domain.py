@@ -44,6 +44,20 @@ class DeliveryStatus(StrEnum):
     UNCERTAIN = "uncertain"  # in flight at a crash or a timeout: may or may not have arrived
 
 
+class LearnedStatus(StrEnum):
+    PROPOSED = "proposed"  # picked by a user after a 👎: waits for the programme team
+    CONFIRMED = "confirmed"  # linked or confirmed by the programme team: the bot uses it
+    EXPORTED = "exported"  # written into the knowledge base's YAML, waiting for the release
+
+
+class Triage(StrEnum):
+    """What the programme team did with an unanswered question in /onbeantwoord."""
+
+    LINKED = "linked"  # linked to an entry: a learned phrasing
+    NEW_TOPIC = "new_topic"  # kept as a candidate for a new entry
+    IGNORED = "ignored"
+
+
 def values(enum: type[StrEnum]) -> tuple[str, ...]:
     """The texts of an enum's members, in definition order."""
     return tuple(member.value for member in enum)

@@ -1,4 +1,5 @@
-"""Programme team: /onbeantwoord (unanswered and 👎 questions) and /checkstats (check outcomes)."""
+"""Programme team: /onbeantwoord (unanswered and 👎 questions, linking them to entries) and
+/checkstats (check outcomes)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
+from bot.callbacks import Flow, pattern
 from bot.domain import Role
 from bot.services import Services
 from bot.services.checks import guided as checks
-from bot.services.faq import answers as qa
+from bot.services.faq import review
 from bot.services.people import accounts
 from bot.services.shared.replies import Reply
-from handlers.common import BotContext, person, send, with_session
+from handlers.common import BotContext, person, send, show, with_session
 
 Report = Callable[[Services, AsyncSession, int], Awaitable[Reply]]
 
@@ -42,8 +44,20 @@ def _report(make: Report) -> Callable[[Update, BotContext], Coroutine[Any, Any, 
     return handler
 
 
+@with_session
+async def on_inbox_button(update: Update, context: BotContext, session: AsyncSession) -> None:
+    """un:… — handling the questions of /onbeantwoord (bot/services/faq/review.py)."""
+    query = update.callback_query
+    if query is None or query.data is None or update.effective_user is None:
+        return
+    await show(
+        update, context, await review.press(context.services, session, person(update), query.data)
+    )
+
+
 def handlers() -> list[BaseHandler[Update, BotContext, None]]:
     return [
-        CommandHandler("onbeantwoord", _report(qa.unanswered_reply)),
+        CommandHandler("onbeantwoord", _report(review.overview)),
+        CallbackQueryHandler(on_inbox_button, pattern=pattern(Flow.INBOX)),
         CommandHandler("checkstats", _report(checks.stats_reply)),
     ]

@@ -71,7 +71,7 @@ def _without_feedback(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMark
 
 @with_session
 async def on_button(update: Update, context: BotContext, session: AsyncSession) -> None:
-    """qa:up|down:<log> · qa:pick:<log>:<entry> · qa:none:<log> · qa:more|rel:<entry>"""
+    """qa:up|down:<log> · qa:pick|wish:<log>:<entry> · qa:none:<log> · qa:more|rel:<entry>"""
     query = update.callback_query
     if query is None or query.data is None:
         return
@@ -89,6 +89,17 @@ async def on_button(update: Update, context: BotContext, session: AsyncSession) 
         thanked = notice.text == services.renderer.text(f"feedback_thanks_{action}")
         if thanked and isinstance(query.message, Message):
             await query.edit_message_reply_markup(_without_feedback(query.message.reply_markup))
+        if thanked and action == "down":
+            wish = await qa.wish_options(services, session, person(update), log_id)
+            if wish is not None:
+                await send(update, context, wish)
+        return
+    if action == "wish" and log_id is not None:
+        await show(
+            update,
+            context,
+            await qa.choose_wish(services, session, person(update), log_id, pressed.arg(1)),
+        )
         return
     if action == "pick" and log_id is not None:
         await show(

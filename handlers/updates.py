@@ -100,6 +100,7 @@ PRIVATE_BUTTONS = tuple(
         Flow.EXPORT,
         Flow.SETTINGS,
         Flow.REGIONS,
+        Flow.INBOX,
     )
 )
 

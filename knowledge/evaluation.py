@@ -36,6 +36,7 @@ from knowledge.matcher import (
     OUT_OF_SCOPE_CLASS,
     Calibration,
     Candidate,
+    LearnedLookup,
     Logistic,
     Match,
     Matcher,
@@ -153,10 +154,16 @@ class EvalReport:
     # ("-", answered) for out-of-scope questions answered outright
     confusion: Counter[tuple[str, str]] = field(default_factory=Counter)
     misses: list[tuple[EvalItem, Match]] = field(default_factory=list)
+    # answered from the database instead (knowledge/data_questions.py): FAQ questions (a loss,
+    # counted as answered wrong) and out-of-scope ones (counted as refused)
+    data_in_scope: int = 0
+    data_oos: int = 0
 
     def merge(self, other: EvalReport) -> None:
         self.in_scope.merge(other.in_scope)
         self.oos.merge(other.oos)
+        self.data_in_scope += other.data_in_scope
+        self.data_oos += other.data_oos
         for mine, theirs in (
             (self.by_kind, other.by_kind),
             (self.by_voice, other.by_voice),
@@ -172,6 +179,7 @@ class EvalReport:
     def as_dict(self, confusions: int = 10) -> dict[str, object]:
         return {
             "questions": self.in_scope.total + self.oos.total,
+            "data_questions": {"in_scope": self.data_in_scope, "out_of_scope": self.data_oos},
             "in_scope": self.in_scope.rates(),
             "out_of_scope": self.oos.rates(),
             "by_kind": {
@@ -203,10 +211,29 @@ class EvalReport:
         }
 
 
-def evaluate(matcher: Matcher, items: Sequence[EvalItem]) -> EvalReport:
+def evaluate(
+    matcher: Matcher,
+    items: Sequence[EvalItem],
+    learned: LearnedLookup | None = None,
+    data: Callable[[str], object | None] | None = None,
+) -> EvalReport:
+    """Each question as the bot meets it: `data` recognises questions answered from the
+    database before the matcher sees them; `learned`: learned phrasings the matcher uses."""
     report = EvalReport()
     for item in items:
-        m = matcher.match(item.question)
+        if data is not None and data(item.question) is not None:
+            m = Match(item.question, Outcome.UNKNOWN, 1.0)
+            if item.in_scope:
+                report.data_in_scope += 1
+                report.in_scope.add(False, False, False, False, True)
+                report.by_kind[item.kind].add(False, False, False, False, True)
+                report.misses.append((item, m))
+            else:
+                report.data_oos += 1
+                report.oos.add(m)
+                report.oos_by_kind[item.kind].add(m)
+            continue
+        m = matcher.match(item.question, learned)
         if not item.in_scope:
             report.oos.add(m)
             report.oos_by_kind[item.kind].add(m)
@@ -233,6 +260,68 @@ def evaluate(matcher: Matcher, items: Sequence[EvalItem]) -> EvalReport:
         if not right:
             report.misses.append((item, m))
     return report
+
+
+# -- data questions ----------------------------------------------------------------------------
+
+RULE_KIND = "faq"  # a rule question in a data set: the FAQ must keep it
+
+
+@dataclass(frozen=True)
+class DataItem:
+    """A line of a data-question set (knowledge/eval_sets/data_*.tsv): the question, the
+    kind it is (knowledge.data_questions.DataKind's values, or "faq" for a rule question that
+    must stay with the FAQ) and the region it is about (a code, "own", or empty)."""
+
+    question: str
+    kind: str
+    region: str
+
+
+def load_data_eval(path: Path) -> list[DataItem]:
+    with path.open(encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f, delimiter="\t")
+        return [
+            DataItem(
+                row["question"].strip(), row["kind"].strip(), (row.get("region") or "").strip()
+            )
+            for row in reader
+            if row.get("question")
+        ]
+
+
+def evaluate_data(
+    parse: Callable[[str], tuple[str, str | None] | None], items: Sequence[DataItem]
+) -> dict[str, object]:
+    """`parse`: question → (kind, region) or None. Data questions recognised with the right
+    kind and region; rule questions the recogniser took from the FAQ."""
+    data = [i for i in items if i.kind != RULE_KIND]
+    rules = [i for i in items if i.kind == RULE_KIND]
+    right, wrong, missed, taken = 0, [], [], []
+    for item in data:
+        got = parse(item.question)
+        if got is None:
+            missed.append(item.question)
+        elif got[0] == item.kind and (not item.region or got[1] == item.region):
+            right += 1
+        else:
+            wrong.append(f"{item.question} ({item.kind} {item.region} → {got[0]} {got[1]})")
+    for item in rules:
+        if parse(item.question) is not None:
+            taken.append(item.question)
+
+    def share(n: int, of: int) -> float:
+        return round(n / of, 4) if of else 0.0
+
+    return {
+        "data_questions": len(data),
+        "right": share(right, len(data)),
+        "wrong": share(len(wrong), len(data)),
+        "missed": share(len(missed), len(data)),
+        "rule_questions": len(rules),
+        "rules_taken": share(len(taken), len(rules)),
+        "misses": {"wrong": wrong, "missed": missed, "rules_taken": taken},
+    }
 
 
 # -- fitting -----------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import stopwordsiso
@@ -56,6 +57,15 @@ from knowledge.text import (
 )
 
 CALIBRATION_FILE = KB_DIR / "calibration.json"
+
+
+class LearnedLookup(Protocol):
+    """Phrasings learned while running (knowledge/learned.py LearnedIndex)."""
+
+    def find_entry(self, question: str) -> tuple[int, str, float] | None:
+        """(learned phrasing id, entry id, similarity) for the question, or None."""
+
+
 # The features of the top entry, and the sign each one's weight must have: more of a "+"
 # feature never makes the bot less sure (the fit is constrained, so it cannot learn odd
 # shapes from a few examples).
@@ -217,6 +227,7 @@ class Match:
     smalltalk: str | None = None
     ranked: tuple[str, ...] = ()  # the best entries as ranked, whatever was decided
     english: bool = False  # the question is in English (the answer is Dutch, with a note)
+    learned: int | None = None  # answered by this learned phrasing (knowledge/learned.py)
 
     @property
     def answered(self) -> bool:
@@ -811,7 +822,9 @@ class Matcher:
         entry = self.kb.entry_for_faq(f"{m.group(1)}.{m.group(2)}")
         return entry.id if entry else None
 
-    def match(self, question: str) -> Match:
+    def match(self, question: str, learned: LearnedLookup | None = None) -> Match:
+        """`learned`: the running bot's learned phrasings (knowledge/learned.py); a question
+        that is one of them, or a near variant, gets that phrasing's entry."""
         text = question.strip()
         direct = self._faq_number(text)
         if direct is not None:
@@ -819,6 +832,18 @@ class Matcher:
         intent, rest = self._strip_smalltalk(text)
         if intent is not None:
             return Match(question, Outcome.SMALLTALK, 1.0, smalltalk=intent)
+        hit = learned.find_entry(rest) if learned is not None and rest.strip() else None
+        if hit is not None:
+            learned_id, entry, similarity = hit
+            return Match(
+                question,
+                Outcome.ANSWER,
+                similarity,
+                entry_id=entry,
+                ranked=(entry,),
+                english=is_english(rest),
+                learned=learned_id,
+            )
         return self.decide(question, self.candidates(rest), english=is_english(rest))
 
     def decide(

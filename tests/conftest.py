@@ -1,6 +1,11 @@
 """The fixtures: the knowledge base and matcher (once per run), the database of each test
 (SQLite, or PostgreSQL too for tests marked `both_databases`), settings and an offline bot.
-Helpers are in tests/support."""
+Helpers are in tests/support.
+
+hypothesis is imported at the top: otherwise a run without any hypothesis test imports it
+only in the plugin's terminal summary, deep in pluggy's call stack, where CPython 3.11.7's
+compiler fails on pytest's assertion rewriting ("AST constructor recursion depth mismatch",
+gh-106905) after every test passed."""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import hypothesis  # noqa: F401 - imported here, at a shallow stack: see below
 import pytest
 
 from bot.app import build_services

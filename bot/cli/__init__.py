@@ -11,6 +11,7 @@ from bot.cli import (  # noqa: F401 - importing a module adds its commands
     digest,
     export,
     kb,
+    learned,
     regions,
     running,
     stats,

@@ -11,6 +11,9 @@ import click
 from bot.cli.root import main
 from bot.cli.runtime import (
     CALIBRATION_SETS,
+    DATA_SET_PREFIX,
+    DATA_SETS,
+    DATA_TUNED,
     MEASURE_SETS,
     echo_json,
     fail,
@@ -108,30 +111,112 @@ def classifier_problems(base: Any) -> list[Any]:
 )
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--misses/--no-misses", default=False, help="List the questions it got wrong.")
-def kb_eval(paths: tuple[Path, ...], as_json: bool, misses: bool) -> None:
-    """Measure the matcher per set: ranking (right first, in the top 3) and decisions
-    (answered right, helped, answered wrong; out of scope refused), per kind, and the most
-    frequent wrong answers."""
-    from knowledge.evaluation import evaluate, load_eval
+@click.option(
+    "--learned",
+    is_flag=True,
+    help="Also with the learned phrasings of the database (confirmed in /onbeantwoord): the "
+    "figures with them and the questions whose answer they change.",
+)
+def kb_eval(paths: tuple[Path, ...], as_json: bool, misses: bool, learned: bool) -> None:
+    """Measure the answers per set, as the bot gives them (data questions first, then the
+    matcher): ranking (right first, in the top 3) and decisions (answered right, helped,
+    answered wrong; out of scope refused), per kind, the most frequent wrong answers; and how
+    well data questions are recognised (data_*.tsv)."""
+    from knowledge.data_questions import DataQuestionParser
+    from knowledge.evaluation import evaluate, evaluate_data, load_data_eval, load_eval
     from knowledge.kb import load_kb
     from knowledge.matcher import Matcher
 
     if not paths:
-        paths = tuple(p for p in (*CALIBRATION_SETS, *MEASURE_SETS) if p.exists())
+        paths = tuple(p for p in (*CALIBRATION_SETS, *MEASURE_SETS, *DATA_SETS) if p.exists())
         if not paths:
             fail("no evaluation sets found here: give one with --file", 2)
     matcher = Matcher(load_kb())
-    results = {}
+    parser = DataQuestionParser(matcher.kb.regions)
+    index = _learned_index(matcher) if learned else None
+    results: dict[str, Any] = {}
     for path in paths:
-        report = evaluate(matcher, load_eval(path))
-        data = report.as_dict()
+        if path.name.startswith(DATA_SET_PREFIX):
+            data = evaluate_data(parser.kind_and_region, load_data_eval(path))
+            data["fitted"] = path.name in {p.name for p in DATA_TUNED}
+            results[path.name] = data
+            continue
+        items = load_eval(path)
+        data = evaluate(matcher, items, data=parser.parse).as_dict()
         data["fitted"] = path.name in {p.name for p in CALIBRATION_SETS}
+        if index is not None:
+            data["with_learned"] = _with_learned(matcher, items, parser, index)
         results[path.name] = data
     if as_json:
         echo_json(results if len(results) > 1 else next(iter(results.values())))
         return
     for name, data in results.items():
-        _print_eval(name, data, misses)
+        if name.startswith(DATA_SET_PREFIX):
+            _print_data_eval(name, data, misses)
+        else:
+            _print_eval(name, data, misses)
+
+
+def _learned_index(matcher: Any) -> Any:
+    """The confirmed learned phrasings of the configured database, as the bot uses them."""
+    from bot.domain import LearnedStatus
+    from bot.storage.questions import LearnedRepo
+    from knowledge.learned import Learned, LearnedIndex
+
+    async def rows(services: Services, session: AsyncSession) -> list[Learned]:
+        found = await LearnedRepo(session).with_status(
+            LearnedStatus.CONFIRMED, LearnedStatus.EXPORTED
+        )
+        return [Learned(r.id, r.text, r.entry_id) for r in found]
+
+    index = LearnedIndex(matcher.index)
+    index.sync(query(rows))
+    return index
+
+
+def _with_learned(matcher: Any, items: Any, parser: Any, index: Any) -> dict[str, Any]:
+    """The set's figures with the learned phrasings, and what they change."""
+    from knowledge.evaluation import evaluate
+
+    report = evaluate(matcher, items, learned=index, data=parser.parse).as_dict()
+    changed = []
+    for item in items:
+        if parser.parse(item.question) is not None:
+            continue
+        before, after = matcher.match(item.question), matcher.match(item.question, index)
+        if (before.outcome, before.entry_id) != (after.outcome, after.entry_id):
+            changed.append(
+                {
+                    "question": item.question,
+                    "expected": item.expected,
+                    "before": before.entry_id or before.outcome.value,
+                    "after": after.entry_id or after.outcome.value,
+                }
+            )
+    return {
+        "phrasings": len(index),
+        "in_scope": report["in_scope"],
+        "out_of_scope": report["out_of_scope"],
+        "changed": changed,
+    }
+
+
+def _print_data_eval(name: str, data: dict[str, Any], misses: bool) -> None:
+    fitted = "tuned on" if data["fitted"] else "never tuned on"
+    click.echo(f"{name} ({fitted}): data questions recognised")
+    click.echo(
+        f"  {data['data_questions']} data questions: right {pct(data['right'])}, "
+        f"wrong kind or region {pct(data['wrong'])}, missed (left to the FAQ) "
+        f"{pct(data['missed'])}"
+    )
+    click.echo(
+        f"  {data['rule_questions']} rule questions: taken from the FAQ {pct(data['rules_taken'])}"
+    )
+    if misses:
+        for what, questions in data["misses"].items():
+            for q in questions:
+                click.echo(f"    [{what}] {q}")
+    click.echo("")
 
 
 def _print_eval(name: str, data: dict[str, Any], misses: bool) -> None:
@@ -160,6 +245,22 @@ def _print_eval(name: str, data: dict[str, Any], misses: bool) -> None:
                 f"    {kind:<12}{k['total']:4}"
                 + "".join(f"{pct(k[m]):>8}" for m in ("first", "top3", "right", "helped", "wrong"))
             )
+    taken = data["data_questions"]
+    click.echo(
+        f"  data questions  FAQ questions taken {taken['in_scope']}, out-of-scope ones "
+        f"answered from the data {taken['out_of_scope']}"
+    )
+    if "with_learned" in data:
+        w = data["with_learned"]
+        wi, wo = w["in_scope"], w["out_of_scope"]
+        click.echo(
+            f"  with {w['phrasings']} learned phrasings  answered right {pct(wi['right'])}, "
+            f"helped {pct(wi['helped'])}, answered wrong {pct(wi['wrong'])}; out of scope "
+            f"refused {pct(wo['refused'])}; {len(w['changed'])} answers changed"
+        )
+        for c in w["changed"]:
+            change = f"{c['before']} → {c['after']}"
+            click.echo(f"    {c['question']!r}: {change} (expected {c['expected']})")
     if data["by_voice"]:
         click.echo("  per voice         n   first    top3   right  helped   wrong")
         for voice, k in data["by_voice"].items():

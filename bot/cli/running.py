@@ -5,23 +5,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from bot.cli.root import main
 from bot.cli.runtime import (
+    NotReady,
     check_database,
     echo_json,
     fail,
     load_settings,
     prepare_sqlite_dir,
+    query,
     setup_logging,
 )
 from bot.domain import Role, values
 
 if TYPE_CHECKING:
-    pass
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.services import Services
 
 
 @main.command()
@@ -92,21 +96,26 @@ def chat(role: str, region: str | None, demo: bool) -> None:
 @click.argument("question", required=False)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per question.")
 def ask(question: str | None, as_json: bool) -> None:
-    """Ask the knowledge base a QUESTION; without one, read one question per line from stdin."""
+    """Ask the knowledge base a QUESTION; without one, read one question per line from stdin.
+    Questions about the programme's own data (a region's division, target or progress, the
+    national figures) are answered from the configured database."""
     from bot.services.faq.answers import answer_json
+    from knowledge.data_questions import DataQuestionParser
     from knowledge.kb import load_kb
     from knowledge.matcher import Matcher
 
     matcher = Matcher(load_kb())
+    parser = DataQuestionParser(matcher.kb.regions)
     questions = [question] if question is not None else (ln.rstrip("\n") for ln in sys.stdin)
     for q in questions:
         if question is None and not q.strip():
             continue
-        result = answer_json(matcher, q)
+        dq = parser.parse(q[:1000])
+        result = answer_json(matcher, q) if dq is None else _data_answer(matcher, q, dq)
         if as_json:
             echo_json(result)
             continue
-        if result["answered"]:
+        if result["answered"] or (result["entry"] is None and result["answer"]):
             click.echo(
                 f"{result['answer']}\n(bron: {', '.join(result['refs'])}; "
                 f"score {result['score']:.2f})"
@@ -117,3 +126,27 @@ def ask(question: str | None, as_json: bool) -> None:
                 click.echo(f"  - {s['title']} ({', '.join(s['refs'])})")
         else:
             click.echo(f"Geen antwoord gevonden (score {result['score']:.2f}).")
+
+
+def _data_answer(matcher: Any, question: str, dq: Any) -> dict[str, Any]:
+    """A data question, answered from the database as the operator; when the database is
+    not there (yet), an answer that says so (and why, on stderr)."""
+    from bot.services.faq.answers import data_json, rule_json
+
+    async def run(services: Services, session: AsyncSession) -> dict[str, Any]:
+        return await data_json(services, session, question, dq)
+
+    try:
+        return query(run, soft=True)
+    except NotReady as exc:
+        click.echo(f"database: {exc}", err=True)
+        return {
+            "question": question,
+            "answered": False,
+            "entry": None,
+            "refs": [f"data:{dq.kind.value}"],
+            "score": 0.0,
+            "answer": "Die cijfers staan in de database van de bot, en die is hier nog niet "
+            "klaar (hoofdzaak db upgrade).",
+            "suggestions": rule_json(matcher, question),
+        }

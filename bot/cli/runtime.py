@@ -34,6 +34,11 @@ CALIBRATION_SETS = (
     EVAL_SETS / "faq_train.tsv",
 )
 MEASURE_SETS = (EVAL_SETS / "faq_test.tsv", EVAL_SETS / "faq_blind.tsv")
+# Data questions (knowledge/data_questions.py): the recogniser's rules were tuned on the
+# data_tune sets, never on data_blind.tsv.
+DATA_SET_PREFIX = "data_"
+DATA_TUNED = tuple(EVAL_SETS / f"data_tune{n}.tsv" for n in ("", "2", "3"))
+DATA_SETS = (*DATA_TUNED, EVAL_SETS / "data_blind.tsv")
 
 
 class RedactingFormatter(logging.Formatter):
@@ -147,12 +152,24 @@ def check_database(database: Database) -> None:
         fail(f"database: {exc}")
 
 
-def query(run: Callable[[Services, AsyncSession], Awaitable[T]], write: bool = False) -> T:
+class NotReady(Exception):
+    """The database cannot answer (unreachable, or not at this version's migration)."""
+
+
+def query(
+    run: Callable[[Services, AsyncSession], Awaitable[T]], write: bool = False, soft: bool = False
+) -> T:
     """Run one service call against the configured database. A command that writes
     migrates it first (as the bot does at start-up); one that only reads leaves it as it is
-    and says so when it is not at this version's newest migration."""
+    and says so when it is not at this version's newest migration. `soft`: raise NotReady with
+    that message instead of ending the command."""
     from bot.app import build_services
     from bot.storage.db import DatabaseUnavailable, SchemaTooNew
+
+    def problem(message: str) -> NoReturn:
+        if soft:
+            raise NotReady(message)
+        fail(f"database: {message}")
 
     async def go() -> T:
         services = build_services(load_settings())
@@ -161,15 +178,14 @@ def query(run: Callable[[Services, AsyncSession], Awaitable[T]], write: bool = F
                 await services.db.ping()
                 await services.db.check_schema()
             except (DatabaseUnavailable, SchemaTooNew) as exc:
-                fail(f"database: {exc}")
+                problem(str(exc))
             if write:
                 await services.db.upgrade()
             else:
                 found, head = await services.db.revisions()
                 if found != head:
-                    fail(
-                        "database: "
-                        + ("it is empty" if found is None else f"it is at migration {found}")
+                    problem(
+                        ("it is empty" if found is None else f"it is at migration {found}")
                         + f", this version needs {head}: run hoofdzaak db upgrade (starting "
                         "the bot does it too)"
                     )

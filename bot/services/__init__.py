@@ -8,14 +8,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from bot.config import TIMEZONE, Settings
 from bot.render import Renderer
+from bot.services.faq.inbox import PendingSearches
 from bot.services.people.flood import FloodGuard
 from bot.services.people.users import CodeAttempts, SeenCache
 from bot.storage.db import Database
+from knowledge.data_questions import DataQuestionParser
 from knowledge.kb import KnowledgeBase
+from knowledge.learned import LearnedIndex
 from knowledge.matcher import Matcher
 
 if TYPE_CHECKING:
@@ -39,6 +43,7 @@ class Services:
     seen: SeenCache = field(default_factory=SeenCache)
     invite_attempts: CodeAttempts = field(default_factory=CodeAttempts)
     flood: FloodGuard = field(default_factory=FloodGuard)
+    pending_searches: PendingSearches = field(default_factory=PendingSearches)
     # The one sender of announcements and digests (bot/services/messaging/sender.py); set by
     # build_application, None in the CLI (which only writes announcements and deliveries).
     sender: Sender | None = None
@@ -47,6 +52,17 @@ class Services:
         """New `sending` work in the database: have the running sender look now."""
         if self.sender is not None:
             self.sender.wake()
+
+    @cached_property
+    def learned(self) -> LearnedIndex:
+        """The confirmed learned phrasings (knowledge/learned.py), kept in step with the
+        database by bot/services/faq/learning.py."""
+        return LearnedIndex(self.matcher.index)
+
+    @cached_property
+    def data_questions(self) -> DataQuestionParser:
+        """Recognises questions about the programme's own data (knowledge/data_questions.py)."""
+        return DataQuestionParser(self.kb.regions)
 
     def region_codes(self) -> set[str]:
         return {r.code for r in self.kb.regions.regions}

@@ -25,12 +25,11 @@ from bot.storage.models import (
     Announcement,
     Base,
     Delivery,
-    QuestionLog,
     Trajectory,
     User,
     table_of,
 )
-from bot.storage.questions import AskedRow
+from bot.storage.questions import AskedRow, QuestionRepo
 
 IN_LIST_MAX = 500  # more coaches than this: read all and filter (no huge IN lists)
 
@@ -171,24 +170,8 @@ class DigestRepo:
 
     async def unanswered(self, since: datetime, until: datetime) -> list[AskedRow]:
         """Questions in [since, until] the bot could not answer, or whose answer got 👎 or
-        "geen van deze" (the same rule as /onbeantwoord), with the asker's region."""
-        q = QuestionLog
-        stmt = (
-            select(q.text, q.user_id, User.role, q.asked_at, q.feedback, q.entry_id, User.region)
-            .outerjoin(User, User.id == q.user_id)
-            .where(
-                q.asked_at >= since,
-                q.asked_at <= until,
-                or_(q.outcome == "unknown", q.feedback.in_(("down", "none"))),
-            )
-            .order_by(q.asked_at.desc(), q.id.desc())
-        )
-        return [
-            AskedRow(text, user_id, role is not None, asked_at, feedback, entry_id, region)
-            for text, user_id, role, asked_at, feedback, entry_id, region in (
-                await self.session.execute(stmt)
-            ).tuples()
-        ]
+        "geen van deze", not yet handled (the same rule as /onbeantwoord)."""
+        return await QuestionRepo(self.session).unanswered(since, until=until)
 
     async def new_users(self, since: datetime, until: datetime) -> dict[str, int]:
         """Staff (not demo) first seen in [since, until], per role."""

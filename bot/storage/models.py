@@ -30,6 +30,7 @@ from bot.domain import (
     AnnouncementKind,
     AnnouncementStatus,
     DeliveryStatus,
+    LearnedStatus,
     Role,
     TrajectoryStatus,
     values,
@@ -120,6 +121,30 @@ class QuestionLog(Base):
     # None | up | down | none (pressed "Geen van deze")
     feedback: Mapped[str | None] = mapped_column(String(8))
     asked_at: Mapped[datetime] = mapped_column(index=True)
+    # what the programme team did with it in /onbeantwoord (bot.domain.Triage), and when
+    triage: Mapped[str | None] = mapped_column(String(16), default=None)
+    triaged_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class LearnedPhrasing(Base):
+    """A question linked to an entry in the chat: the bot answers it (and near variants)
+    with the entry once confirmed, until `kb learned export` has written it into the YAML
+    and that release is running (docs/learning.md)."""
+
+    __tablename__ = "learned_phrasings"
+    __table_args__ = (one_of("learned_phrasings", "status", LearnedStatus),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)  # the question as asked (BSNs redacted)
+    entry_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    proposed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    question_id: Mapped[int | None] = mapped_column(
+        ForeignKey("question_log.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column()
+    confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class CheckLog(Base):

@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain import DeliveryStatus
+from bot.domain import DeliveryStatus, LearnedStatus
 from bot.storage.models import (
     Announcement,
     BotState,
     Delivery,
+    LearnedPhrasing,
     QuestionLog,
     Trajectory,
     TrajectoryEvent,
@@ -118,7 +119,9 @@ class ForgetRepo:
         return found
 
     async def questions(self, user_id: int) -> int:
-        """Anonymise their question texts; how many were not yet."""
+        """Anonymise their question texts; how many were not yet. Their proposals after a 👎
+        (their question, not yet confirmed by the programme team) are dropped; a phrasing the
+        team confirmed is the programme's knowledge now and stays, without their name."""
         n = await _count(
             self.session,
             QuestionLog.id,
@@ -126,6 +129,17 @@ class ForgetRepo:
         )
         await self.session.execute(
             update(QuestionLog).where(QuestionLog.user_id == user_id).values(text=self.placeholder)
+        )
+        await self.session.execute(
+            delete(LearnedPhrasing).where(
+                LearnedPhrasing.proposed_by == user_id,
+                LearnedPhrasing.status == LearnedStatus.PROPOSED,
+            )
+        )
+        await self.session.execute(
+            update(LearnedPhrasing)
+            .where(LearnedPhrasing.proposed_by == user_id)
+            .values(proposed_by=None)
         )
         return n
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -71,6 +71,37 @@ class TrajectoryRepo:
         """How many of one coach, of one region, or (both None) of all."""
         stmt = self._scope(select(func.count(Trajectory.id)), coach_id, region)
         return int(await self.session.scalar(stmt) or 0)
+
+    async def open_count(self, coach_id: int) -> tuple[int, int]:
+        """(running, placed) trajectories of one coach that have not ended."""
+        stmt = (
+            select(Trajectory.status, func.count(Trajectory.id))
+            .where(Trajectory.coach_id == coach_id, Trajectory.status != TrajectoryStatus.ENDED)
+            .group_by(Trajectory.status)
+        )
+        counts = {str(s): int(n) for s, n in (await self.session.execute(stmt)).tuples()}
+        return counts.get(TrajectoryStatus.RUNNING, 0), counts.get(TrajectoryStatus.PLACED, 0)
+
+    async def not_updated_since(
+        self, coach_id: int, before: datetime, limit: int
+    ) -> tuple[int, list[Trajectory]]:
+        """One coach's trajectories that have not ended and were last changed before
+        `before`: how many, and the `limit` longest untouched."""
+        where = (
+            Trajectory.coach_id == coach_id,
+            Trajectory.status != TrajectoryStatus.ENDED,
+            Trajectory.updated_at < before,
+        )
+        total = int(
+            await self.session.scalar(select(func.count(Trajectory.id)).where(*where)) or 0
+        )
+        rows = await self.session.execute(
+            select(Trajectory)
+            .where(*where)
+            .order_by(Trajectory.updated_at, Trajectory.id)
+            .limit(limit)
+        )
+        return total, list(rows.scalars())
 
     async def page(
         self, offset: int, limit: int, coach_id: int | None = None, region: str | None = None

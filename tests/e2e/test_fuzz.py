@@ -32,6 +32,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.app import build_services
+from bot.callbacks import Flow
 from bot.config import TIMEZONE, Settings
 from bot.offline import OfflineBot, offline_bot
 from bot.services import Services
@@ -598,7 +599,7 @@ def test_typed_text_gets_an_answer_and_a_rejection_changes_nothing(
 
 # -- button presses -------------------------------------------------------------------------------
 
-PREFIXES = ("new", "mt", "ann", "chk", "qa", "faq", "inv", "usr", "rs", "set", "st", "exp")
+PREFIXES = tuple(flow.value for flow in Flow)  # every flow's buttons, forged
 ACTIONS = ("v", "d", "p", "e", "w", "f", "l", "x", "a", "c", "u", "up", "pick", "sec", "y", "t")
 FORGED = (
     "mt:d:1",

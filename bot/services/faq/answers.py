@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 from datetime import timedelta
 from typing import Any
 
@@ -13,17 +14,21 @@ from bot.callbacks import Flow, build
 from bot.render import Renderer
 from bot.services import Services
 from bot.services.checks import guided as checks
+from bot.services.faq import data_answers, learning, review
 from bot.services.faq.inbox import SHOWN_MAX, UnansweredGroup, group_unanswered
+from bot.services.people.accounts import caller
 from bot.services.people.users import record_seen
 from bot.services.shared.inputs import redact_bsn
 from bot.services.shared.replies import Button, Notice, Person, Reply
 from bot.storage.models import QuestionLog
 from bot.storage.questions import QuestionRepo
 from bot.telegram_html import strip as strip_html
+from knowledge.data_questions import DataQuestion
 from knowledge.matcher import Match, Matcher, Outcome
 from knowledge.models import Entry
 
 MAX_QUESTION_CHARS = 1000  # longer messages are cut before matching and logging
+DATA_OUTCOME = "data"  # question_log.outcome of a question answered from the database
 RELATED_MAX = 3
 
 
@@ -86,12 +91,71 @@ def _suggest_reply(services: Services, match: Match, log_id: int) -> Reply:
 # -- asking ---------------------------------------------------------------------------------
 
 
+def rule_entry(match: Match) -> str | None:
+    """The FAQ entry behind a data question that is also about a rule ("hoeveel trajecten
+    moet Twente halen?": the figure, and the entry on the ambition), if the matcher finds one
+    at least worth a button."""
+    if match.outcome is Outcome.ANSWER:
+        return match.entry_id
+    if match.outcome is Outcome.SUGGEST and match.suggestions:
+        return match.suggestions[0]
+    return None
+
+
+def _with_rule(services: Services, reply: Reply, entry_id: str | None) -> Reply:
+    if entry_id is None:
+        return reply
+    title = services.kb.entry(entry_id).title
+    button = Button(
+        services.renderer.text("data_rule_button", title=title)[:64],
+        build(Flow.QA, "rel", entry_id),
+    )
+    return dataclasses.replace(reply, buttons=(*reply.buttons, (button,)))
+
+
+async def _ask_data(
+    services: Services,
+    session: AsyncSession,
+    person: Person,
+    question: str,
+    chat_type: str,
+    dq: DataQuestion,
+) -> Reply:
+    """A question about the programme's own data: answered from the database, for this
+    caller (bot/services/faq/data_answers.py), logged as `data`."""
+    now = services.clock()
+    user_id = await record_seen(session, person, now, services.seen)
+    who = await caller(services, session, person)
+    data = await data_answers.answer(services, session, who, dq)
+    rule = rule_entry(services.matcher.match(question))
+    await QuestionRepo(session).log(
+        QuestionLog(
+            user_id=user_id,
+            chat_type=chat_type[:16],
+            text=redact_bsn(question),
+            outcome=DATA_OUTCOME,
+            entry_id=None,
+            score=1.0 if data.answered else 0.0,
+            suggestions=rule,
+            asked_at=now,
+        )
+    )
+    await session.commit()
+    return _with_rule(services, data.reply, rule)
+
+
 async def ask(
     services: Services, session: AsyncSession, person: Person, text: str, chat_type: str
 ) -> Reply:
     """Match a free-text question, log it, and render the reply."""
     question = text.strip()[:MAX_QUESTION_CHARS]
-    match = services.matcher.match(question)
+    searching = services.pending_searches.take(person.telegram_id, services.clock())
+    if searching is not None and chat_type == "private":
+        return await review.search(services, session, person, searching, question)
+    dq = services.data_questions.parse(question)
+    if dq is not None:
+        return await _ask_data(services, session, person, question, chat_type, dq)
+    match = services.matcher.match(question, services.learned)
     now = services.clock()
     user_id = await record_seen(session, person, now, services.seen)
     if match.outcome is Outcome.SMALLTALK and match.smalltalk:
@@ -152,6 +216,47 @@ async def feedback(
     return Notice(r.text("feedback_thanks_up" if value == "up" else "feedback_thanks_down"))
 
 
+WISHES = 3  # entries offered after a 👎
+
+
+async def wish_options(
+    services: Services, session: AsyncSession, person: Person, log_id: int
+) -> Reply | None:
+    """After a 👎: "Zocht je een van deze?" with the likely other entries (optional for the
+    asker; a pick is a proposal for the programme team)."""
+    log = await _own_log(services, session, person, log_id)
+    if isinstance(log, Notice) or log.feedback != "down":
+        return None
+    likely = [
+        c.entry_id
+        for c in services.matcher.candidates(log.text, limit=WISHES + 1)
+        if c.entry_id != log.entry_id
+    ][:WISHES]
+    if not likely:
+        return None
+    r, kb = services.renderer, services.kb
+    buttons = [Button(kb.entry(e).title, build(Flow.QA, "wish", log_id, e)) for e in likely]
+    buttons.append(Button(r.text("none_of_these"), build(Flow.QA, "none", log_id)))
+    return Reply.column(html.escape(r.text("wish_question")), buttons)
+
+
+async def choose_wish(
+    services: Services, session: AsyncSession, person: Person, log_id: int, entry_id: str
+) -> Reply | Notice:
+    """The asker picked what they were looking for after a 👎: its answer, and a proposal
+    that the programme team confirms or rejects in /onbeantwoord."""
+    log = await _own_log(services, session, person, log_id)
+    if isinstance(log, Notice):
+        await session.commit()
+        return log
+    if entry_id not in services.kb.by_id:
+        return Notice(services.renderer.text("unknown_entry"))
+    await learning.propose(services, session, log, entry_id)
+    reply = entry_reply(services, entry_id)
+    thanks = html.escape(services.renderer.text("wish_thanks"))
+    return dataclasses.replace(reply, text=f"{thanks}\n\n{reply.text}", toast=None)
+
+
 async def choose_suggestion(
     services: Services, session: AsyncSession, person: Person, log_id: int, entry_id: str
 ) -> Reply | Notice:
@@ -207,6 +312,33 @@ def answer_json(matcher: Matcher, question: str) -> dict[str, Any]:
     }
 
 
+async def data_json(
+    services: Services, session: AsyncSession, question: str, dq: DataQuestion
+) -> dict[str, Any]:
+    """A data question for `hoofdzaak ask --json`: answered as the operator (every region and
+    the national figures; not "onze regio" or "mijn trajecten"), `entry` null, `refs`
+    ["data:<kind>"], and the FAQ entry on the rule behind it as a suggestion."""
+    data = await data_answers.answer(services, session, data_answers.OPERATOR, dq)
+    return {
+        "question": question,
+        "answered": data.answered,
+        "entry": None,
+        "refs": [data.ref],
+        "score": 1.0,
+        "answer": strip_html(data.reply.text).strip(),
+        "suggestions": rule_json(services.matcher, question),
+    }
+
+
+def rule_json(matcher: Matcher, question: str) -> list[dict[str, Any]]:
+    """The FAQ entry on the rule behind a data question, as `ask --json` lists suggestions."""
+    rule = rule_entry(matcher.match(question))
+    if rule is None:
+        return []
+    entry = matcher.kb.entry(rule)
+    return [{"entry": rule, "refs": list(entry.refs), "title": entry.title}]
+
+
 # -- what the programme team sees -----------------------------------------------------------
 
 
@@ -222,15 +354,3 @@ async def unanswered(
 def entry_title(services: Services, entry_id: str | None) -> str | None:
     entry = services.kb.by_id.get(entry_id) if entry_id else None
     return entry.title if entry is not None else None
-
-
-async def unanswered_reply(services: Services, session: AsyncSession, days: int = 30) -> Reply:
-    groups = await unanswered(services, session, days)
-    text = services.renderer.render(
-        "admin/unanswered.html.j2",
-        groups=groups[:30],
-        title=lambda g: entry_title(services, g.entry_id),
-        days=days,
-        total=sum(g.count for g in groups),
-    )
-    return Reply(text)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from bot.storage.questions import AskedRow
 from knowledge.text import canonical_text
@@ -31,6 +31,27 @@ class UnansweredGroup:
     downvoted: int
     last_asked: datetime
     entry_id: str | None  # the entry that got the 👎, if any
+    log_id: int = 0  # the newest question of the group (question_log.id)
+
+
+class PendingSearches:
+    """Who pressed "Zoek een vraag…" in /onbeantwoord: their next typed text is the search
+    (kept in memory for SEARCH_MINUTES; a restart forgets it, and the button works again)."""
+
+    SEARCH_MINUTES = 10
+
+    def __init__(self) -> None:
+        self._waiting: dict[int, tuple[int, datetime]] = {}
+
+    def expect(self, telegram_id: int, log_id: int, now: datetime) -> None:
+        self._waiting[telegram_id] = (log_id, now + timedelta(minutes=self.SEARCH_MINUTES))
+
+    def take(self, telegram_id: int, now: datetime) -> int | None:
+        """The question the person is searching an entry for, once; None if nothing waits."""
+        found = self._waiting.pop(telegram_id, None)
+        if found is None or found[1] < now:
+            return None
+        return found[0]
 
 
 def capped(rows: Iterable[AskedRow]) -> list[AskedRow]:
@@ -69,6 +90,7 @@ def group_unanswered(rows: Iterable[AskedRow], limit: int = SHOWN_MAX) -> list[U
                 downvoted=sum(r.feedback == "down" for r in logs),
                 last_asked=newest.asked_at,
                 entry_id=downvoted[0].entry_id if downvoted else None,
+                log_id=newest.id,
             )
         )
     out.sort(key=lambda g: (-g.askers, -g.count, -g.last_asked.timestamp(), g.text))

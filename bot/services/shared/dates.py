@@ -140,6 +140,11 @@ def show_day(day: date) -> str:
     return f"{day.day}-{day.month}-{day.year}"
 
 
+def show_long_day(day: date) -> str:
+    """'7 december 2026' (where a sentence says when: "stand: 7 december 2026")."""
+    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
+
+
 def show_moment(when: datetime) -> str:
     """'5 december 2026 9:00' (Europe/Amsterdam)."""
     local = when.astimezone(TIMEZONE)
