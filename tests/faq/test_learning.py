@@ -262,6 +262,23 @@ def test_cli_list_export_remove(settings: Settings, tmp_path: Path) -> None:
     )
     assert [r["question"] for r in json.loads(listed.output)] == [MISSED]
 
+    # kb eval --learned: the figures with the learned phrasings, and what they change
+    eval_set = tmp_path / "mini.tsv"
+    eval_set.write_text(
+        f"question\texpected\tkind\n{MISSED}\t{ENTRY}\tparafrase\n"
+        "wat is het weer morgen in Utrecht\t-\toos\n",
+        encoding="utf-8",
+    )
+    evaluated = runner.invoke(
+        main, ["kb", "eval", "--file", str(eval_set), "--learned", "--json"], env=env
+    )
+    assert evaluated.exit_code == 0, evaluated.output
+    report = json.loads(evaluated.output)
+    assert report["in_scope"]["right"] == 0.0
+    assert report["with_learned"]["in_scope"]["right"] == 1.0
+    assert report["with_learned"]["out_of_scope"]["refused"] == 1.0
+    assert [c["question"] for c in report["with_learned"]["changed"]] == [MISSED]
+
     removed = runner.invoke(main, ["kb", "learned", "remove", "1", "2"], env=env)
     assert removed.exit_code == 0 and "2 learned phrasings removed" in removed.output
 
