@@ -21,7 +21,7 @@ from typing import TextIO
 from bot.config import Settings
 from bot.domain import Role
 from bot.offline import OfflineBot, offline_bot
-from bot.render import Renderer
+from bot.render import Renderer, dutch_number
 from bot.services.people import users
 from bot.services.people.accounts import role_name
 from bot.services.shared import demo
@@ -109,7 +109,9 @@ async def prepare(bot: OfflineBot, options: ConsoleOptions) -> str | None:
             return _text("console_demo_real_data")
         counts = await demo.seed(session, services.kb, services.clock())
     regions = len(services.kb.regions.regions)
-    return _text("console_demo_loaded", trajectories=counts.trajectories, regions=regions)
+    return _text(
+        "console_demo_loaded", trajectories=dutch_number(counts.trajectories), regions=regions
+    )
 
 
 def _settings_for(settings: Settings, role: str) -> Settings:

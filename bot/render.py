@@ -26,6 +26,7 @@ class Renderer:
             keep_trailing_newline=False,
         )
         self.env.filters["paragraphs"] = _paragraphs
+        self.env.filters["number"] = dutch_number
         with (directory / "texts.yaml").open(encoding="utf-8") as fh:
             self._texts: dict[str, str] = yaml.safe_load(fh)
 
@@ -42,6 +43,11 @@ class Renderer:
         """The templates and texts as packaged, for code that has no services at hand (the
         check of an announcement's HTML also runs in the CLI)."""
         return Renderer()
+
+
+def dutch_number(n: float) -> str:
+    """A whole number as every message writes it: 1.090, 3.500 (a dot per thousand)."""
+    return f"{round(n):,}".replace(",", ".")
 
 
 def _paragraphs(text: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -65,6 +67,17 @@ async def test_each_role_gets_its_own_command_menu(bot: OfflineBot) -> None:
     help_text = (await bot.chat(4401).send("/help"))[-1].text
     assert "/mijntrajecten" in help_text and "/gebruikers" not in help_text
     assert "uitnodiging" in (await bot.chat(4402).send("/help"))[-1].text
+
+
+async def test_help_names_each_command_once_and_says_english_is_fine(bot: OfflineBot) -> None:
+    await give_role(bot, 4411, "coach", "AM18")
+    for user in (4411, 4412, ADMIN_ID):
+        text = (await bot.chat(user).send("/help"))[-1].text
+        listed = re.findall(r"^/(\w+) –", text, re.M)
+        assert len(listed) == len(set(listed)), listed
+        assert "You can ask in English too" in text
+    welcome = (await bot.chat(4412).send("/start"))[-1].text
+    assert "You can ask in English too" in welcome
 
 
 async def test_a_slow_answer_shows_typing_first(

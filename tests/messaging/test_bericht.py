@@ -138,6 +138,8 @@ async def test_plan_list_and_cancel(bot: OfflineBot) -> None:
     async with bot.services.db.session() as session:
         ann = await session.get(Announcement, ann_id)
     assert ann is not None and ann.status == "cancelled"
+    # nothing is still to go for a cancelled one
+    assert "nog te gaan" not in _text(out) and "niet verstuurd 1" in _text(out)
     out = await admin.press(f"ann:c:{ann_id}")  # pressed twice: polite, nothing changes
     assert "niet (meer) ingepland" in _text(out)
 

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import Flow, build, parse
 from bot.domain import Role
+from bot.render import dutch_number
 from bot.services import Services
 from bot.services.people.accounts import Caller, caller
 from bot.services.progress import charts
@@ -283,8 +284,8 @@ def national_json(n: National) -> dict[str, Any]:
 
 
 def number(n: float) -> str:
-    """Dutch thousands separator: 3.500."""
-    return f"{whole(n):,}".replace(",", ".")
+    """Dutch thousands separator: 3.500 (bot/render.py dutch_number, after `whole`)."""
+    return dutch_number(whole(n))
 
 
 def percent(x: float | None) -> str:
