@@ -113,10 +113,17 @@ class _Value(ChainableUndefined):
 
     __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __add__
 
-    def __lt__(self, other: object) -> bool:
+    def __lt__(self, *args: Any, **kwargs: Any) -> bool:
         return False
 
-    __le__ = __gt__ = __ge__ = __lt__
+    def __le__(self, *args: Any, **kwargs: Any) -> bool:
+        return False
+
+    def __gt__(self, *args: Any, **kwargs: Any) -> bool:
+        return False
+
+    def __ge__(self, *args: Any, **kwargs: Any) -> bool:
+        return False
 
     def __eq__(self, other: object) -> bool:
         return False
