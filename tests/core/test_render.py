@@ -113,16 +113,17 @@ class _Value(ChainableUndefined):
 
     __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __add__
 
-    def __lt__(self, *args: Any, **kwargs: Any) -> bool:
+    # Undefined raises on comparisons; this placeholder answers them.
+    def __lt__(self, *args: Any, **kwargs: Any) -> bool:  # type: ignore[override]
         return False
 
-    def __le__(self, *args: Any, **kwargs: Any) -> bool:
+    def __le__(self, *args: Any, **kwargs: Any) -> bool:  # type: ignore[override]
         return False
 
-    def __gt__(self, *args: Any, **kwargs: Any) -> bool:
+    def __gt__(self, *args: Any, **kwargs: Any) -> bool:  # type: ignore[override]
         return False
 
-    def __ge__(self, *args: Any, **kwargs: Any) -> bool:
+    def __ge__(self, *args: Any, **kwargs: Any) -> bool:  # type: ignore[override]
         return False
 
     def __eq__(self, other: object) -> bool:
