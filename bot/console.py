@@ -4,8 +4,10 @@ Interactive: type a message, or a number to press the button with that number, `
 commands are sent to the bot as commands, and `:q` (or Ctrl-D) leaves. Piped (stdin not a
 terminal): one message per line, the replies printed, exit at end of input.
 
-The console user (Telegram id 424242) gets the role chosen with `--rol` (default programma:
-on your own machine you see everything) and, for coach and regio, the region of `--regio`.
+The console user gets the role chosen with `--rol` (default programma: on your own machine you
+see everything) and, for coach and regio, the region of `--regio`. Each role has a console user
+of its own (Telegram ids 424242 programma, 424243 coach, 424244 regio), so a coach's
+trajectories never show up as the regio user's own.
 Files the bot sends (exports, charts) are saved under `data/console/`.
 """
 
@@ -30,8 +32,15 @@ from bot.simulator import ChatSimulator, Output
 from bot.storage.trajectories import TrajectoryRepo
 from bot.telegram_html import strip as strip_html
 
-CONSOLE_USER_ID = 424242
+# One console user per role, so that what one role did (a coach's trajectories, the region a
+# regio user had) never shows up when the console runs as another role.
+CONSOLE_USERS = {Role.PROGRAMME: 424242, Role.COACH: 424243, Role.REGIO: 424244}
 CONSOLE_NAME = "Console"
+
+
+def console_user(role: str) -> int:
+    """The console user's Telegram id for a role."""
+    return CONSOLE_USERS[Role(role)]
 FILES_DIR = Path("data/console")
 DEFAULT_REGION = "AM18"
 _NUMBER = re.compile(r"^\s*(\d{1,2})\s*$")
@@ -91,16 +100,15 @@ async def prepare(bot: OfflineBot, options: ConsoleOptions) -> str | None:
     """Give the console user its role and region; seed demo data if asked. A note, or None."""
     services = bot.services
     region = (options.region or DEFAULT_REGION) if options.role != Role.PROGRAMME else None
+    user_id = console_user(options.role)
     async with services.db.session() as session:
-        await users.record_seen(session, Person(CONSOLE_USER_ID, CONSOLE_NAME), services.clock())
+        await users.record_seen(session, Person(user_id, CONSOLE_NAME), services.clock())
         await session.commit()
         try:
-            await users.set_user(
-                session, services.region_codes(), CONSOLE_USER_ID, options.role, region
-            )
+            await users.set_user(session, services.region_codes(), user_id, options.role, region)
         except users.UserInputError as exc:
             raise ConsoleError(str(exc)) from None
-        services.seen.forget(CONSOLE_USER_ID)
+        services.seen.forget(user_id)
         if not options.demo:
             return None
         if not (await demo.present(session)).empty:
@@ -116,9 +124,9 @@ async def prepare(bot: OfflineBot, options: ConsoleOptions) -> str | None:
 
 def _settings_for(settings: Settings, role: str) -> Settings:
     """The console user is programme team as HOOFDZAAK_ADMINS makes it, or not at all."""
-    admins = tuple(a for a in settings.admins if a != CONSOLE_USER_ID)
+    admins = tuple(a for a in settings.admins if a not in CONSOLE_USERS.values())
     if role == Role.PROGRAMME:
-        admins = (*admins, CONSOLE_USER_ID)
+        admins = (*admins, CONSOLE_USERS[Role.PROGRAMME])
     return settings.model_copy(update={"admins": admins})
 
 
@@ -134,7 +142,7 @@ async def run_console(
         note = await prepare(bot, options)
         if note:
             print(note, file=stdout)
-        chat = bot.chat(CONSOLE_USER_ID, first_name=CONSOLE_NAME)
+        chat = bot.chat(console_user(options.role), first_name=CONSOLE_NAME)
         numbered: list[tuple[str, int | None]] = []
         seen = len(bot.api.calls)
         if interactive:

@@ -60,3 +60,22 @@ def test_regio_role_and_region(runner: CliRunner, tmp_path: Path) -> None:
 
     bad = runner.invoke(main, ["chat", "--rol", "regio", "--regio", "AM04"], input="")
     assert bad.exit_code == 2 and "AM04" in bad.output
+
+
+def test_each_role_has_its_own_console_user(runner: CliRunner) -> None:
+    """A coach's trajectory does not show up as the regio user's own, and the programme team
+    does not keep the region a regio run gave."""
+    coach = runner.invoke(
+        main,
+        ["chat", "--rol", "coach", "--regio", "AM30"],
+        input="/registreer\nKL-07\n12-3-2026\n1\n1\n1\n1\n1\n1\n1\n9\n/mijntrajecten\n",
+    )
+    assert coach.exit_code == 0, coach.output
+    assert "KL-07" in coach.output.split("/mijntrajecten")[-1]  # saved, the coach's own
+    regio = runner.invoke(
+        main, ["chat", "--rol", "regio", "--regio", "AM30"], input="/mijntrajecten\n"
+    )
+    assert regio.exit_code == 0, regio.output
+    assert "Je hebt nog geen trajecten" in regio.output
+    programme = runner.invoke(main, ["chat"], input="/ik\n")
+    assert "programmateam" in programme.output and "Zuid-Limburg" not in programme.output

@@ -80,8 +80,11 @@ async def test_compose_fix_choose_preview_send_and_report(bot: OfflineBot) -> No
 
     out = await admin.press("ann:a:r")
     assert "Kies regio's" in _text(out)
+    out = await admin.press("ann:a:r:AM30")  # nobody there: says why (demo users get nothing)
+    assert "regio AM30 (0 ontvangers)" in _text(out) and "Demo-gebruikers" in _text(out)
+    out = await admin.press("ann:a:r:AM30")  # off again
     out = await admin.press("ann:a:r:AM18")
-    assert "regio AM18 (4 ontvangers)" in _text(out)
+    assert "regio AM18 (4 ontvangers)" in _text(out) and "Demo-gebruikers" not in _text(out)
     out = await admin.press("ann:a:back")
     out = await admin.press("ann:a:o:coach")
     assert "regio AM18 · rol jobcoach" in _text(out) and "Dat zijn 3 actieve" in _text(out)

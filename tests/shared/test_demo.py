@@ -104,7 +104,12 @@ async def test_seed_is_consistent_and_clear_leaves_real_rows(
             "keuken-kampioen-divisie": 15,
         }
         assert per_year[2022] == {"champions-league": 20, "eredivisie": 15}
-        assert per_year[2025] == {"champions-league": 35}
+        # later years (not in the sources): all three divisions, so they show in the figures
+        assert per_year[2025] == {
+            "champions-league": 20,
+            "eredivisie": 10,
+            "keuken-kampioen-divisie": 5,
+        }
         assert {r.target for r in plan if r.division == "champions-league"} == {100}
 
         people = (await session.execute(select(User).where(User.demo))).scalars().all()
@@ -209,7 +214,13 @@ def test_cli_seed_export_clear(runner: CliRunner, tmp_path: Path) -> None:
 
     year = datetime.now(TIMEZONE).year
     listed = runner.invoke(main, ["regions", "list", "--year", str(year), "--json"])
-    assert {r["target"] for r in json.loads(listed.output)} == {100}
+    this_year = json.loads(listed.output)
+    assert {r["division"] for r in this_year} == {
+        "champions-league",
+        "eredivisie",
+        "keuken-kampioen-divisie",
+    }
+    assert {r["target"] for r in this_year} == {100, 25, None}
 
     out = tmp_path / "demo.xlsx"
     exported = runner.invoke(

@@ -141,6 +141,8 @@ def test_pseudonyms_that_could_identify_someone_are_refused(text: str, reason: s
         "١٢٣٤٥٦٧٨٢",  # Arabic-Indic (already refused: kept)
         "1234\u200b56782",  # split by a zero-width space (already refused: kept)
         "KL\u2060123456782",  # a word joiner
+        "123456789",  # nine digits that fail the 11-proef: a mistyped BSN is still a BSN
+        "KL 123.456.789",
     ],
 )
 def test_a_bsn_anywhere_in_a_pseudonym_is_refused(text: str) -> None:
@@ -153,6 +155,14 @@ def test_a_bsn_anywhere_in_a_pseudonym_is_refused(text: str) -> None:
 )
 def test_names_in_any_form_are_refused(text: str) -> None:
     with pytest.raises(InputError, match="naam"):
+        check_pseudonym(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["wat is een wsp?", "hoe werkt dit", "dit is mijn kandidaat", "KL-07 of KL-08?"]
+)
+def test_sentences_and_questions_are_refused(text: str) -> None:
+    with pytest.raises(InputError, match="zin of een vraag"):
         check_pseudonym(text)
 
 
@@ -171,7 +181,7 @@ def test_pseudonyms_are_stored_without_invisible_or_wide_characters(
     assert check_pseudonym(typed) == stored
 
 
-@pytest.mark.parametrize("text", ["KL-07", "coach12 cl 3", "123456789", "AB 2026-14", "KL AB"])
+@pytest.mark.parametrize("text", ["KL-07", "coach12 cl 3", "AB 2026-14", "KL AB", "12345678"])
 def test_own_codes_are_fine(text: str) -> None:
     assert check_pseudonym(text) == " ".join(text.split())
 

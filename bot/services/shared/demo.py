@@ -8,10 +8,12 @@ removes exactly those rows; real rows (demo=False) are never changed.
 The numbers follow the programme's plan where the sources give one (FAQ 2.2, 2.4, 2.6, 0.2,
 0.5): in 2021 10 regions in the Champions League, 10 in the Eredivisie and 15 in the Keuken
 Kampioen divisie; in 2022 the Eredivisie moves up to the Champions League and the Keuken
-Kampioen divisie to the Eredivisie; from 2023 all regions play in the Champions League.
-Targets: Champions League 100 a year, Eredivisie 25 (the sources give 25 for 2021 only; the
-demo keeps it for 2022), Keuken Kampioen divisie none; from 2024 the national ambition of 100 a
-year in every region. Which region plays where is not in the sources: the demo draws it.
+Kampioen divisie to the Eredivisie. The sources say no more about later years; so that the
+divisions show in the figures, the digest and the audiences, the demo spreads the regions over
+all three every later year too (20 Champions League, 10 Eredivisie, 5 Keuken Kampioen
+divisie, drawn again each year). Targets: Champions League 100 a year (the national
+ambition), Eredivisie 25 (the sources give 25 for 2021 only; the demo keeps it), Keuken
+Kampioen divisie none. Which region plays where is not in the sources: the demo draws it.
 Everything else (volumes, methods, outcomes) is made up, seeded, and the same for the same
 `--seed` and day.
 """
@@ -40,7 +42,7 @@ COACHES_PER_REGION = 3
 REGIO_PER_REGION = 1
 CL, ERE, KKD = "champions-league", "eredivisie", "keuken-kampioen-divisie"
 TARGETS = {CL: 100, ERE: 25, KKD: None}
-NATIONAL_AMBITION = 100  # per region per year
+LATER_SPREAD = (20, 10)  # Champions League, Eredivisie after 2022; the rest Keuken Kampioen
 KKD_VOLUME = 10  # a region that is preparing still starts a few trajectories
 IPS_MAX_DAYS = 3 * 365  # an IPS trajectory lasts at most 3 years (FAQ 9.12)
 OTHER_MAX_DAYS = 2 * 365
@@ -100,13 +102,17 @@ def plan_divisions(
         elif year == FIRST_YEAR + 1:
             out[year] = {code: moved_up[division] for code, division in start.items()}
         else:
-            out[year] = dict.fromkeys(codes, CL)
+            later = list(codes)
+            rng.shuffle(later)
+            out[year] = (
+                dict.fromkeys(later[:LATER_SPREAD[0]], CL)
+                | dict.fromkeys(later[LATER_SPREAD[0] : sum(LATER_SPREAD[:2])], ERE)
+                | dict.fromkeys(later[sum(LATER_SPREAD[:2]) :], KKD)
+            )
     return out
 
 
 def plan_target(division: str | None, year: int) -> int | None:
-    if year > FIRST_YEAR + 2:
-        return NATIONAL_AMBITION
     return TARGETS.get(division or "")
 
 

@@ -162,19 +162,39 @@ def _looks_like_name(value: str) -> bool:
     return any(len(w) >= 3 for w in names) and (len(names) >= 2 or bool(initials))
 
 
+# Nine digits, separators between them allowed: a BSN, or a mistyped one (still a BSN).
+_NINE_DIGITS = re.compile(r"(?<!\d)\d(?:[\s.\-/]?\d){8}(?!\d)")
+# Words of a sentence that no code or name has (tussenvoegsels like "van", "de" are left out).
+_FUNCTION_WORDS = frozenset(
+    "wat wie hoe waarom wanneer waar welke is zijn een ik je jij mag kan moet er dat dit voor "
+    "met bij werkt heeft".split()
+)
+
+
+def _reads_as_sentence(value: str) -> bool:
+    """'wat is een wsp?', 'dit is mijn kandidaat': a question or a sentence, not a code."""
+    if "?" in value or "!" in value:
+        return True
+    words = re.findall(r"[^\W\d_]+", value.lower())
+    return len(words) >= 2 and any(w in _FUNCTION_WORDS for w in words)
+
+
 def check_pseudonym(text: str) -> str:
-    """The coach's own code for a candidate: never a BSN, e-mail address or phone number.
+    """The coach's own code for a candidate: never a BSN (nor any nine digits: a mistyped
+    BSN is still one), e-mail address, phone number, name, or a sentence or question.
     Returns it normalized (`normalize_typed`), as it is stored and compared."""
     value = normalize_typed(text)
     if not PSEUDONYM_MIN <= len(value) <= PSEUDONYM_MAX:
         raise InputError.say("pseudonym_length", low=PSEUDONYM_MIN, high=PSEUDONYM_MAX)
     if _EMAIL.search(value):
         raise InputError.say("pseudonym_email")
+    if _reads_as_sentence(value):
+        raise InputError.say("pseudonym_sentence")
     if _looks_like_name(value):
         raise InputError.say("pseudonym_name")
     compact = re.sub(r"[\s().-]", "", value)
     if re.fullmatch(r"(\+31|0031|0)[1-9]\d{8}", compact):
         raise InputError.say("pseudonym_phone")
-    if contains_bsn(value):
+    if contains_bsn(value) or _NINE_DIGITS.search(value):
         raise InputError.say("pseudonym_bsn")
     return value
