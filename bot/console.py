@@ -41,6 +41,8 @@ CONSOLE_NAME = "Console"
 def console_user(role: str) -> int:
     """The console user's Telegram id for a role."""
     return CONSOLE_USERS[Role(role)]
+
+
 FILES_DIR = Path("data/console")
 DEFAULT_REGION = "AM18"
 _NUMBER = re.compile(r"^\s*(\d{1,2})\s*$")

@@ -105,7 +105,7 @@ def plan_divisions(
             later = list(codes)
             rng.shuffle(later)
             out[year] = (
-                dict.fromkeys(later[:LATER_SPREAD[0]], CL)
+                dict.fromkeys(later[: LATER_SPREAD[0]], CL)
                 | dict.fromkeys(later[LATER_SPREAD[0] : sum(LATER_SPREAD[:2])], ERE)
                 | dict.fromkeys(later[sum(LATER_SPREAD[:2]) :], KKD)
             )

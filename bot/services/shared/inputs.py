@@ -166,8 +166,32 @@ def _looks_like_name(value: str) -> bool:
 _NINE_DIGITS = re.compile(r"(?<!\d)\d(?:[\s.\-/]?\d){8}(?!\d)")
 # Words of a sentence that no code or name has (tussenvoegsels like "van", "de" are left out).
 _FUNCTION_WORDS = frozenset(
-    "wat wie hoe waarom wanneer waar welke is zijn een ik je jij mag kan moet er dat dit voor "
-    "met bij werkt heeft".split()
+    [
+        "wat",
+        "wie",
+        "hoe",
+        "waarom",
+        "wanneer",
+        "waar",
+        "welke",
+        "is",
+        "zijn",
+        "een",
+        "ik",
+        "je",
+        "jij",
+        "mag",
+        "kan",
+        "moet",
+        "er",
+        "dat",
+        "dit",
+        "voor",
+        "met",
+        "bij",
+        "werkt",
+        "heeft",
+    ]
 )
 
 
