@@ -58,6 +58,8 @@ async def test_programme_team_sets_division_and_target(bot: OfflineBot) -> None:
     assert _labels(region)[:3] == ["Champions League", "Eredivisie", "Keuken Kampioen divisie"]
     assert ("+10", "rs:t:2027:AM18:110") in region[-1].buttons
     assert ("−1", "rs:t:2027:AM18:99") in region[-1].buttons
+    assert "Doel: 100" in _labels(region)  # the current value, labelled
+    assert ("Zet op 25", "rs:t:2027:AM18:25") in region[-1].buttons  # a preset, labelled
 
     saved = await chat.press("rs:d:2027:AM18:eredivisie:100", mid)
     assert "✓ Eredivisie" in _labels(saved)

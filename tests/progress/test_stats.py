@@ -21,6 +21,7 @@ from bot.services.progress import figures as stats
 from bot.services.progress import regions
 from bot.simulator import Output
 from bot.storage.models import Trajectory, User, table_of
+from bot.storage.stats import Counts
 from bot.telegram_html import strip as strip_html
 from tests.support import ADMIN_ID
 
@@ -135,9 +136,9 @@ def assert_png(data: bytes) -> None:
 
 
 def table_codes(text: str) -> list[str]:
-    pre = re.search(r"<pre>(.*)</pre>", text, re.S)
-    assert pre is not None
-    return re.findall(r"^(AM\d\d) ", pre.group(1), re.M)
+    """The region codes of /landelijk's per-region lines, in order."""
+    part = text.split("Per regio")[-1]
+    return re.findall(r"^(AM\d\d) ", part, re.M)
 
 
 # -- /regio ----------------------------------------------------------------------------------
@@ -152,8 +153,11 @@ async def test_regio_user_sees_own_region_with_chart(sbot: OfflineBot) -> None:
     assert "Lopend op 2-7-2026: 3" in text
     assert "Aan het werk gegaan in 2026: 1" in text
     assert "Beëindigd in 2026: 2" in text
-    assert "Met betaald werk: 33% van de gestarte trajecten (1 van 3)" in text
-    assert "Duurzaam betaald werk: 50% van de beëindigde trajecten (1 van 2)" in text
+    assert "Van de in 2026 gestarte trajecten heeft 33% al betaald werk (1 van 3)" in text
+    assert (
+        "Van de in 2026 beëindigde trajecten eindigde 50% in duurzaam betaald werk (1 van 2)"
+        in text
+    )
     assert "Divisie: Champions League" in text
     assert "Zo tellen we" in text
     photo = out[-1]
@@ -171,8 +175,8 @@ async def test_year_button_shows_last_year_without_target(sbot: OfflineBot) -> N
     (text,) = texts(out)
     assert "2 trajecten gestart. Voor 2025 is nog geen doel ingesteld." in text
     assert "Lopend op 31-12-2025: 2" in text  # the reference date of a past year
-    assert "Met betaald werk: 50% van de gestarte trajecten (1 van 2)" in text
-    assert "Duurzaam betaald werk: – (nog geen trajecten beëindigd)" in text
+    assert "Van de in 2025 gestarte trajecten heeft 50% al betaald werk (1 van 2)" in text
+    assert "Duurzaam betaald werk: – (nog geen trajecten beëindigd in 2025)" in text
     assert "op schema" not in text.lower()
     assert ("2026 »", "st:r:AM18:2026") in out[-1].buttons
     assert len(photos(sbot, REGIO)) == 2
@@ -277,8 +281,12 @@ async def test_national_overview_sorted_with_division_totals(sbot: OfflineBot) -
     assert len(codes) == 35
     # by progress; then the regions without a target, most started first
     assert codes[:5] == ["AM01", "AM18", "AM02", "AM03", "AM05"]
-    assert re.search(r"AM01 Groningen\s+ED\s+5/25\s+20%", text)
-    assert re.search(r"AM03 Drenthe\s+–\s+1/–\s+–", text)
+    assert "AM01 Groningen · ED · 5/25 · 20%" in text
+    assert "AM03 Drenthe · – · 1/– · –" in text
+    # full names, never cut; the two work measures named so that they cannot be confused
+    assert "AM06 Stedendriehoek en Noordwest Veluwe ·" in text
+    assert "Aan het werk gegaan in 2026: 1 (trajecten met hun eerste betaalde werkdag" in text
+    assert "Van de in 2026 gestarte trajecten heeft" in text
     assert out[-1].buttons == (("« 2025", "st:l:2025"),)
     assert_png(photos(sbot, ADMIN_ID)[-1])
 
@@ -444,3 +452,17 @@ async def test_typed_region_and_year(sbot: OfflineBot) -> None:
     out = texts(await sbot.chat(REGIO).send("/landelijk 2025"))
     assert "2025" in out[0]
     assert "regio-medewerkers" in texts(await coach.send("/landelijk 2025"))[0]
+
+
+def test_the_national_text_does_not_repeat_the_ambition_when_the_targets_add_up_to_it(
+    sbot: OfflineBot,
+) -> None:
+    """35 targets of 100 add up to the national ambition: one sentence, not the same figure
+    and percentage twice."""
+    when = stats.period(2026, NOW.date())
+    counts = Counts(started=700)
+    total = stats.GroupTotal(None, 35, 0, stats.NATIONAL_AMBITION, when, counts)
+    n = stats.National(when, [], [], total)
+    text = strip_html(stats.national_text(sbot.services, n))
+    assert text.count("3.500") == 1 and "20%" in text
+    assert "Dat opgetelde doel is ook de landelijke ambitie" in text

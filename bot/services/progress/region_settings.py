@@ -169,8 +169,12 @@ async def _region(
         for s in STEPS
         if s > 0
     ]
-    stepper = (*minus, Button(str(value), build(Flow.REGIONS, "noop")), *plus)
-    presets = tuple(Button(str(p), build(Flow.REGIONS, "t", year, code, p)) for p in PRESETS)
+    current = Button(r.text("rs_current", value=value), build(Flow.REGIONS, "noop"))
+    stepper = (*minus, current, *plus)
+    presets = tuple(
+        Button(r.text("rs_preset", value=p), build(Flow.REGIONS, "t", year, code, p))
+        for p in PRESETS
+    )
     save = (Button(r.text("rs_save", value=value), build(Flow.REGIONS, "s", year, code, value)),)
     back = (Button(r.text("rs_back_list"), build(Flow.REGIONS, "y", year)),)
     return Reply(text, (*divisions, stepper, presets, save, back), toast=toast)
