@@ -530,7 +530,10 @@ def expected_rejection(h: Harness, place: Place, draft: Any, text: str) -> str |
             return str(exc)
         return None
     if place.conversation == "bericht":
-        if step in ("audience", "regions"):
+        if step == "regions":  # a typed region name or code toggles that region
+            known = services.data_questions.region_in(text) in services.region_codes()
+            return None if known else r.text("ann_region_unknown")
+        if step == "audience":
             return r.render("announce/use_buttons.html.j2")
         if step == "when":
             try:

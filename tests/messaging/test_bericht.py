@@ -83,7 +83,14 @@ async def test_compose_fix_choose_preview_send_and_report(bot: OfflineBot) -> No
     out = await admin.press("ann:a:r:AM30")  # nobody there: says why (demo users get nothing)
     assert "regio AM30 (0 ontvangers)" in _text(out) and "Demo-gebruikers" in _text(out)
     out = await admin.press("ann:a:r:AM30")  # off again
-    out = await admin.press("ann:a:r:AM18")
+    assert ("AM30 Zuid-Limburg", "ann:a:r:AM30") in out[-1].buttons  # labels, not codes
+    out = await admin.send("zuid limburg")  # a typed name works too
+    assert "regio AM30 (0 ontvangers)" in _text(out)
+    out = await admin.send("AM30")  # … and the code, to take it off again
+    assert "Nu gekozen: iedereen" in _text(out)
+    out = await admin.send("Atlantis")
+    assert "Die regio ken ik niet" in _text(out)
+    out = await admin.press("ann:a:r:AM18", admin.last_bot_message().message_id - 1)
     assert "regio AM18 (4 ontvangers)" in _text(out) and "Demo-gebruikers" not in _text(out)
     out = await admin.press("ann:a:back")
     out = await admin.press("ann:a:o:coach")

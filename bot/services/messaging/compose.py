@@ -139,6 +139,13 @@ async def text(
         except InputError as exc:
             return Result(Reply(r.render("announce/error.html.j2", error=str(exc))), draft)
         return await _create(services, session, who, person, draft, when)
+    if draft.step == "regions" and media_kind is None:
+        # a typed region name or code ("Zuid-Limburg", "am30", "heerlen") toggles it
+        code = services.data_questions.region_in(body)
+        if code in services.region_codes():
+            draft.choose(draft.audience().toggled("regions", code))
+            return Result(await _regions_reply(services, session, draft), draft)
+        return Result(Reply(r.text("ann_region_unknown")), draft)
     # at the preview a new text replaces the old one; a text it refuses changes nothing
     if draft.step != "text" and (draft.step != "preview" or media_kind is not None):
         return Result(Reply(r.render("announce/use_buttons.html.j2")), draft)
@@ -232,12 +239,12 @@ async def _regions_reply(services: Services, session: AsyncSession, draft: Compo
     n = len(await ann.recipients(services, session, audience))
     buttons = [
         Button(
-            ("✓ " if reg.code in audience.regions else "") + reg.code,
+            (("✓ " if reg.code in audience.regions else "") + f"{reg.code} {reg.name}")[:40],
             build(Flow.ANNOUNCE, "a", "r", reg.code),
         )
         for reg in services.kb.regions.regions
     ]
-    rows = [tuple(buttons[i : i + 5]) for i in range(0, len(buttons), 5)]
+    rows = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
     rows.append((Button(r.text("ann_back"), build(Flow.ANNOUNCE, "a", "back")),))
     text = r.render("announce/regions.html.j2", label=ann.label(services, audience), count=n)
     return Reply(text, tuple(rows))
