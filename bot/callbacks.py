@@ -94,7 +94,7 @@ SHAPES: dict[Flow, dict[str, tuple[int, ...]]] = {
     Flow.STATS: {"l": (1,), "p": (1,), "r": (2,)},
     Flow.ANNOUNCE: {
         "a": (1, 2),  # audience: all | r | back | ok | r:<code> | d:<division> | o:<role>
-        "p": (1,),  # preview: now | plan | text | aud | x
+        "p": (1,),  # preview: now | plan | text | aud | x; a moved planned moment: yes | no
         "c": (1,),  # cancel a planned one
         "u": (1,),  # resend the uncertain ones
         "l": (0,),  # the overview

@@ -331,3 +331,18 @@ async def test_count_of_deliveries_is_unique(bot: OfflineBot) -> None:
         n = await session.scalar(select(func.count(func.distinct(Delivery.user_id))))
         total = await session.scalar(select(func.count()).select_from(Delivery))
     assert n == total == 8
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "asked"),
+    [
+        ("1-12 9:00", datetime(2027, 12, 1, 9, 0, tzinfo=TIMEZONE), True),  # passed: next year?
+        ("9:00", datetime(2026, 12, 5, 9, 0, tzinfo=TIMEZONE), True),  # passed today: tomorrow?
+        ("3 jan 10:00", datetime(2027, 1, 3, 10, 0, tzinfo=TIMEZONE), False),  # plainly next one
+        ("5-12 9:00", datetime(2026, 12, 5, 9, 0, tzinfo=TIMEZONE), False),
+    ],
+)
+def test_a_moment_that_passed_is_moved_and_flagged(
+    text: str, expected: datetime, asked: bool
+) -> None:
+    assert svc.read_when(text, NOW) == (expected, asked)

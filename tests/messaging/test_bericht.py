@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import insert, select
 
+from bot.config import TIMEZONE
 from bot.fakeapi import SentMessage
 from bot.offline import OfflineBot
 from bot.services.messaging import announcements as svc
@@ -286,3 +287,26 @@ async def test_the_bot_keeps_answering_while_it_sends_a_big_announcement(
     c = await counts(services.db, created.id)
     assert 0 < c.sent < 300 and c.pending > 0  # still sending
     assert max(latencies) < 0.5, latencies
+
+
+async def test_a_date_that_has_passed_this_year_is_asked_about(bot: OfflineBot) -> None:
+    """'1-12 9:00' on 7 December: "Bedoel je 1 december 2027 9:00?", never a silent jump."""
+    await _setup(bot)
+    bot.services.clock = lambda: datetime(2026, 12, 7, 10, 0, tzinfo=TIMEZONE)
+    admin = bot.chat(ADMIN_ID)
+    await admin.send("/bericht")
+    await admin.send("Denk aan de <b>regiodag</b>")
+    await admin.press("ann:a:ok")
+    await admin.press("ann:p:plan")
+    out = await admin.send("1-12 9:00")
+    assert "«1-12 9:00» is al voorbij. Bedoel je <b>1 december 2027 9:00</b>?" in _text(out)
+    assert _buttons(out)["Ja, 1 december 2027 9:00"] == "ann:p:yes"
+    out = await admin.press("ann:p:no")
+    assert "Wanneer moet het bericht weg?" in _text(out)
+    await admin.send("1-12 9:00")
+    out = await admin.press("ann:p:yes")
+    assert "Ingepland: bericht" in _text(out) and "1 december 2027 9:00" in _text(out)
+    async with bot.services.db.session() as session:
+        ann = await session.get(Announcement, await _last_id(bot))
+    assert ann is not None and ann.scheduled_at is not None
+    assert ann.scheduled_at.astimezone(TIMEZONE) == datetime(2027, 12, 1, 9, 0, tzinfo=TIMEZONE)

@@ -27,7 +27,7 @@ from bot.services.messaging.outcomes import Counts, Report
 from bot.services.messaging.sender import counts, resend_uncertain
 from bot.services.people.accounts import Caller, role_name
 from bot.services.people.users import effective_role
-from bot.services.shared.dates import DateTextError, parse_moment, show_moment
+from bot.services.shared.dates import DateTextError, parse_moment, read_moment, show_moment
 from bot.services.shared.inputs import InputError
 from bot.services.shared.replies import Button
 from bot.storage.announcements import AnnouncementRepo
@@ -86,6 +86,16 @@ def parse_when(text: str, now: datetime) -> datetime:
     except DateTextError as error:
         raise InputError.say(f"when_{error.kind}") from None
     return check_when(when, now)
+
+
+def read_when(text: str, now: datetime) -> tuple[datetime, bool]:
+    """`parse_when`, and whether the moment was moved forward (typed without a year or day,
+    it had passed: the form asks "Bedoel je …?" before it plans anything)."""
+    try:
+        when, moved = read_moment(text, now)
+    except DateTextError as error:
+        raise InputError.say(f"when_{error.kind}") from None
+    return check_when(when, now), moved
 
 
 def check_when(when: datetime, now: datetime) -> datetime:

@@ -43,6 +43,9 @@ class ComposeDraft(Draft):
     regions: list[str] = Field(default_factory=list)
     divisions: list[str] = Field(default_factory=list)
     roles: list[str] = Field(default_factory=list)
+    # a planned moment typed without a year (or day) that had passed, moved forward: asked
+    # about ("Bedoel je 1 december 2027 9:00?") before it is used
+    suggested_at: datetime | None = None
 
     def audience(self) -> ann.Audience:
         return ann.Audience.of(
@@ -135,9 +138,12 @@ async def text(
     r = services.renderer
     if draft.step == "when":
         try:
-            when = ann.parse_when(body, services.clock())
+            when, moved = ann.read_when(body, services.clock())
         except InputError as exc:
             return Result(Reply(r.render("announce/error.html.j2", error=str(exc))), draft)
+        if moved:
+            draft.suggested_at = when
+            return Result(_moved_reply(services, when, body), draft)
         return await _create(services, session, who, person, draft, when)
     if draft.step == "regions" and media_kind is None:
         # a typed region name or code ("Zuid-Limburg", "am30", "heerlen") toggles it
@@ -306,8 +312,17 @@ async def press(
         if action == "now":
             return await _create(services, session, who, person, draft, None)
         if action == "plan":
-            draft.step = "when"
+            draft.step, draft.suggested_at = "when", None
             return Result(Reply(r.render("announce/ask_when.html.j2")), draft)
+        if action in ("yes", "no") and step == "when" and draft.suggested_at is not None:
+            when, draft.suggested_at = draft.suggested_at, None
+            if action == "no":
+                return Result(Reply(r.render("announce/ask_when.html.j2")), draft)
+            try:
+                ann.check_when(when, services.clock())
+            except InputError as exc:
+                return Result(Reply(r.render("announce/error.html.j2", error=str(exc))), draft)
+            return await _create(services, session, who, person, draft, when)
         if action == "text":
             draft.step = "text"
             return Result(_ask_text(services, who), draft)
@@ -315,6 +330,21 @@ async def press(
             draft.step = "audience"
             return Result(await _audience_reply(services, session, who, draft), draft)
     return Result(Notice(r.text("ann_stale")), draft)
+
+
+def _moved_reply(services: Services, when: datetime, typed: str) -> Reply:
+    """The typed moment had passed: ask before planning it for the next such day."""
+    r = services.renderer
+    text = r.render("announce/when_moved.html.j2", when=ann.show_when(when), typed=typed)
+    return Reply.column(
+        text,
+        [
+            Button(
+                r.text("ann_when_yes", when=ann.show_when(when)), build(Flow.ANNOUNCE, "p", "yes")
+            ),
+            Button(r.text("ann_when_no"), build(Flow.ANNOUNCE, "p", "no")),
+        ],
+    )
 
 
 async def _audience_press(

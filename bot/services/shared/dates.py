@@ -105,10 +105,23 @@ def parse_day(text: str, today: date) -> date:
     return read_day(text, today).day
 
 
+# A moment moved to next year that lies further ahead than this is asked about (read_moment).
+SURPRISING_DAYS = 183
+
+
 def parse_moment(text: str, now: datetime) -> datetime:
     """A day and a time in Europe/Amsterdam. Without a year, the next such moment (a moment
-    earlier this year means next year); without a day, today. Whether it lies in the future is
-    for the caller to check."""
+    earlier this year means next year); without a day, today, or tomorrow when that time has
+    passed. Whether it lies in the future is for the caller to check."""
+    return read_moment(text, now)[0]
+
+
+def read_moment(text: str, now: datetime) -> tuple[datetime, bool]:
+    """`parse_moment`, and whether the moment was moved forward in a way the person may not
+    have meant, because, typed without a year (or without a day), it had already passed:
+    '1-12 9:00' on 7 December is 1 December next year, '9:00' at 10:00 is tomorrow. A caller
+    asks before it uses such a moment. A day that passed more than half a year ago ('3 jan' in
+    December) plainly means the next one: moved, but not flagged."""
     m = _MOMENT.match(_clean(text))
     if m is None:
         raise DateTextError(DateProblem.UNREADABLE)
@@ -120,12 +133,20 @@ def parse_moment(text: str, now: datetime) -> datetime:
         raise DateTextError(DateProblem.NO_SUCH_TIME)
     day = typed.day
     when = datetime(day.year, day.month, day.day, hour, minute, tzinfo=TIMEZONE)
-    if not typed.year_given and when <= local:
+    if when > local:
+        return when, False
+    if not day_text:  # only a time, already past today: tomorrow
+        tomorrow = day + timedelta(days=1)
+        return datetime(
+            tomorrow.year, tomorrow.month, tomorrow.day, hour, minute, tzinfo=TIMEZONE
+        ), True
+    if not typed.year_given:
         try:
-            when = when.replace(year=when.year + 1)
+            later = when.replace(year=when.year + 1)
         except ValueError:  # 29 February, next year has none
             raise DateTextError(DateProblem.NO_SUCH_DATE) from None
-    return when
+        return later, later - local > timedelta(days=SURPRISING_DAYS)
+    return when, False
 
 
 def _year(text: str | None, today: date) -> int:
