@@ -73,7 +73,7 @@ SHAPES: dict[Flow, dict[str, tuple[int, ...]]] = {
         "v": (2, REST),  # an answer: step, value
     },
     Flow.USERS: {
-        "list": (0,),
+        "list": (0, 1, 2),  # [page[, search words]]
         "d": (1,),  # details: Telegram id
         "role": (2,),  # Telegram id, role
         "region": (3,),  # Telegram id, region, role

@@ -41,7 +41,8 @@ async def on_button(update: Update, context: BotContext, session: AsyncSession) 
 async def manage(update: Update, context: BotContext, session: AsyncSession) -> None:
     if update.effective_user is None:
         return
-    reply = await accounts.users_menu(context.services, session, person(update))
+    query = " ".join(context.args or ())
+    reply = await accounts.users_menu(context.services, session, person(update), query)
     await send(update, context, reply)
 
 

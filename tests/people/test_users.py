@@ -21,8 +21,9 @@ from bot.services.people.users import (
     CodeAttempts,
 )
 from bot.services.progress import regions
-from bot.simulator import Output
-from tests.support import ADMIN_ID
+from bot.simulator import ChatSimulator, Output
+from tests.support import ADMIN_ID, give_role
+from tests.support.chat import press_shown
 
 pytestmark = pytest.mark.both_databases
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=TIMEZONE)
@@ -243,3 +244,34 @@ async def test_finished_checks_are_logged_with_the_region(bot: OfflineBot) -> No
     async with bot.services.db.session() as session:
         rows = (await session.execute(select(CheckLog).order_by(CheckLog.id))).scalars().all()
     assert [r.region for r in rows] == ["AM18", None]
+
+
+async def test_all_users_can_be_paged_and_searched(bot: OfflineBot) -> None:
+    """141 users: every one reachable by paging, and a search by name, role or region."""
+    for n in range(141):
+        role, region = ("coach", "AM18") if n % 2 else ("regio", "AM30")
+        await give_role(bot, 700_000 + n, role, region)
+    admin = bot.chat(ADMIN_ID)
+    out = await admin.send("/gebruikers")
+    assert "141 aangemelde gebruikers, pagina 1 van 15" in out[-1].text
+    seen = set(_user_buttons(out))
+    for _ in range(14):
+        out = await press_shown(admin, _button(admin, "Volgende »"))
+        seen |= set(_user_buttons(out))
+    assert len(seen) == 141 and "pagina 15 van 15" in out[-1].text
+    out = await admin.send("/gebruikers zuid-limburg regio")
+    assert "71 van de 141 gebruikers bij «zuid-limburg regio»" in out[-1].text
+    out = await admin.send("/gebruikers 700007")
+    assert _user_buttons(out) == ["usr:d:700007"]
+    out = await admin.send("/gebruikers niemandnietsnergens")
+    assert "Niemand gevonden" in out[-1].text
+
+
+def _user_buttons(out: list[Output]) -> list[str]:
+    return [d for _, d in out[-1].buttons if d.startswith("usr:d:")]
+
+
+def _button(chat: ChatSimulator, label: str) -> str:
+    return next(
+        b["callback_data"] for b in chat.last_bot_message().buttons() if b.get("text") == label
+    )

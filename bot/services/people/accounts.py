@@ -201,23 +201,75 @@ async def invite_press(
 
 # -- /gebruikers: the programme team manages users ----------------------------------------------
 
-USERS_SHOWN = 40
+USERS_PAGE = 10  # users per page of /gebruikers
+QUERY_MAX = 40  # bytes of a search kept in the buttons' data (64 in all)
 
 
-async def users_menu(services: Services, session: AsyncSession, person: Person) -> Reply:
+async def users_menu(
+    services: Services, session: AsyncSession, person: Person, query: str = "", page: int = 0
+) -> Reply:
+    """/gebruikers [zoekwoorden]: the registered users, USERS_PAGE at a time, optionally only
+    those whose name, username, role, region (code or name) or Telegram id has every word."""
     r = services.renderer
     inviter, _ = await _role(services, session, person)
     if inviter != Role.PROGRAMME:
         return Reply(r.text("not_admin"))
-    people = [u for u in await list_users(session) if u.role or not u.active]
-    buttons = [
-        Button(_label(services, u), build(Flow.USERS, "d", u.telegram_id))
-        for u in people[:USERS_SHOWN]
+    query = " ".join(query.replace(":", " ").split())
+    while len(query.encode("utf-8")) > QUERY_MAX:  # it rides along in the buttons' data
+        query = query[:-1].rstrip()
+    everyone = [u for u in await list_users(session) if u.role or not u.active]
+    people = [u for u in everyone if _matches(services, u, query)]
+    pages = max(1, -(-len(people) // USERS_PAGE))
+    page = min(max(page, 0), pages - 1)
+    shown = people[page * USERS_PAGE : (page + 1) * USERS_PAGE]
+    rows: list[tuple[Button, ...]] = [
+        (Button(_label(services, u), build(Flow.USERS, "d", u.telegram_id)),) for u in shown
     ]
-    return Reply.column(
-        r.render("users/users.html.j2", count=len(people), shown=min(len(people), USERS_SHOWN)),
-        buttons,
+    paging = []
+    if page > 0:
+        paging.append(Button(r.text("list_previous"), _list_data(page - 1, query)))
+    if page + 1 < pages:
+        paging.append(Button(r.text("list_next"), _list_data(page + 1, query)))
+    if paging:
+        rows.append(tuple(paging))
+    if query:
+        rows.append((Button(r.text("users_all"), _list_data(0, "")),))
+    text = r.render(
+        "users/users.html.j2",
+        total=len(everyone),
+        count=len(people),
+        query=query,
+        page=page + 1,
+        pages=pages,
     )
+    return Reply(text, tuple(rows))
+
+
+def _list_data(page: int, query: str) -> str:
+    return build(Flow.USERS, "list", page, query) if query else build(Flow.USERS, "list", page)
+
+
+def _matches(services: Services, user: User, query: str) -> bool:
+    if not query:
+        return True
+    role = effective_role(user, user.telegram_id, services.settings.admins)
+    haystack = " ".join(
+        filter(
+            None,
+            [
+                user.first_name,
+                user.last_name,
+                user.username,
+                role,
+                role_name(role) if role else None,
+                user.region,
+                services.region_name(user.region),
+                str(user.telegram_id),
+                None if user.active else services.renderer.text("users_inactive_word"),
+            ],
+        )
+    ).lower()
+    return all(word in haystack for word in query.lower().split())
 
 
 def _label(services: Services, user: User) -> str:
@@ -237,7 +289,9 @@ async def user_press(
     if inviter != Role.PROGRAMME:
         return Notice(r.text("not_admin"), alert=True)
     if pressed.action == "list":
-        return await users_menu(services, session, person)
+        page = pressed.number(0) or 0
+        query = pressed.arg(1) if len(pressed.args) > 1 else ""
+        return await users_menu(services, session, person, query, page)
     telegram_id = pressed.number(0)
     if telegram_id is None:
         return Notice(r.text("stale_button"))
