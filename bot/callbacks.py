@@ -69,6 +69,8 @@ SHAPES: dict[Flow, dict[str, tuple[int, ...]]] = {
         "e": (2,),  # ending form
         "w": (2,),  # edit form
         "x": (0,),  # stop the form
+        "b": (0,),  # « Terug in a placement or ending
+        "ok": (0,),  # confirm an ending
         "f": (1,),  # the field to edit
         "v": (2, REST),  # an answer: step, value
     },

@@ -39,6 +39,7 @@ class State(IntEnum):
     CONTRACT = 12
     END_DATE = 13
     END_REASON = 14
+    SUMMARY = 15  # an ending, before Bevestig
 
 
 FORM = Form(

@@ -513,7 +513,12 @@ def expected_rejection(h: Harness, place: Place, draft: Any, text: str) -> str |
     if place.conversation == "registreer" or place.conversation == "mijntrajecten":
         assert step is not None
         if step == "summary":
-            return r.text("form_use_buttons")
+            key = (
+                "form_use_buttons"
+                if place.conversation == "registreer"
+                else "form_use_buttons_end"
+            )
+            return r.text(key)
         if step == "field":
             return r.text("form_use_buttons_field")
         values = (

@@ -77,7 +77,9 @@ async def test_invited_coach_registers_places_and_ends_by_chat(bot: OfflineBot) 
     assert "Plaatsing opgeslagen" in placed and "Tijdelijk contract" in placed
     await _press_starting(coach, "mt:e:")
     await coach.send("1-10-2026")
-    ended = _text(await _press(coach, "mt:v:end_reason:werk_duurzaam"))
+    confirm = _text(await _press(coach, "mt:v:end_reason:werk_duurzaam"))
+    assert "Klopt dit?" in confirm  # an ending is confirmed first
+    ended = _text(await _press(coach, "mt:ok"))
     assert "beëindigd" in ended and "Sanne" in ended  # the history says who did it
 
     # the region sees the trajectory (read-only)

@@ -106,8 +106,19 @@ async def test_list_details_placement_and_ending(fbot: OfflineBot) -> None:
     await _press(chat, f"mt:e:{tid}:{row.version}")
     out = _text(await chat.send("1-5-2026"))  # before the placement
     assert "vóór de eerste betaalde werkdag" in out
+    assert "mt:b" not in _data(chat)  # no « Terug on the first question
+    await chat.send("vandaag")
+    assert "mt:b" in _data(chat)  # … on the second one
+    out = _text(await _press(chat, "mt:b"))
+    assert "einddatum" in out.lower() or "wanneer" in out.lower()
     await chat.send("vandaag")
     out = _text(await _press(chat, "mt:v:end_reason:werk_duurzaam"))
+    assert "Klopt dit?" in out and "Duurzaam betaald werk" in out  # a summary first
+    assert (await _get(fbot, tid)).status == "geplaatst"  # nothing saved yet
+    assert {"mt:ok", "mt:b", "mt:x"} <= set(_data(chat))
+    out = _text(await chat.send("ja"))
+    assert "Bevestig, « Terug of Annuleer" in out
+    out = _text(await _press(chat, "mt:ok"))
     assert "beëindigd" in out and "Duurzaam betaald werk" in out
     row = await _get(fbot, tid)
     assert row.status == "beeindigd" and row.end_date == NOW.date()

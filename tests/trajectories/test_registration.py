@@ -82,6 +82,8 @@ async def test_coach_registers_a_trajectory(rbot: OfflineBot) -> None:
 async def test_wrong_input_explains_and_keeps_what_was_given(rbot: OfflineBot) -> None:
     chat = rbot.chat(COACH)
     await chat.send("/registreer")
+    labels = [b["text"] for b in chat.last_bot_message().buttons()]
+    assert "Annuleer" in labels and not any("Terug" in label for label in labels)  # question 1
     for bad, why in (
         ("111222333", "BSN"),
         ("jan@example.nl", "e-mailadres"),
@@ -180,6 +182,7 @@ async def test_possible_duplicate_is_flagged_before_confirming(rbot: OfflineBot)
     summary = await _fill(chat, pseudonym="kl-07")
     assert "HW-2026-00001" in summary and "al een traject" in summary
     assert "Toch opslaan" in [b["text"] for b in chat.last_bot_message().buttons()][-2]
+    assert "Kies «Toch opslaan»" in summary and "Kies Bevestig" not in summary  # they agree
     await _press(chat, "new:ok")
     assert [t.reference for t in await _trajectories(rbot)] == ["HW-2026-00001", "HW-2026-00002"]
 

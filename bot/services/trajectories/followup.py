@@ -248,10 +248,40 @@ async def detail(
 # -- forms ----------------------------------------------------------------------------------
 
 
+SUMMARY = "summary"  # an ending is shown in full before it is saved
+
+
+def _end_summary(services: Services, draft: FollowupDraft, error: str | None = None) -> Reply:
+    """The ending as it will be saved, with Bevestig, « Terug and Annuleer."""
+    r = services.renderer
+    rows = [
+        (forms.label_of(services, name), _label(services, name, draft.values.get(name)))
+        for name in FORM_STEPS["end"]
+    ]
+    text = r.render(
+        "followup/end_summary.html.j2", reference=draft.reference, rows=rows, error=error
+    )
+    return Reply(
+        text,
+        (
+            (Button(r.text("form_confirm"), build(Flow.TRAJECTORY, "ok")),),
+            (
+                Button(r.text("form_back"), build(Flow.TRAJECTORY, "b")),
+                Button(r.text("form_cancel"), build(Flow.TRAJECTORY, "x")),
+            ),
+        ),
+    )
+
+
 def _ask(services: Services, draft: FollowupDraft, error: str | None = None) -> Reply:
     r = services.renderer
     step = draft.step
-    stop = (Button(r.text("form_cancel"), build(Flow.TRAJECTORY, "x")),)
+    if step == SUMMARY:
+        return _end_summary(services, draft, error)
+    stop: tuple[Button, ...] = (Button(r.text("form_cancel"), build(Flow.TRAJECTORY, "x")),)
+    steps = FORM_STEPS.get(draft.kind, ())
+    if step in steps and steps.index(step) > 0:  # « Terug from the second question on
+        stop = (Button(r.text("form_back"), build(Flow.TRAJECTORY, "b")), *stop)
     if step == "field":
         names = draft.fields
         buttons = [
@@ -333,7 +363,20 @@ async def _answer(
         if position + 1 < len(steps):
             draft.step = steps[position + 1]
             return Result(_ask(services, draft), draft)
+        if draft.kind == "end":  # an ending is confirmed first
+            draft.step = SUMMARY
+            return Result(_ask(services, draft), draft)
     return await _save(services, session, who, draft)
+
+
+def _back(services: Services, draft: FollowupDraft) -> Reply:
+    """« Terug: the previous question of a placement or ending (from the summary: the last)."""
+    steps = FORM_STEPS.get(draft.kind, ())
+    if draft.step == SUMMARY and steps:
+        draft.step = steps[-1]
+    elif draft.step in steps and steps.index(draft.step) > 0:
+        draft.step = steps[steps.index(draft.step) - 1]
+    return _ask(services, draft)
 
 
 async def _save(
@@ -414,6 +457,12 @@ async def press(
         return Result(resumed, None)
     if action == "x":
         return await _stopped(services, session, who, draft)
+    if action == "b":
+        return Result(_back(services, draft), draft)
+    if action == "ok":
+        if draft.step != SUMMARY:
+            return Result(Notice(r.text("form_old_button")), draft)
+        return await _save(services, session, who, draft)
     if action == "f" and draft.step == "field":
         if pressed.arg(0) not in draft.fields:
             return Result(Notice(r.text("stale_button")), draft)
@@ -442,6 +491,8 @@ async def text(
         return Result(who, None)
     if draft.step == "field":
         return Result(_ask(services, draft, r.text("form_use_buttons_field")), draft)
+    if draft.step == SUMMARY:
+        return Result(_ask(services, draft, r.text("form_use_buttons_end")), draft)
     return await _answer(services, session, who, draft, raw)
 
 

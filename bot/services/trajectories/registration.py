@@ -74,12 +74,11 @@ def _today(services: Services) -> date:
 # -- rendering ---------------------------------------------------------------------------------
 
 
-def _nav(services: Services) -> tuple[Button, ...]:
+def _nav(services: Services, first: bool = False) -> tuple[Button, ...]:
+    """« Terug (not on the first question: there is nothing to go back to) and Annuleer."""
     r = services.renderer
-    return (
-        Button(r.text("form_back"), build(Flow.REGISTER, "back")),
-        Button(r.text("form_cancel"), build(Flow.REGISTER, "cancel")),
-    )
+    back = () if first else (Button(r.text("form_back"), build(Flow.REGISTER, "back")),)
+    return (*back, Button(r.text("form_cancel"), build(Flow.REGISTER, "cancel")))
 
 
 def ask(services: Services, draft: RegistrationDraft, error: str | None = None) -> Reply:
@@ -99,7 +98,8 @@ def ask(services: Services, draft: RegistrationDraft, error: str | None = None) 
         typed=not q.options or step in forms.DATE_STEPS,
         quick=bool(q.options),
     )
-    return Reply(text, (*forms.option_rows(Flow.REGISTER, q), _nav(services)))
+    first = steps.index(step) == 0 and not draft.editing
+    return Reply(text, (*forms.option_rows(Flow.REGISTER, q), _nav(services, first)))
 
 
 async def summary(
