@@ -273,5 +273,7 @@ def _user_buttons(out: list[Output]) -> list[str]:
 
 def _button(chat: ChatSimulator, label: str) -> str:
     return next(
-        b["callback_data"] for b in chat.last_bot_message().buttons() if b.get("text") == label
+        str(b["callback_data"])
+        for b in chat.last_bot_message().buttons()
+        if b.get("text") == label
     )
