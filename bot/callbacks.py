@@ -63,7 +63,7 @@ SHAPES: dict[Flow, dict[str, tuple[int, ...]]] = {
         "ask": (0,),
     },
     Flow.TRAJECTORY: {
-        "l": (2,),  # list: scope, page
+        "l": (2, 3, 4),  # list: scope, page[, show[, search]]
         "d": (1,),  # details
         "p": (2,),  # placement form: id, version
         "e": (2,),  # ending form

@@ -54,7 +54,8 @@ FORM = Form(
 async def on_list(update: Update, context: BotContext, session: AsyncSession) -> None:
     if update.effective_user is None:
         return
-    result = await service.start(context.services, session, person(update))
+    search = " ".join(context.args or ())
+    result = await service.start(context.services, session, person(update), search)
     if isinstance(result.reply, Reply):
         await send(update, context, result.reply)
 

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import TrajectoryStatus
 from bot.storage.models import Region, Trajectory, TrajectoryEvent, User
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """What a list of trajectories narrows to: a status, "no update since", a search text
+    (part of a reference or pseudonym)."""
+
+    status: str | None = None
+    updated_before: datetime | None = None
+    text: str | None = None
 
 
 class TrajectoryRepo:
@@ -60,17 +71,50 @@ class TrajectoryRepo:
     # -- lists ---------------------------------------------------------------------------
 
     @staticmethod
-    def _scope(stmt: Select[Any], coach_id: int | None, region: str | None) -> Select[Any]:
+    def _scope(
+        stmt: Select[Any],
+        coach_id: int | None,
+        region: str | None,
+        only: ListFilter | None = None,
+    ) -> Select[Any]:
         if coach_id is not None:
             stmt = stmt.where(Trajectory.coach_id == coach_id)
         if region is not None:
             stmt = stmt.where(Trajectory.region == region)
+        if only is None:
+            return stmt
+        if only.status is not None:
+            stmt = stmt.where(Trajectory.status == only.status)
+        if only.updated_before is not None:
+            stmt = stmt.where(
+                Trajectory.status != TrajectoryStatus.ENDED,
+                Trajectory.updated_at < only.updated_before,
+            )
+        if only.text:
+            like = f"%{only.text.lower()}%"
+            stmt = stmt.where(
+                or_(
+                    func.lower(Trajectory.reference).like(like),
+                    func.lower(Trajectory.pseudonym).like(like),
+                )
+            )
         return stmt
 
-    async def count(self, coach_id: int | None = None, region: str | None = None) -> int:
-        """How many of one coach, of one region, or (both None) of all."""
-        stmt = self._scope(select(func.count(Trajectory.id)), coach_id, region)
+    async def count(
+        self,
+        coach_id: int | None = None,
+        region: str | None = None,
+        only: ListFilter | None = None,
+    ) -> int:
+        """How many of one coach, of one region, or (both None) of all; `only` narrows it."""
+        stmt = self._scope(select(func.count(Trajectory.id)), coach_id, region, only)
         return int(await self.session.scalar(stmt) or 0)
+
+    async def by_reference(self, reference: str) -> Trajectory | None:
+        found = await self.session.execute(
+            select(Trajectory).where(func.upper(Trajectory.reference) == reference.upper())
+        )
+        return found.scalars().first()
 
     async def open_count(self, coach_id: int) -> tuple[int, int]:
         """(running, placed) trajectories of one coach that have not ended."""
@@ -104,7 +148,12 @@ class TrajectoryRepo:
         return total, list(rows.scalars())
 
     async def page(
-        self, offset: int, limit: int, coach_id: int | None = None, region: str | None = None
+        self,
+        offset: int,
+        limit: int,
+        coach_id: int | None = None,
+        region: str | None = None,
+        only: ListFilter | None = None,
     ) -> list[Trajectory]:
         """Running and placed first, then the most recently changed."""
         order = (
@@ -112,7 +161,7 @@ class TrajectoryRepo:
             Trajectory.updated_at.desc(),
             Trajectory.id.desc(),
         )
-        stmt = self._scope(select(Trajectory), coach_id, region)
+        stmt = self._scope(select(Trajectory), coach_id, region, only)
         rows = await self.session.execute(stmt.order_by(*order).offset(offset).limit(limit))
         return list(rows.scalars())
 

@@ -258,3 +258,43 @@ async def test_odd_numbers_for_hours_get_the_dutch_explanation(
     with pytest.raises(InputError, match=r"heel getal|tussen"):
         forms.parse(fbot.services, "hours_per_week", typed, {}, NOW.date())
     assert forms.parse(fbot.services, "hours_per_week", "16 uur", {}, NOW.date()) == "16"
+
+
+async def test_find_a_trajectory_by_filter_search_or_typed_reference(fbot: OfflineBot) -> None:
+    """Filters by status and 'no update for 30 days', a search by reference or pseudonym, and a
+    reference typed anywhere opens that trajectory for whoever may see it."""
+    for n in range(12):
+        await _register(fbot, COACH, f"KL-{n:02d}", date(2026, 3, 1))
+    other = await _register(fbot, OTHER_COACH, "ZZ-99", date(2026, 3, 1))
+    async with fbot.services.db.session() as session:  # one untouched for 40 days
+        row = await session.get(Trajectory, 1)
+        assert row is not None
+        row.updated_at = NOW - timedelta(days=40)
+        await session.commit()
+    chat = fbot.chat(COACH)
+    out = _text(await chat.send("/mijntrajecten"))
+    assert "12 trajecten, pagina 1 van 2" in out
+    out = _text(await _press(chat, "mt:l:m:0:s"))
+    assert "Filter: Geen update in 30 d" in out and "1 traject." in out
+    assert any(b["text"].startswith("HW-2026-00001") for b in chat.last_bot_message().buttons())
+    out = _text(await _press(chat, "mt:l:m:0:b"))
+    assert "Geen trajecten met dit filter" in out
+
+    out = _text(await chat.send("/mijntrajecten kl-1"))  # KL-10, KL-11 (and KL-1…)
+    assert "zoeken op «kl-1»" in out and "2 trajecten" in out
+    # the regio user searches the whole region, the coach only their own
+    out = _text(await fbot.chat(REGIO).send("/mijntrajecten ZZ-99"))
+    assert "1 traject" in out
+    out = _text(await chat.send("/mijntrajecten ZZ-99"))
+    assert "Geen trajecten met dit filter" in out
+
+    # a typed reference: the details for whoever may see it, "not found" for anyone else
+    out = _text(await chat.send("kun je hw-2026-00003 even openen?"))
+    assert "HW-2026-00003" in out and "KL-02" in out
+    reference = f"HW-2026-{other:05d}"
+    out = _text(await chat.send(reference))
+    assert f"Ik vind geen traject {reference} dat jij mag bekijken" in out
+    out = _text(await fbot.chat(REGIO).send(reference))
+    assert "ZZ-99" in out
+    out = _text(await fbot.chat(5999).send("HW-2026-00003"))  # no account
+    assert "Ik vind geen traject HW-2026-00003" in out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from bot.services.people.accounts import caller
 from bot.services.people.users import record_seen
 from bot.services.shared.inputs import redact_bsn
 from bot.services.shared.replies import Button, Notice, Person, Reply
+from bot.services.trajectories import followup
 from bot.storage.models import QuestionLog
 from bot.storage.questions import QuestionRepo
 from bot.telegram_html import strip as strip_html
@@ -91,6 +93,25 @@ def _suggest_reply(services: Services, match: Match, log_id: int) -> Reply:
 # -- asking ---------------------------------------------------------------------------------
 
 
+# A trajectory's reference typed anywhere in a message: that trajectory, not an FAQ answer.
+REFERENCE = re.compile(r"\bHW-\d{4}-\d{5}\b", re.IGNORECASE)
+
+
+async def _open_reference(
+    services: Services, session: AsyncSession, person: Person, reference: str
+) -> Reply:
+    """The trajectory's details for whoever may see it; the same "not found" for everyone
+    else (no telling whether it exists)."""
+    await record_seen(session, person, services.clock(), services.seen)
+    await session.commit()
+    who = await caller(services, session, person)
+    reply = await followup.by_reference(services, session, who, reference)
+    if reply is not None:
+        return reply
+    text = services.renderer.text("trajectory_not_found", reference=reference.upper())
+    return Reply(str(escape(text)))
+
+
 def rule_entry(match: Match) -> str | None:
     """The FAQ entry behind a data question that is also about a rule ("hoeveel trajecten
     moet Twente halen?": the figure, and the entry on the ambition), if the matcher finds one
@@ -152,6 +173,9 @@ async def ask(
     searching = services.pending_searches.take(person.telegram_id, services.clock())
     if searching is not None and chat_type == "private":
         return await review.search(services, session, person, searching, question)
+    reference = REFERENCE.search(question)
+    if reference is not None and chat_type == "private":
+        return await _open_reference(services, session, person, reference.group(0))
     dq = services.data_questions.parse(question)
     if dq is not None:
         return await _ask_data(services, session, person, question, chat_type, dq)

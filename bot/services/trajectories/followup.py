@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Literal
 
 from pydantic import Field
@@ -32,7 +32,7 @@ from bot.services.shared.replies import Button, Notice, Person, Reply
 from bot.services.trajectories import records as t
 from bot.services.trajectories.fields import fields
 from bot.storage.models import Trajectory
-from bot.storage.trajectories import TrajectoryRepo
+from bot.storage.trajectories import ListFilter, TrajectoryRepo
 
 PAGE = 8
 HISTORY = 12
@@ -146,17 +146,55 @@ def _days(services: Services, trajectory: Trajectory) -> int:
     return max(0, (services.clock() - trajectory.updated_at).days)
 
 
+# What a list can narrow to (callback data mt:l:<scope>:<page>[:<show>[:<search>]]).
+SHOW = ("all", "l", "g", "b", "s")  # all, running, placed, ended, no update for STALE_DAYS
+STALE_DAYS = 30
+SEARCH_MAX = 30  # bytes of a search kept in the buttons' data
+
+
+def _only(services: Services, show: str, search: str) -> ListFilter:
+    status = {"l": t.RUNNING, "g": t.PLACED, "b": t.ENDED}.get(show)
+    before = services.clock() - timedelta(days=STALE_DAYS) if show == "s" else None
+    return ListFilter(status, before, search or None)
+
+
+def _fit(search: str) -> str:
+    search = " ".join(search.replace(":", " ").split())
+    while len(search.encode("utf-8")) > SEARCH_MAX:
+        search = search[:-1].rstrip()
+    return search
+
+
+def _list_data(scope: str, page: int, show: str, search: str) -> str:
+    if search:
+        return build(Flow.TRAJECTORY, "l", scope, page, show, search)
+    if show != "all":
+        return build(Flow.TRAJECTORY, "l", scope, page, show)
+    return build(Flow.TRAJECTORY, "l", scope, page)
+
+
 async def listing(
-    services: Services, session: AsyncSession, who: Caller, scope: str = "m", page: int = 0
+    services: Services,
+    session: AsyncSession,
+    who: Caller,
+    scope: str = "m",
+    page: int = 0,
+    show: str = "all",
+    search: str = "",
 ) -> Reply:
+    """Mine, my region's or all trajectories, PAGE at a time; `show` narrows to a status or
+    to those without an update for STALE_DAYS days; `search` to a reference or pseudonym."""
     r = services.renderer
     if scope not in _scopes(who):
         scope = "m"
+    show = show if show in SHOW else "all"
+    search = _fit(search)
     repo = TrajectoryRepo(session)
-    total = await repo.count(**_filter(who, scope))
+    only = _only(services, show, search)
+    total = await repo.count(**_filter(who, scope), only=only)
     pages = max(1, -(-total // PAGE))
     page = min(max(page, 0), pages - 1)
-    rows = await repo.page(page * PAGE, PAGE, **_filter(who, scope))
+    rows = await repo.page(page * PAGE, PAGE, **_filter(who, scope), only=only)
     buttons: list[tuple[Button, ...]] = []
     for row in rows:
         status = fields()["status"].value_label(row.status)
@@ -164,17 +202,25 @@ async def listing(
         buttons.append((Button(text[:64], build(Flow.TRAJECTORY, "d", row.id)),))
     paging = []
     if page > 0:
-        paging.append(
-            Button(r.text("list_previous"), build(Flow.TRAJECTORY, "l", scope, page - 1))
-        )
+        paging.append(Button(r.text("list_previous"), _list_data(scope, page - 1, show, search)))
     if page + 1 < pages:
-        paging.append(Button(r.text("list_next"), build(Flow.TRAJECTORY, "l", scope, page + 1)))
+        paging.append(Button(r.text("list_next"), _list_data(scope, page + 1, show, search)))
     if paging:
         buttons.append(tuple(paging))
+    shows = [
+        Button(
+            ("✓ " if option == show else "") + r.text(f"list_show_{option}", days=STALE_DAYS),
+            _list_data(scope, 0, option, search),
+        )
+        for option in SHOW
+    ]
+    buttons += [tuple(shows[:3]), tuple(shows[3:])]
+    if search:
+        buttons.append((Button(r.text("list_search_off"), _list_data(scope, 0, show, "")),))
     for other in _scopes(who):
         if other != scope:
             buttons.append(
-                (Button(r.text(f"list_scope_{other}"), build(Flow.TRAJECTORY, "l", other, "0")),)
+                (Button(r.text(f"list_scope_{other}"), _list_data(other, 0, show, search)),)
             )
     text = r.render(
         "followup/list.html.j2",
@@ -183,8 +229,22 @@ async def listing(
         total=total,
         page=page + 1,
         pages=pages,
+        show=show,
+        show_label=r.text(f"list_show_{show}", days=STALE_DAYS),
+        search=search,
     )
     return Reply(text, tuple(buttons))
+
+
+async def by_reference(
+    services: Services, session: AsyncSession, who: Caller, reference: str
+) -> Reply | None:
+    """A typed reference ("HW-2026-00817"): that trajectory's details for someone who may see
+    it; for anyone else the same answer as for a reference that does not exist."""
+    trajectory = await TrajectoryRepo(session).by_reference(reference)
+    if trajectory is None or who.role is None or not can_view(who, trajectory):
+        return None
+    return await detail(services, session, who, trajectory)
 
 
 async def _history(
@@ -415,12 +475,17 @@ async def _save(
 # -- entry points ---------------------------------------------------------------------------
 
 
-async def start(services: Services, session: AsyncSession, person: Person) -> Result:
-    """/mijntrajecten"""
+async def start(
+    services: Services, session: AsyncSession, person: Person, search: str = ""
+) -> Result:
+    """/mijntrajecten [reference or pseudonym]: with a search, over every trajectory the
+    caller may see (all for the programme team, the region's for regio, their own for a
+    coach)."""
     who = await forms.staff(services, session, person)
     if who is None:
         return Result(forms.not_staff(services), None)
-    return Result(await listing(services, session, who), None)
+    scope = _scopes(who)[-1] if search.strip() else "m"
+    return Result(await listing(services, session, who, scope, search=search), None)
 
 
 async def press(
@@ -440,7 +505,11 @@ async def press(
     action = pressed.action
     page = pressed.number(1) if action == "l" else None
     if page is not None:
-        return Result(await listing(services, session, who, pressed.arg(0), page), None)
+        show = pressed.arg(2) if len(pressed.args) > 2 else "all"
+        search = pressed.arg(3) if len(pressed.args) > 3 else ""
+        return Result(
+            await listing(services, session, who, pressed.arg(0), page, show, search), None
+        )
     if action in ("d", "p", "e", "w"):
         loaded = await _load(services, session, who, pressed.arg(0))
         if isinstance(loaded, Notice):
