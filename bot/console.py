@@ -16,7 +16,8 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -36,6 +37,7 @@ from bot.telegram_html import strip as strip_html
 # regio user had) never shows up when the console runs as another role.
 CONSOLE_USERS = {Role.PROGRAMME: 424242, Role.COACH: 424243, Role.REGIO: 424244}
 CONSOLE_NAME = "Console"
+WATCH_EVERY = 0.3  # seconds between two looks for messages the bot sent on its own
 
 
 def console_user(role: str) -> int:
@@ -137,7 +139,11 @@ async def run_console(
     stdin: TextIO,
     stdout: TextIO,
     options: ConsoleOptions | None = None,
+    read: Callable[[], Awaitable[str | None]] | None = None,
 ) -> int:
+    """`read`: where typed lines come from in live mode (a terminal: prompt_toolkit, which
+    keeps the line being typed intact while the bot's own messages are printed above it).
+    Without it and without a terminal: one line at a time from `stdin` (piped input)."""
     options = options or ConsoleOptions()
     interactive = stdin.isatty()
     async with offline_bot(_settings_for(settings, options.role)) as bot:
@@ -145,42 +151,101 @@ async def run_console(
         if note:
             print(note, file=stdout)
         chat = bot.chat(console_user(options.role), first_name=CONSOLE_NAME)
-        numbered: list[tuple[str, int | None]] = []
-        seen = len(bot.api.calls)
-        if interactive:
+        talk = _Talk(chat, stdout, options.files, len(bot.api.calls))
+        if interactive or read is not None:
             print(_text("console_help"), file=stdout)
             print(_who(bot, options), file=stdout)
-            out = await chat.send("/start")
-            print(_format(out, numbered, options.files), file=stdout)
-            seen = len(bot.api.calls)
+            await talk.say("/start")
+        if read is not None:
+            await talk.live(read)
+        elif interactive:
+            await _terminal(talk)
+        else:
+            await talk.piped(stdin)
+    return 0
+
+
+@dataclass
+class _Talk:
+    """One console conversation: what was printed, the numbered buttons, and what the bot
+    sent on its own since (an announcement's progress and report, a digest)."""
+
+    chat: ChatSimulator
+    out: TextIO
+    files: Path
+    seen: int
+    numbered: list[tuple[str, int | None]] = field(default_factory=list)
+    busy: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def say(self, text: str) -> None:
+        """Send a line (or press a numbered button) and print the bot's answer."""
+        async with self.busy:
+            self.print_background()
+            acted = await _act(self.chat, text, self.numbered)
+            # only this chat: the announcement sender may be writing to other chats meanwhile
+            out = [o for o in acted if o.chat_id in (None, self.chat.chat_id)]
+            self.seen = len(self.chat.api.calls)
+            formatted = _format(out, self.numbered, self.files)
+            if formatted:
+                print(formatted, file=self.out, flush=True)
+            elif out == []:
+                print(_text("console_no_reaction"), file=self.out, flush=True)
+
+    def print_background(self) -> None:
+        """What the bot sent on its own since the last answer, if anything."""
+        background = self.chat.outputs_since(self.seen)
+        self.seen = len(self.chat.api.calls)
+        if background:
+            print(_format(background, self.numbered, self.files), file=self.out, flush=True)
+
+    async def watch(self) -> None:
+        """Live mode: show the bot's own messages as they arrive (not only at the next line)."""
         while True:
-            if interactive:
-                stdout.write(_text("console_you"))
-                stdout.flush()
-            line = await asyncio.to_thread(stdin.readline)  # the sender runs meanwhile
-            if not line:
-                break
+            await asyncio.sleep(WATCH_EVERY)
+            if not self.busy.locked():
+                self.print_background()
+
+    async def live(self, read: Callable[[], Awaitable[str | None]]) -> None:
+        watcher = asyncio.create_task(self.watch())
+        try:
+            while (line := await read()) is not None:
+                text = line.strip()
+                if text in (":q", ":quit", ":exit"):
+                    break
+                if text:
+                    await self.say(text)
+        finally:
+            watcher.cancel()
+
+    async def piped(self, stdin: TextIO) -> None:
+        """Piped input: one message per line, each echoed, the replies printed."""
+        while line := await asyncio.to_thread(stdin.readline):  # the sender runs meanwhile
             text = line.rstrip("\n")
             if not text.strip():
                 continue
             if text.strip() in (":q", ":quit", ":exit"):
                 break
-            if not interactive:
-                print(_text("console_you") + text, file=stdout)
-            # what the bot sent on its own since the last reply (an announcement's progress)
-            background = chat.outputs_since(seen)
-            if background:
-                print(_format(background, numbered, options.files), file=stdout)
-            # only this chat: the announcement sender may be writing to other chats meanwhile
-            acted = await _act(chat, text, numbered)
-            out = [o for o in acted if o.chat_id in (None, chat.chat_id)]
-            seen = len(bot.api.calls)
-            formatted = _format(out, numbered, options.files)
-            if formatted:
-                print(formatted, file=stdout)
-            elif out == []:
-                print(_text("console_no_reaction"), file=stdout)
-    return 0
+            print(_text("console_you") + text, file=self.out)
+            await self.say(text)
+
+
+async def _terminal(talk: _Talk) -> None:
+    """A terminal: prompt_toolkit reads the line; what the bot prints meanwhile appears
+    above it, and what was being typed stays as it was."""
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.patch_stdout import patch_stdout
+
+    session: PromptSession[str] = PromptSession()
+
+    async def read() -> str | None:
+        try:
+            return await session.prompt_async(_text("console_you"))
+        except (EOFError, KeyboardInterrupt):
+            return None
+
+    with patch_stdout(raw=True):
+        talk.out = sys.stdout  # the patched one
+        await talk.live(read)
 
 
 async def _act(

@@ -3,6 +3,7 @@ input, and what it writes to the console user's chat is shown before the next re
 
 from __future__ import annotations
 
+import asyncio
 import io
 import time
 from pathlib import Path
@@ -43,3 +44,30 @@ async def test_console_sends_an_announcement_and_shows_progress(tmp_path: Path) 
     assert "Bericht 1 is verstuurd" in after and "Verstuurd: 1 van 1" in after
     assert "Klaar: bericht 1" in after
     assert after.count("bot: Hallo allemaal") == 1  # the console user is the one recipient
+
+
+async def test_live_console_shows_what_the_bot_sends_on_its_own_at_once(tmp_path: Path) -> None:
+    """In a terminal the progress, the announcement and the report appear while nobody types:
+    the next line is only given once they are there."""
+    settings = Settings(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'console.db'}")
+    out = io.StringIO()
+    lines = ["/bericht", "Hallo <b>allemaal</b>", "9", "1"]
+
+    async def read() -> str | None:
+        if lines:
+            return lines.pop(0)
+        for _ in range(100):  # wait, as a person reading; nothing typed meanwhile
+            if "Klaar: bericht 1" in out.getvalue():
+                return ":q"
+            await asyncio.sleep(0.1)
+        return ":q"
+
+    assert await run_console(settings, NotATerminal(), out, read=read) == 0
+    sent = out.getvalue().split("Je bericht gaat nu naar 1 persoon")[1]
+    assert "Klaar: bericht 1" in sent and "Verstuurd: 1 van 1" in sent
+    assert sent.count("bot: Hallo allemaal") == 1  # delivered to the console user, once
+
+
+class NotATerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return False
