@@ -25,7 +25,6 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from bot.app import build_services
 from bot.config import TIMEZONE, Settings
 from bot.services import Services
 from bot.services.messaging.digest import compose, queue
@@ -33,6 +32,7 @@ from bot.services.messaging.digest.week import Week
 from bot.services.progress import regions
 from bot.services.shared import demo
 from bot.storage.models import Announcement, Delivery, QuestionLog, Trajectory, User, table_of
+from bot.wiring import build_services
 
 # Monday 09:30 in Amsterdam: everyone with the default weekday is due
 NOW = datetime(2026, 11, 30, 9, 30, tzinfo=TIMEZONE)

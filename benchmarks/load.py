@@ -69,13 +69,14 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 from telegram import Update
 
-from bot.app import build_application, build_services, start_app, stop_app
+from bot.app import build_application, start_app, stop_app
 from bot.config import Settings
 from bot.fakeapi import OFFLINE_TOKEN, FakeBotAPI, SentMessage
 from bot.offline import OfflineBot
 from bot.ordering import OrderedUpdateProcessor
 from bot.services import amsterdam_now
 from bot.storage.models import CheckLog, QuestionLog, Trajectory, User
+from bot.wiring import build_services
 from knowledge.evaluation import EVAL_SETS, load_eval
 from knowledge.kb import load_kb
 from knowledge.matcher import Matcher, Outcome

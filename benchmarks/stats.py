@@ -23,11 +23,11 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from bot.app import build_services
 from bot.config import TIMEZONE, Settings
 from bot.services.progress import figures as stats
 from bot.storage.db import upgrade
 from bot.storage.models import RegionYear, Trajectory, table_of
+from bot.wiring import build_services
 from knowledge.kb import load_kb
 
 FIRST_YEAR = 2021

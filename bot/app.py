@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import functools
+import asyncio
 import logging
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from telegram import Bot, LinkPreviewOptions
@@ -23,16 +21,14 @@ from bot.config import TIMEZONE, Settings
 from bot.domain import Role
 from bot.ordering import OrderedUpdateProcessor
 from bot.persistence import DbPersistence
-from bot.render import Renderer
-from bot.services import Services, amsterdam_now
+from bot.services import Services
 from bot.services.faq import learning
 from bot.services.messaging.announcements import ProgressReporter
 from bot.services.messaging.pacing import RealClock
 from bot.services.messaging.sender import Sender
-from bot.services.people.flood import FloodGuard
 from bot.services.progress import regions
-from bot.storage.db import Database
 from bot.transport import TelegramTransport
+from bot.wiring import build_services
 from handlers import (
     admin,
     announce,
@@ -52,8 +48,6 @@ from handlers import (
     users,
 )
 from handlers.common import App, BotContext, set_menu
-from knowledge.kb import KnowledgeBase, load_kb
-from knowledge.matcher import Matcher
 
 log = logging.getLogger(__name__)
 
@@ -71,34 +65,6 @@ def check_run_settings(settings: Settings) -> None:
             "WEBHOOK_SECRET is not set: webhook mode (WEBHOOK_URL) needs a secret token so "
             "that only Telegram can post updates (1-256 characters: letters, digits, _ or -)"
         )
-
-
-@functools.cache
-def default_matcher() -> Matcher:
-    """The packaged knowledge base and its index: read-only, so one per process (commands run
-    in one process, the tests, the console and the bot share it)."""
-    return Matcher(load_kb())
-
-
-def build_services(
-    settings: Settings,
-    kb: KnowledgeBase | None = None,
-    matcher: Matcher | None = None,
-    clock: Callable[[], datetime] = amsterdam_now,
-) -> Services:
-    """The service container; the KB index is built here, once per process (or reused when
-    passed)."""
-    if matcher is None:
-        matcher = Matcher(kb) if kb is not None else default_matcher()
-    return Services(
-        settings=settings,
-        db=Database(settings.db_url),
-        kb=kb or matcher.kb,
-        matcher=matcher,
-        renderer=Renderer(),
-        clock=clock,
-        flood=FloodGuard(settings.flood_limit, settings.flood_window),
-    )
 
 
 def build_application(
@@ -199,6 +165,7 @@ def build_sender(
 # `hoofdzaak run` in polling mode sets SERVE_HEALTH: the health server then starts with the
 # bot (HOOFDZAAK_HEALTH_PORT) and stops with it; the console and the tests never start one.
 SERVE_HEALTH = "serve_health"
+WARMING = "warming"
 HEALTH_SERVER = "health_server"
 
 
@@ -226,6 +193,8 @@ async def _post_init(app: App) -> None:
     async with services.db.session() as session:
         await regions.ensure_regions(session, services.kb)
     await learning.sync_now(services)  # the learned phrasings, before the first question
+    # the matcher's word lists load on first use (about a second): in the background now
+    app.bot_data[WARMING] = asyncio.get_running_loop().run_in_executor(None, services.matcher.warm)
     # Everyone's menu; registered staff get their role's menu in their own chat (on joining,
     # on /ik, when the programme team changes their role); the admins' is set here.
     await set_menu(app.bot, services, None, None)

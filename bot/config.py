@@ -9,8 +9,6 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 TIMEZONE = ZoneInfo("Europe/Amsterdam")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/hoofdzaak.db"
@@ -121,6 +119,9 @@ class Settings(BaseSettings):
             value = "sqlite+aiosqlite:///" + value.removeprefix("sqlite:///")
         elif value.startswith(("postgresql://", "postgres://")):
             value = "postgresql+asyncpg://" + value.split("://", 1)[1]
+        from sqlalchemy.engine import make_url  # here: `hoofdzaak --help` needs no SQLAlchemy
+        from sqlalchemy.exc import ArgumentError
+
         try:
             driver = make_url(value).drivername
         except ArgumentError:

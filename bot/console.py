@@ -155,7 +155,7 @@ async def run_console(
         if interactive or read is not None:
             print(_text("console_help"), file=stdout)
             print(_who(bot, options), file=stdout)
-            await talk.say("/start")
+            await talk.send_line("/start")
         if read is not None:
             await talk.live(read)
         elif interactive:
@@ -177,7 +177,7 @@ class _Talk:
     numbered: list[tuple[str, int | None]] = field(default_factory=list)
     busy: asyncio.Lock = field(default_factory=asyncio.Lock)
 
-    async def say(self, text: str) -> None:
+    async def send_line(self, text: str) -> None:
         """Send a line (or press a numbered button) and print the bot's answer."""
         async with self.busy:
             self.print_background()
@@ -213,7 +213,7 @@ class _Talk:
                 if text in (":q", ":quit", ":exit"):
                     break
                 if text:
-                    await self.say(text)
+                    await self.send_line(text)
         finally:
             watcher.cancel()
 
@@ -226,7 +226,7 @@ class _Talk:
             if text.strip() in (":q", ":quit", ":exit"):
                 break
             print(_text("console_you") + text, file=self.out)
-            await self.say(text)
+            await self.send_line(text)
 
 
 async def _terminal(talk: _Talk) -> None:

@@ -43,6 +43,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 from scipy.sparse import csr_matrix
 
 from knowledge.classifier import CLASSIFIER_FILE, Classifier
+from knowledge.index_cache import cached
 from knowledge.kb import KB_DIR, KnowledgeBase
 from knowledge.text import (
     Analyzer,
@@ -653,19 +654,33 @@ class Matcher:
         )
         synonyms = SynonymMap((g.canonical, g.variants) for g in kb.synonyms.groups)
         self.analyzer = Analyzer(synonyms, kb.synonyms.stopwords)
-        self.index = Index(
-            self.analyzer,
-            [
-                (e.id, (e.question, e.title, *e.alternatives), f"{e.answer}\n{e.more or ''}")
-                for e in kb.entries
-            ],
-            offtopic=kb.offtopic.words,
+        entries = [
+            (e.id, (e.question, e.title, *e.alternatives), f"{e.answer}\n{e.more or ''}")
+            for e in kb.entries
+        ]
+        built_from = {
+            "entries": entries,
+            "synonyms": [(g.canonical, list(g.variants)) for g in kb.synonyms.groups],
+            "stopwords": sorted(kb.synonyms.stopwords),
+            "offtopic": list(kb.offtopic.words),
+        }
+        self.index = cached(
+            "index",
+            built_from,
+            lambda: Index(self.analyzer, entries, offtopic=kb.offtopic.words),
+            Index,
         )
+        self.analyzer = self.index.analyzer  # the one the index was built with (or loaded)
         self._smalltalk: dict[str, str] = {}
         for intent in kb.smalltalk.intents:
             for pattern in intent.patterns:
                 self._smalltalk[canonical_text(pattern)] = intent.id
         self._smalltalk_max = max((len(k.split()) for k in self._smalltalk), default=1)
+
+    def warm(self) -> None:
+        """Answer one made-up question, so that the word lists loaded on first use (lemmas,
+        word frequencies: about a second) are there before the first real question."""
+        self.match("Wat betaalt de gemeente als een cliënt met een uitkering begint?")
 
     def with_calibration(self, calibration: Calibration) -> Matcher:
         """The same index with other weights or thresholds (for calibration runs)."""

@@ -13,9 +13,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-import simplemma
 import snowballstemmer
-import wordfreq
 from rapidfuzz.distance import DamerauLevenshtein
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[a-z]+")
@@ -53,6 +51,8 @@ def stem(token: str) -> str:
     if not token or token[0].isdigit():
         return token
     if len(token) > 3 and token[-1] in "td":
+        import simplemma  # imported where used: starting a command that asks nothing stays quick
+
         lemma = simplemma.lemmatize(token, lang="nl")
         if lemma != token and lemma.endswith("en"):
             token = lemma.replace("_", "")
@@ -62,6 +62,8 @@ def stem(token: str) -> str:
 @lru_cache(maxsize=65536)
 def is_dutch_word(token: str) -> bool:
     """True for words in simplemma's Dutch lexicon: real words, so not typos."""
+    import simplemma
+
     return bool(simplemma.is_known(token, lang="nl"))
 
 
@@ -70,6 +72,8 @@ def specificity(word: str) -> float:
     """How specific a (folded) Dutch word is, from its frequency in general Dutch (wordfreq's
     Zipf scale: 'de' 7.7, 'werkgever' 4.3, 'loonwaarde' 0): 0 for everyday words (Zipf 5 and
     up), rising to 1 for words rarer than once in ten million."""
+    import wordfreq  # imported where used (its first import takes a tenth of a second)
+
     zipf = wordfreq.zipf_frequency(word, "nl")
     return min(1.0, max(0.0, (5.0 - zipf) / 4.0))
 
@@ -82,6 +86,8 @@ def is_english(text: str) -> bool:
     for tok in tokens(text):
         if not tok.isalpha() or len(tok) < 2:
             continue
+        import wordfreq
+
         en, nl = wordfreq.zipf_frequency(tok, "en"), wordfreq.zipf_frequency(tok, "nl")
         if en >= nl + 1.0:
             english += 1

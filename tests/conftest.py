@@ -10,15 +10,16 @@ gh-106905) after every test passed."""
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import hypothesis  # noqa: F401 - imported here, at a shallow stack: see below
 import pytest
 
-from bot.app import build_services
 from bot.config import Settings
 from bot.offline import OfflineBot, offline_bot
+from bot.wiring import build_services
 from knowledge.kb import KnowledgeBase, load_kb
 from knowledge.matcher import Matcher
 from tests.support import ADMIN_ID
@@ -39,6 +40,9 @@ BACKENDS = ("sqlite", "postgresql")
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # the matcher's index cache (knowledge/index_cache.py) of this run, not the user's
+    if "HOOFDZAAK_INDEX_CACHE" not in os.environ:
+        os.environ["HOOFDZAAK_INDEX_CACHE"] = tempfile.mkdtemp(prefix="hoofdzaak-index-")
     config.addinivalue_line(
         "markers", "both_databases: run the test on SQLite and on PostgreSQL (`backend`)"
     )

@@ -12,9 +12,10 @@ from bot.cli.runtime import (
     fail,
     query,
 )
-from knowledge.decisions import Evaluation, FactVocabulary
 
 if TYPE_CHECKING:
+    from knowledge.decisions import Evaluation, FactVocabulary
+
     pass
 
 

@@ -9,6 +9,7 @@ import click
 
 from bot.cli.root import main
 from bot.cli.runtime import (
+    NotReady,
     current_year,
     echo_json,
     fail,
@@ -35,11 +36,20 @@ def regions_list(year: int | None, as_json: bool) -> None:
 
     the_year = year or current_year()
 
-    async def run(services: Services, session: AsyncSession) -> list[svc.RegionRow]:
+    async def read(services: Services, session: AsyncSession) -> list[svc.RegionRow]:
+        return await svc.list_regions(session, the_year)
+
+    async def fill(services: Services, session: AsyncSession) -> list[svc.RegionRow]:
         await svc.ensure_regions(session, services.kb)
         return await svc.list_regions(session, the_year)
 
-    rows = query(run, write=True)
+    # only reads, unless the database is behind or its regions were never written (one the
+    # bot never started on): then it migrates and fills them first
+    try:
+        rows = query(read, soft=True)
+    except NotReady:
+        rows = []
+    rows = rows or query(fill, write=True)
     if as_json:
         echo_json(
             [

@@ -99,7 +99,7 @@ def ask(question: str | None, as_json: bool) -> None:
     """Ask the knowledge base a QUESTION; without one, read one question per line from stdin.
     Questions about the programme's own data (a region's division, target or progress, the
     national figures) are answered from the configured database."""
-    from bot.services.faq.answers import answer_json
+    from bot.services.faq.ask_json import answer_json
     from knowledge.data_questions import DataQuestionParser
     from knowledge.kb import load_kb
     from knowledge.matcher import Matcher
@@ -131,7 +131,8 @@ def ask(question: str | None, as_json: bool) -> None:
 def _data_answer(matcher: Any, question: str, dq: Any) -> dict[str, Any]:
     """A data question, answered from the database as the operator; when the database is
     not there (yet), an answer that says so (and why, on stderr)."""
-    from bot.services.faq.answers import data_json, rule_json
+    from bot.services.faq.answers import data_json
+    from bot.services.faq.ask_json import rule_json
 
     async def run(services: Services, session: AsyncSession) -> dict[str, Any]:
         return await data_json(services, session, question, dq)

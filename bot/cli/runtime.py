@@ -9,13 +9,15 @@ import logging
 import re
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
-from pydantic import ValidationError
 
-from bot.config import Settings
-from knowledge.evaluation import EVAL_SETS
+import knowledge
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from bot.services import Services
     from bot.storage.db import Database
 
+EVAL_SETS = Path(knowledge.__file__).resolve().parent / "eval_sets"
 # The evaluation sets ship with the package (knowledge/eval_sets). What the classifier and the
 # decision are fitted on; faq_test.tsv and faq_blind.tsv are kept out of every fit and every
 # tuning choice: measured only.
@@ -107,6 +110,10 @@ class Runtime:
 
 
 def _read_settings() -> Settings:
+    from pydantic import ValidationError
+
+    from bot.config import Settings
+
     try:
         return Settings()
     except ValidationError as exc:
@@ -163,8 +170,8 @@ def query(
     migrates it first (as the bot does at start-up); one that only reads leaves it as it is
     and says so when it is not at this version's newest migration. `soft`: raise NotReady with
     that message instead of ending the command."""
-    from bot.app import build_services
     from bot.storage.db import DatabaseUnavailable, SchemaTooNew
+    from bot.wiring import build_services
 
     def problem(message: str) -> NoReturn:
         if soft:

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, event, make_url, text
+from sqlalchemy import Connection, event, inspect, make_url, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
@@ -26,6 +24,10 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.util import await_only
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
 log = logging.getLogger(__name__)
 
 
@@ -175,7 +177,12 @@ class Database:
         """The database's migration revision (None: empty) and this version's head."""
 
         def current(conn: Connection) -> str | None:
-            return MigrationContext.configure(conn).get_current_revision()
+            # what Alembic's MigrationContext reads, without importing Alembic (a read-only
+            # command checks this on every start)
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+            return None if row is None else str(row[0])
 
         async with self.engine.connect() as conn:
             found = await conn.run_sync(current)
@@ -208,6 +215,8 @@ async def take_turn(session: AsyncSession, key: int) -> None:
 
 
 def alembic_config(url: str) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig  # Alembic only when migrating
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -215,22 +224,52 @@ def alembic_config(url: str) -> AlembicConfig:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(url), revision)
 
 
 def downgrade(url: str, revision: str) -> None:
+    from alembic import command
+
     command.downgrade(alembic_config(url), revision)
 
 
 def _scripts() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config("sqlite://"))
 
 
+_REVISION = re.compile(r'^revision = "(\w+)"', re.M)
+_DOWN = re.compile(r'^down_revision = (?:"(\w+)"|None)', re.M)
+
+
+@functools.cache
+def _chain() -> dict[str, str | None]:
+    """revision → down_revision, read from the migration files (as Alembic does, without
+    importing it; tests/storage checks that both agree)."""
+    chain: dict[str, str | None] = {}
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        rev, down = _REVISION.search(source), _DOWN.search(source)
+        if rev is not None and down is not None:
+            chain[rev.group(1)] = down.group(1)
+    return chain
+
+
 def head_revision() -> str:
-    head = _scripts().get_current_head()
-    assert head is not None
-    return head
+    chain = _chain()
+    downs = set(chain.values())
+    heads = [rev for rev in chain if rev not in downs]
+    assert len(heads) == 1, heads
+    return heads[0]
 
 
 def known_revisions() -> set[str]:
-    return {script.revision for script in _scripts().walk_revisions()}
+    return set(_chain())
+
+
+def alembic_head() -> str | None:
+    """Alembic's own answer (for the test that the quick one agrees)."""
+    return _scripts().get_current_head()

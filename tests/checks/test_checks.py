@@ -14,13 +14,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.app import build_application, build_services, start_app, stop_app
+from bot.app import build_application, start_app, stop_app
 from bot.cli import main
 from bot.config import Settings
 from bot.fakeapi import OFFLINE_TOKEN, FakeBotAPI
 from bot.offline import OfflineBot
 from bot.simulator import ChatSimulator, Output
 from bot.storage.models import CheckLog
+from bot.wiring import build_services
 from knowledge.decisions import Check, CheckInputError, decode, encode, evaluate, validate
 from knowledge.kb import KnowledgeBase
 from knowledge.matcher import Matcher

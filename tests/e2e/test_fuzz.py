@@ -31,7 +31,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.app import build_services
 from bot.callbacks import Flow
 from bot.config import TIMEZONE, Settings
 from bot.offline import OfflineBot, offline_bot
@@ -43,6 +42,7 @@ from bot.services.trajectories import records as t
 from bot.simulator import ChatSimulator, Output
 from bot.storage.models import Base, Trajectory, User
 from bot.telegram_html import telegram_error as html_error
+from bot.wiring import build_services
 from knowledge.matcher import Matcher
 from tests.support import ADMIN_ID, give_role
 

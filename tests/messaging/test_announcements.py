@@ -12,7 +12,6 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
-from bot.app import build_services
 from bot.cli import main
 from bot.config import TIMEZONE, Settings
 from bot.offline import OfflineBot
@@ -24,6 +23,7 @@ from bot.services.progress import regions
 from bot.services.shared.inputs import InputError
 from bot.services.shared.replies import Person
 from bot.storage.models import Announcement, Delivery, RegionYear, User
+from bot.wiring import build_services
 from tests.support import ADMIN_ID
 
 NOW = datetime(2026, 12, 4, 12, 45, tzinfo=TIMEZONE)

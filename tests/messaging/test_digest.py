@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from bot.app import build_services
 from bot.config import TIMEZONE, Settings
 from bot.offline import OfflineBot, offline_bot
 from bot.services import Services
@@ -31,6 +30,7 @@ from bot.storage.models import (
     Trajectory,
     User,
 )
+from bot.wiring import build_services
 from knowledge.matcher import Matcher
 
 # every test that has a database runs on SQLite and on PostgreSQL

@@ -12,7 +12,6 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from bot.app import build_services
 from bot.cli import main
 from bot.config import Settings
 from bot.services import amsterdam_now
@@ -23,6 +22,7 @@ from bot.services.shared.replies import Person
 from bot.services.trajectories import records as t
 from bot.storage.db import Database
 from bot.storage.models import Announcement, Delivery, User
+from bot.wiring import build_services
 from knowledge.matcher import Matcher
 
 COACH, REGIO, TEAM, OFF = 7401, 7402, 7403, 7404

@@ -32,8 +32,8 @@ def services(kb: KnowledgeBase, matcher: Matcher) -> Services:
     return Services(
         settings=Settings(DATABASE_URL="sqlite+aiosqlite:///:memory:"),
         db=Database("sqlite+aiosqlite:///:memory:"),
-        kb=kb,
-        matcher=matcher,
+        make_kb=lambda: kb,
+        make_matcher=lambda: matcher,
         renderer=Renderer(),
     )
 

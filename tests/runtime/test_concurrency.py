@@ -11,13 +11,13 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import select, update
 
-from bot.app import build_services
 from bot.config import TIMEZONE, Settings
 from bot.offline import OfflineBot, offline_bot
 from bot.services.progress import regions
 from bot.services.trajectories import records as t
 from bot.storage.db import Database
 from bot.storage.models import Trajectory, User
+from bot.wiring import build_services
 from knowledge.kb import KnowledgeBase
 from knowledge.matcher import Matcher
 from tests.support import give_role

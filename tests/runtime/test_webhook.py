@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from tornado.httpserver import HTTPServer
 
-from bot.app import build_application, build_services
+from bot.app import build_application
 from bot.cli import main
 from bot.config import Settings
 from bot.fakeapi import OFFLINE_TOKEN, FakeBotAPI
@@ -27,6 +27,7 @@ from bot.webserver import (
     make_web_app,
     webhook_path,
 )
+from bot.wiring import build_services
 from knowledge.matcher import Matcher
 from tests.support.net import free_port
 

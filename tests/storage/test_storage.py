@@ -10,13 +10,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.app import build_services
 from bot.config import TIMEZONE, Settings
 from bot.services.faq import answers as qa
 from bot.storage.db import Database, downgrade, upgrade
 from bot.storage.models import Base, QuestionLog
 from bot.storage.questions import QuestionRepo
 from bot.storage.users import UserRepo
+from bot.wiring import build_services
 from knowledge.matcher import Matcher
 from tests.support.pg import PostgresCluster
 
@@ -188,3 +188,13 @@ def test_the_migrations_constraints_list_the_domains_values() -> None:
         ("deliveries", "status"): values(DeliveryStatus),
     }
     assert {(t, c): tuple(v) for t, c, v in module.CHECKS} == expected
+
+
+def test_the_quick_revision_reading_agrees_with_alembic() -> None:
+    """Read-only commands read the migration chain from the files without Alembic; the head
+    and the known revisions must be Alembic's."""
+    from bot.storage import db as storage_db
+
+    assert storage_db.head_revision() == storage_db.alembic_head()
+    alembic_known = {s.revision for s in storage_db._scripts().walk_revisions()}
+    assert storage_db.known_revisions() == alembic_known

@@ -9,12 +9,12 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.app import build_services
 from bot.config import TIMEZONE, Settings
 from bot.offline import OfflineBot, offline_bot
 from bot.services.trajectories import records as t
 from bot.simulator import ChatSimulator, Output
 from bot.storage.models import Trajectory, TrajectoryEvent, User
+from bot.wiring import build_services
 from knowledge.matcher import Matcher
 from tests.support import ADMIN_ID, give_role
 

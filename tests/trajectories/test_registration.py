@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import build_services
 from bot.config import TIMEZONE, Settings
 from bot.offline import OfflineBot, offline_bot
 from bot.storage.models import BotState, Trajectory, TrajectoryEvent
+from bot.wiring import build_services
 from knowledge.matcher import Matcher
 from tests.support import ADMIN_ID, give_role
 from tests.support.chat import fill_registration as _fill

@@ -12,10 +12,9 @@ from markupsafe import escape
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import Flow, build
-from bot.render import Renderer
 from bot.services import Services
 from bot.services.checks import guided as checks
-from bot.services.faq import data_answers, learning, review
+from bot.services.faq import ask_json, data_answers, learning, review
 from bot.services.faq.inbox import SHOWN_MAX, UnansweredGroup, group_unanswered
 from bot.services.people.accounts import caller
 from bot.services.people.users import record_seen
@@ -26,10 +25,9 @@ from bot.storage.models import QuestionLog
 from bot.storage.questions import QuestionRepo
 from bot.telegram_html import strip as strip_html
 from knowledge.data_questions import DataQuestion
-from knowledge.matcher import Match, Matcher, Outcome
-from knowledge.models import Entry
+from knowledge.matcher import Match, Outcome
 
-MAX_QUESTION_CHARS = 1000  # longer messages are cut before matching and logging
+MAX_QUESTION_CHARS = ask_json.MAX_QUESTION_CHARS
 DATA_OUTCOME = "data"  # question_log.outcome of a question answered from the database
 RELATED_MAX = 3
 
@@ -112,17 +110,6 @@ async def _open_reference(
     return Reply(str(escape(text)))
 
 
-def rule_entry(match: Match) -> str | None:
-    """The FAQ entry behind a data question that is also about a rule ("hoeveel trajecten
-    moet Twente halen?": the figure, and the entry on the ambition), if the matcher finds one
-    at least worth a button."""
-    if match.outcome is Outcome.ANSWER:
-        return match.entry_id
-    if match.outcome is Outcome.SUGGEST and match.suggestions:
-        return match.suggestions[0]
-    return None
-
-
 def _with_rule(services: Services, reply: Reply, entry_id: str | None) -> Reply:
     if entry_id is None:
         return reply
@@ -148,7 +135,7 @@ async def _ask_data(
     user_id = await record_seen(session, person, now, services.seen)
     who = await caller(services, session, person)
     data = await data_answers.answer(services, session, who, dq)
-    rule = rule_entry(services.matcher.match(question))
+    rule = ask_json.rule_entry(services.matcher.match(question))
     await QuestionRepo(session).log(
         QuestionLog(
             user_id=user_id,
@@ -313,29 +300,6 @@ async def none_of_these(
 # -- the JSON contract of `hoofdzaak ask` ----------------------------------------------------
 
 
-def answer_json(matcher: Matcher, question: str) -> dict[str, Any]:
-    """One question → the object DESIGN.md specifies for `hoofdzaak ask --json`."""
-    kb = matcher.kb
-    match = matcher.match(question[:MAX_QUESTION_CHARS])
-    entry: Entry | None = kb.by_id.get(match.entry_id) if match.entry_id else None
-    answered = match.outcome is Outcome.ANSWER and entry is not None
-    answer = strip_html(entry.answer) if answered and entry else None
-    if answer is not None and match.english:
-        answer = f"{Renderer.shared().text('english_note')}\n\n{answer}"
-    return {
-        "question": question,
-        "answered": answered,
-        "entry": entry.id if answered and entry else None,
-        "refs": list(entry.refs) if answered and entry else [],
-        "score": round(match.score, 4),
-        "answer": answer,
-        "suggestions": [
-            {"entry": e, "refs": list(kb.entry(e).refs), "title": kb.entry(e).title}
-            for e in match.suggestions
-        ],
-    }
-
-
 async def data_json(
     services: Services, session: AsyncSession, question: str, dq: DataQuestion
 ) -> dict[str, Any]:
@@ -350,17 +314,8 @@ async def data_json(
         "refs": [data.ref],
         "score": 1.0,
         "answer": strip_html(data.reply.text).strip(),
-        "suggestions": rule_json(services.matcher, question),
+        "suggestions": ask_json.rule_json(services.matcher, question),
     }
-
-
-def rule_json(matcher: Matcher, question: str) -> list[dict[str, Any]]:
-    """The FAQ entry on the rule behind a data question, as `ask --json` lists suggestions."""
-    rule = rule_entry(matcher.match(question))
-    if rule is None:
-        return []
-    entry = matcher.kb.entry(rule)
-    return [{"entry": rule, "refs": list(entry.refs), "title": entry.title}]
 
 
 # -- what the programme team sees -----------------------------------------------------------

@@ -22,13 +22,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import matplotlib
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
+if TYPE_CHECKING:  # matplotlib is imported where a chart is drawn: starting up stays quick
+    from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
 log = logging.getLogger(__name__)
 
 DPI = 100
@@ -72,8 +70,20 @@ class NationalChart:
     no_target_label: str
 
 
+def _figure(width: float, height: float) -> Figure:
+    """A new figure on the headless Agg backend (matplotlib imported here, on first use)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+
+
 def _png(fig: Figure) -> bytes:
     try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
         FigureCanvasAgg(fig)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=DPI)
@@ -84,7 +94,7 @@ def _png(fig: Figure) -> bytes:
 
 def region_chart(chart: RegionChart) -> bytes:
     """Cumulative trajectories started per month, against the target line (pro rata)."""
-    fig = Figure(figsize=(8, 4.5), dpi=DPI, layout="constrained")
+    fig = _figure(8, 4.5)
     ax = fig.add_subplot()
     months = range(1, 13)
     shown = list(months)[: len(chart.cumulative)]
@@ -125,7 +135,7 @@ def region_chart(chart: RegionChart) -> bytes:
 def national_chart(chart: NationalChart) -> bytes:
     """Progress per region (percent of its target), one bar each, coloured by division."""
     n = len(chart.bars)
-    fig = Figure(figsize=(8, 1.5 + 0.28 * n), dpi=DPI, layout="constrained")
+    fig = _figure(8, 1.5 + 0.28 * n)
     ax = fig.add_subplot()
     ys = list(range(n))
     values = [b.value or 0.0 for b in chart.bars]
@@ -138,6 +148,8 @@ def national_chart(chart: NationalChart) -> bytes:
         text = chart.no_target_label if bar.value is None else f"{round(bar.value)}%"
         ax.text((bar.value or 0.0) + right * 0.01, y, text, va="center", fontsize=7)
     full = ax.axvline(100, color=TARGET_COLOUR, linewidth=1, label=chart.target_label)
+    from matplotlib.patches import Patch
+
     handles = [Patch(color=PALETTE[i % len(PALETTE)], label=g) for i, g in enumerate(chart.groups)]
     if any(b.group is None for b in chart.bars):
         handles.append(Patch(color=NO_GROUP, label=chart.no_group_label))

@@ -20,13 +20,8 @@ import csv
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Literal, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, Protocol
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import Flow, build, parse
@@ -39,6 +34,9 @@ from bot.services.shared.inputs import as_number
 from bot.services.shared.replies import Button, Notice, Person, Reply
 from bot.services.trajectories.fields import fields
 from bot.storage.trajectories import TrajectoryRepo
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 Format = Literal["csv", "xlsx"]
 FORMATS: tuple[Format, ...] = ("csv", "xlsx")
@@ -177,8 +175,15 @@ class XlsxWriter:
     def __init__(
         self, out: BinaryIO, cols: Sequence[Column], flags: tuple[str, str], sheet: str
     ) -> None:
+        # openpyxl is imported here: only an export needs it (starting the bot stays quicker)
+        from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Font
+        from openpyxl.utils import get_column_letter
+
         self.out, self.cols = out, cols
         self.yes, self.no = flags
+        self.new_cell, self.column_letter = WriteOnlyCell, get_column_letter
         self.book = Workbook(write_only=True)
         self.sheet: WriteOnlyWorksheet = self.book.create_sheet(sheet)
         self.sheet.freeze_panes = "A2"
@@ -187,7 +192,7 @@ class XlsxWriter:
         bold = Font(bold=True)
         header = []
         for col in cols:
-            cell = WriteOnlyCell(self.sheet, value=col.header)
+            cell = self.new_cell(self.sheet, value=col.header)
             cell.font = bold
             header.append(cell)
         self.sheet.append(header)
@@ -202,7 +207,7 @@ class XlsxWriter:
         if value is None:
             return None
         if col.kind == "date":
-            cell = WriteOnlyCell(self.sheet, value=value)
+            cell = self.new_cell(self.sheet, value=value)
             cell.number_format = DATE_FORMAT
             return cell
         if col.kind == "int":
@@ -212,12 +217,12 @@ class XlsxWriter:
         text = col.values.get(str(value), str(value)) if col.kind == "label" else str(value)
         if not text.startswith(("=", "#")):
             return text
-        cell = WriteOnlyCell(self.sheet, value=text)
+        cell = self.new_cell(self.sheet, value=text)
         cell.data_type = "s"  # a pseudonym like "=1+1" or "#N/A" stays text, never a formula
         return cell
 
     def close(self) -> None:
-        last = get_column_letter(len(self.cols))
+        last = self.column_letter(len(self.cols))
         # openpyxl has the autofilter on write-only sheets too; its type stubs lack it
         self.sheet.auto_filter.ref = f"A1:{last}{self.rows}"  # type: ignore[attr-defined]
         self.book.save(self.out)

@@ -1,0 +1,76 @@
+"""How long each `hoofdzaak` command takes, start to finish, as a person at a terminal waits.
+
+    python benchmarks/startup.py [--runs 5]
+
+Every command runs in a fresh process against a throw-away SQLite database with the demo
+data; the figure is the shortest of `--runs` wall times (the least disturbed run), next to
+`python -c pass` measured in the same run. `ask` and `chat` answer one question (`chat` piped:
+start, answer, stop). The first run of each command also fills the matcher's index cache
+(knowledge/index_cache.py), as the first use on a machine does; the minimum is the usual
+case. Prints a Markdown table; asserts nothing. Aims (issue 16): `--help` ≤ 0.3 s, commands
+that do not answer questions ≤ 1 s, `ask` and `chat` ≤ 1.5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent / "hoofdzaak"
+
+COMMANDS: list[tuple[str, list[str], str | None, float]] = [
+    # (label, arguments, stdin, aim in seconds)
+    ("hoofdzaak --help", ["--help"], None, 0.3),
+    ("hoofdzaak users list", ["users", "list"], None, 1.0),
+    ("hoofdzaak regions list", ["regions", "list"], None, 1.0),
+    ("hoofdzaak stats --region AM18", ["stats", "--region", "AM18"], None, 1.0),
+    ("hoofdzaak db current", ["db", "current"], None, 1.0),
+    (
+        "hoofdzaak digest preview --role coach --region AM18",
+        ["digest", "preview", "--role", "coach", "--region", "AM18"],
+        None,
+        1.0,
+    ),
+    ("hoofdzaak kb check", ["kb", "check"], None, 1.0),
+    ('hoofdzaak ask "wat is een wsp"', ["ask", "wat is een wsp"], None, 1.5),
+    ("hoofdzaak chat (one question, piped)", ["chat"], "wat is een wsp\n", 1.5),
+]
+
+
+def wall(argv: list[str], stdin: str | None, env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(argv, input=stdin, env=env, capture_output=True, text=True, check=False)
+    took = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr[-500:]}")
+    return took
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{tmp}/startup.db",
+            "HOOFDZAAK_INDEX_CACHE": str(Path(tmp) / "cache"),
+        }
+        env.pop("HOOFDZAAK_ADMINS", None)
+        wall([str(BIN), "demo", "seed"], None, env)
+        base = min(wall([sys.executable, "-c", "pass"], None, env) for _ in range(args.runs))
+        print(f"`python -c pass`: {base:.2f} s (min of {args.runs})\n")
+        print(f"| command | wall time (min of {args.runs}) | aim | met |")
+        print("|---|---|---|---|")
+        for label, argv, stdin, aim in COMMANDS:
+            took = min(wall([str(BIN), *argv], stdin, env) for _ in range(args.runs))
+            print(f"| `{label}` | {took:.2f} s | ≤ {aim:g} s | {'yes' if took <= aim else 'no'} |")
+
+
+if __name__ == "__main__":
+    main()
