@@ -82,9 +82,12 @@ class Step:
 @dataclass(frozen=True)
 class Evaluation:
     check: Check
-    steps: tuple[Step, ...]
+    steps: tuple[Step, ...]  # the questions answered on the way, in the tree's order
     outcome_id: str | None  # set when complete
     next_fact: str | None  # set when not complete
+    # facts given beyond the way walked that decided the outcome before it was reached
+    # ("werken=nee" decides /kandidaat whatever the treatment is)
+    decided_by: tuple[Step, ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -96,7 +99,7 @@ class Evaluation:
 
     @property
     def reasons(self) -> list[str]:
-        out = [s.reason for s in self.steps if s.reason]
+        out = [s.reason for s in (*self.steps, *self.decided_by) if s.reason]
         if self.outcome is not None:
             out.append(self.outcome.explanation)
         return out
@@ -104,7 +107,7 @@ class Evaluation:
     @property
     def refs(self) -> list[str]:
         seen: list[str] = []
-        refs = [r for s in self.steps for r in s.refs]
+        refs = [r for s in (*self.steps, *self.decided_by) for r in s.refs]
         if self.outcome is not None:
             refs = list(self.outcome.refs) + refs
         for ref in refs:
@@ -114,18 +117,51 @@ class Evaluation:
 
     @property
     def answers(self) -> dict[str, str]:
-        return {s.fact: s.value for s in self.steps}
+        return {s.fact: s.value for s in (*self.steps, *self.decided_by)}
+
+
+def _reachable(
+    check: Check, answers: Mapping[str, str], name: str, known: dict[str, Step], used: bool = False
+) -> list[tuple[str, bool]]:
+    """The outcomes still possible from `name` with what is known (an unknown fact: every
+    answer), each with whether its way passes a known fact; the known facts met on the way
+    are collected in `known`."""
+    if name in check.outcomes:
+        return [(name, used)]
+    node = check.nodes[name]
+    given = answers.get(node.fact)
+    if given is not None:
+        branch = node.branches[given]
+        known.setdefault(node.fact, Step(name, node.fact, given, branch.reason, branch.refs))
+        return _reachable(check, answers, branch.to, known, True)
+    out: list[tuple[str, bool]] = []
+    for branch in node.branches.values():
+        out += _reachable(check, answers, branch.to, known, used)
+    return out
+
+
+def _decided(check: Check, possible: list[tuple[str, bool]]) -> str | None:
+    """The outcome when every possible one has the same verdict: the one the known facts
+    lead to (the first in the tree's order), else the first; None while it is still open."""
+    if len({check.outcomes[o].verdict for o, _ in possible}) != 1:
+        return None
+    by_known = [o for o, used in possible if used]
+    return (by_known or [o for o, _ in possible])[0]
 
 
 def evaluate(check: Check, vocab: FactVocabulary, answers: Mapping[str, str]) -> Evaluation:
     """Walk the tree with the facts known so far: the outcome, or the next question.
 
-    Facts the path does not need are ignored; unknown facts or values raise CheckInputError.
+    Facts given in any order count: when they already decide the outcome whatever the
+    remaining answers would be, that outcome is returned with the reasons of those facts, and
+    nothing more is asked. A question is only asked when some answer to it (or to the ones
+    after it) can still change the outcome. Facts the tree does not need are ignored; unknown
+    facts or values raise CheckInputError.
     """
     for fact, value in answers.items():
         if fact not in vocab.facts:
-            known = ", ".join(vocab.facts)
-            raise CheckInputError(f"unknown fact {fact!r} (facts: {known})")
+            listed = ", ".join(vocab.facts)
+            raise CheckInputError(f"unknown fact {fact!r} (facts: {listed})")
         options = vocab.facts[fact].options
         if value not in options:
             raise CheckInputError(
@@ -137,6 +173,11 @@ def evaluate(check: Check, vocab: FactVocabulary, answers: Mapping[str, str]) ->
         node = check.nodes[current]
         given = answers.get(node.fact)
         if given is None:
+            known: dict[str, Step] = {}
+            decided = _decided(check, _reachable(check, answers, current, known))
+            if decided is not None:  # whatever the rest is, the verdict is this: not asked
+                steps_known = tuple(known.values())
+                return Evaluation(check, tuple(steps), decided, None, steps_known)
             return Evaluation(check, tuple(steps), None, node.fact)
         branch = node.branches[given]
         steps.append(Step(current, node.fact, given, branch.reason, branch.refs))

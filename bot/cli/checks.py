@@ -39,7 +39,24 @@ def _check_json(evaluation: Evaluation, vocab: FactVocabulary) -> dict[str, Any]
     }
 
 
-@main.command("check")
+# The facts and their values (knowledge/checks/facts.yaml; a test keeps this in step).
+FACTS_HELP = """\b
+Facts and values for --answers:
+  ggz           basis | specialistisch | poh | ribw | zelfstandig | wachtlijst | gemeente | geen
+  werken        ja | nee
+  professional  ja | nee
+  methode       ips | anders
+  doelgroep     epa | cmd
+  initiatief    uwv | gemeente | ggz | werkgever
+  uitvoerder    ggz | gemeente | ribw | zzp | anders
+  modelgetrouw  ja | nee
+  zorgconnectie ja | nee
+
+Facts count in any order: when the ones given already decide the verdict, whatever the
+other answers would be, the outcome comes at once (and no next question)."""
+
+
+@main.command("check", epilog=FACTS_HELP)
 @click.argument("name", required=False)
 @click.option(
     "--answers",

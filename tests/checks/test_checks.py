@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from hypothesis import given
@@ -29,7 +30,11 @@ from tests.support import ADMIN_ID
 
 CANDIDATE_GGZ = {"basis", "specialistisch"}
 
-# -- the rules, written from the FAQ (0.1, 1.1, 1.2, 1.5, 2.5, 5.1, 5.2, 5.6, 5.8-5.10, 5.15) --
+# -- the rules, written from the FAQ (0.1, 1.1, 1.2, 1.4, 1.5, 2.5, 5.1, 5.2, 5.6, 5.8-5.10,
+# 5.15): a candidate is treated at a GGZ-instelling (basis or specialistisch; not only a
+# POH-GGZ, RIBW, self-employed psychologist, waiting list or the municipality's assessment)
+# and can and wants to work; co-financing for IPS started by the municipality, modelgetrouw,
+# and outside a GGZ-instelling only with a link to the treatment (5.8) --
 
 
 def rule_kandidaat(f: dict[str, str]) -> str:
@@ -47,9 +52,11 @@ def rule_cofinanciering(f: dict[str, str]) -> str:
         return "nee"
     if f["initiatief"] == "uwv":
         return "uwv"
+    if f["initiatief"] != "gemeente":  # "mits geïnitieerd vanuit de gemeente" (5.10)
+        return "nee"
     if f["modelgetrouw"] == "nee":
         return "nee"
-    if f["uitvoerder"] in ("gemeente", "ribw") and f["zorgconnectie"] == "nee":
+    if f["uitvoerder"] != "ggz" and f["zorgconnectie"] == "nee":
         return "nee"
     return "ja"
 
@@ -67,7 +74,6 @@ RULES: dict[str, tuple[Callable[[dict[str, str]], str], list[str]]] = {
             "modelgetrouw",
             "uitvoerder",
             "zorgconnectie",
-            "doelgroep",
         ],
     ),
 }
@@ -83,7 +89,7 @@ def test_every_combination_gives_the_faq_verdict(kb: KnowledgeBase, name: str) -
     rule, facts = RULES[name]
     check = kb.checks[name]
     combos = combinations(kb, facts)
-    assert len(combos) == {"kandidaat": 10, "traject": 20, "cofinanciering": 1600}[name]
+    assert len(combos) == {"kandidaat": 16, "traject": 32, "cofinanciering": 2560}[name]
     for answers in combos:
         result = evaluate(check, kb.facts, answers)
         assert result.complete, answers
@@ -97,7 +103,10 @@ def test_every_combination_gives_the_faq_verdict(kb: KnowledgeBase, name: str) -
         assert again.outcome_id == result.outcome_id
 
 
-def test_co_financing_yes_mentions_the_figures_and_epa_talks(kb: KnowledgeBase) -> None:
+def test_co_financing_yes_tells_the_whole_rule(kb: KnowledgeBase) -> None:
+    """One "ja" for EPA and CMD (the group never changes the verdict, so it is not asked):
+    the figures, the 8 lead-in talks for EPA, the CMD regulation in wording, and that the
+    sources do not settle co-financing after 2022."""
     check = kb.checks["cofinanciering"]
     base = {
         "methode": "ips",
@@ -106,16 +115,71 @@ def test_co_financing_yes_mentions_the_figures_and_epa_talks(kb: KnowledgeBase) 
         "initiatief": "gemeente",
         "modelgetrouw": "ja",
         "uitvoerder": "zzp",
+        "zorgconnectie": "ja",
     }
-    epa = evaluate(check, kb.facts, {**base, "doelgroep": "epa"})
-    cmd = evaluate(check, kb.facts, {**base, "doelgroep": "cmd"})
-    assert epa.outcome and cmd.outcome
-    assert "8 toeleidende gesprekken" in epa.outcome.explanation
-    assert "8 toeleidende" not in cmd.outcome.explanation
-    for outcome in (epa.outcome, cmd.outcome):
-        assert "50% van maximaal 2.300" in outcome.explanation
-        assert "2021 en 2022" in outcome.explanation
-    assert "faq:5.10" in epa.refs  # the zzp reason carries its FAQ item
+    result = evaluate(check, kb.facts, base)
+    assert result.outcome is not None and result.outcome.verdict == "ja"
+    assert "doelgroep" not in result.answers
+    text = result.outcome.explanation
+    for part in (
+        "50% van maximaal 2.300",
+        "2021 en 2022",
+        "8 toeleidende gesprekken",
+        "in wording, naar verwachting vergelijkbaar",
+        "Na 2022",
+        "programmateam",
+    ):
+        assert part in text, part
+    assert "IPS-25" not in text and "lijkt op" not in text
+    assert {"faq:5.10", "faq:5.8", "doc:001_36434dae4ce46f82.txt"} <= set(result.refs)
+    # a zzp'er or another organisation is asked what FAQ 5.8 asks
+    asked = evaluate(check, kb.facts, {**base, "uitvoerder": "anders", "zorgconnectie": "nee"})
+    assert asked.outcome is not None and asked.outcome.verdict == "nee"
+    # started by the GGZ or an employer: not what the FAQ covers
+    for who in ("ggz", "werkgever"):
+        started = evaluate(check, kb.facts, {**base, "initiatief": who})
+        assert started.outcome is not None and started.outcome.verdict == "nee"
+        assert "gemeente" in started.outcome.title
+    uwv = evaluate(check, kb.facts, {**base, "initiatief": "uwv"})
+    assert uwv.outcome is not None and "8 toeleidende gesprekken" in uwv.outcome.explanation
+
+
+def test_candidate_only_with_treatment_at_a_ggz_institution(kb: KnowledgeBase) -> None:
+    for where in ("zelfstandig", "wachtlijst", "gemeente"):
+        result = evaluate(kb.checks["kandidaat"], kb.facts, {"ggz": where, "werken": "ja"})
+        assert result.outcome is not None and result.outcome.verdict == "nee"
+        assert "GGZ-instelling" in result.outcome.title and "faq:5.9" in result.refs
+
+
+@pytest.mark.parametrize("name", list(RULES))
+def test_facts_that_decide_in_any_order_decide(kb: KnowledgeBase, name: str) -> None:
+    """Any part of the facts, given in any order: when every answer to the rest gives one
+    verdict, that verdict comes at once (with the reasons of the facts given); otherwise the
+    next question is one whose answer can still change it. Checked against the rule table
+    for every part of every combination (for /cofinanciering, every part of every 8th)."""
+    rule, facts = RULES[name]
+    check = kb.checks[name]
+    combos = combinations(kb, facts)
+    options = [list(kb.facts.facts[f].options) for f in facts]
+    table = np.array([[options[i].index(c[f]) for i, f in enumerate(facts)] for c in combos])
+    verdict_of = np.array([rule(c) for c in combos])
+    sample = combos if len(combos) < 100 else combos[::8]
+    for full in sample:
+        for size in range(len(facts) + 1):
+            for part in itertools.combinations(facts, size):
+                given = {f: full[f] for f in part}
+                result = evaluate(check, kb.facts, given)
+                rows = np.ones(len(combos), dtype=bool)
+                for f in part:
+                    i = facts.index(f)
+                    rows &= table[:, i] == options[i].index(full[f])
+                possible = set(verdict_of[rows].tolist())
+                if result.complete:
+                    assert result.outcome is not None
+                    assert possible == {result.outcome.verdict}, given
+                    assert set(result.answers) <= set(given)
+                else:
+                    assert len(possible) > 1, (given, result.next_fact)
 
 
 def test_candidate_yes_says_benefits_do_not_matter(kb: KnowledgeBase) -> None:
@@ -145,7 +209,7 @@ def test_candidate_yes_says_benefits_do_not_matter(kb: KnowledgeBase) -> None:
             },
             "zorgconnectie",
         ),
-        # carried out by a ggz institution: no question about the connection to care
+        # a zzp'er: asked what FAQ 5.8 asks (a ggz institution: nothing more, see above)
         (
             "cofinanciering",
             {
@@ -154,9 +218,9 @@ def test_candidate_yes_says_benefits_do_not_matter(kb: KnowledgeBase) -> None:
                 "werken": "ja",
                 "initiatief": "gemeente",
                 "modelgetrouw": "ja",
-                "uitvoerder": "ggz",
+                "uitvoerder": "zzp",
             },
-            "doelgroep",
+            "zorgconnectie",
         ),
         # facts the path does not need are ignored
         ("kandidaat", {"methode": "ips"}, "ggz"),
@@ -362,7 +426,7 @@ async def test_telegram_check_with_back_restart_and_help(bot: OfflineBot) -> Non
     # back to the first question, then a yes path
     out = await chat.press(_button(out, "« Terug"), msg)
     assert "Vraag 1." in out[-1].text
-    out = await chat.press(_button(out, "Basis-ggz"), msg)
+    out = await chat.press(_button(out, "Basis-ggz bij een GGZ-instelling"), msg)
     assert "Vraag 2." in out[-1].text and "Behandeling: Basis-ggz" in out[-1].text
     help_out = await chat.press(_button(out, "Uitleg"), msg)
     popup = bot.api.sent("answerCallbackQuery")[-1].params
@@ -407,7 +471,7 @@ async def test_check_survives_a_restart(settings: Settings, matcher: Matcher) ->
     chat = ChatSimulator(app, api, user_id=7007)
     out = await chat.send("/cofinanciering")
     out = await chat.press(_button(out, "Ja, IPS"))
-    out = await chat.press(_button(out, "Specialistische ggz"))
+    out = await chat.press(_button(out, "Specialistische ggz (GGZ-instelling)"))
     pending = out[-1]
     await stop_app(app)
     # a new process: new Application and services, the same database and Telegram messages
@@ -460,3 +524,12 @@ def test_cli_check_stats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert json.loads(result.output) == [
         {"check": "traject", "outcome": "nee_professional", "verdict": "nee", "count": 1}
     ]
+
+
+def test_check_help_names_every_fact_and_value(kb: KnowledgeBase) -> None:
+    from bot.cli.checks import FACTS_HELP
+
+    lines = {line.split()[0]: line.split()[1:] for line in FACTS_HELP.splitlines()[2:11]}
+    assert {f: [v for v in vs if v != "|"] for f, vs in lines.items()} == {
+        f: list(fact.options) for f, fact in kb.facts.facts.items()
+    }
