@@ -211,6 +211,19 @@ async def _own_log(
     return log
 
 
+async def _own_log_for(
+    services: Services, session: AsyncSession, person: Person, log_id: int, entry_id: str
+) -> QuestionLog | Notice:
+    """The asker's own question, for a button that names an entry (which must exist)."""
+    log = await _own_log(services, session, person, log_id)
+    if isinstance(log, Notice):
+        await session.commit()
+        return log
+    if entry_id not in services.kb.by_id:
+        return Notice(services.renderer.text("unknown_entry"))
+    return log
+
+
 async def feedback(
     services: Services, session: AsyncSession, person: Person, log_id: int, value: str
 ) -> Notice:
@@ -256,12 +269,9 @@ async def choose_wish(
 ) -> Reply | Notice:
     """The asker picked what they were looking for after a 👎: its answer, and a proposal
     that the programme team confirms or rejects in /onbeantwoord."""
-    log = await _own_log(services, session, person, log_id)
+    log = await _own_log_for(services, session, person, log_id, entry_id)
     if isinstance(log, Notice):
-        await session.commit()
         return log
-    if entry_id not in services.kb.by_id:
-        return Notice(services.renderer.text("unknown_entry"))
     await learning.propose(services, session, log, entry_id)
     reply = entry_reply(services, entry_id)
     thanks = html.escape(services.renderer.text("wish_thanks"))
@@ -272,12 +282,9 @@ async def choose_suggestion(
     services: Services, session: AsyncSession, person: Person, log_id: int, entry_id: str
 ) -> Reply | Notice:
     """The user picked one of the "Bedoel je …?" buttons."""
-    log = await _own_log(services, session, person, log_id)
+    log = await _own_log_for(services, session, person, log_id, entry_id)
     if isinstance(log, Notice):
-        await session.commit()
         return log
-    if entry_id not in services.kb.by_id:
-        return Notice(services.renderer.text("unknown_entry"))
     log.entry_id = entry_id
     await session.commit()
     return entry_reply(services, entry_id, log_id=log_id)
