@@ -8,7 +8,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.callbacks import Flow, parse, pattern
 from bot.services.people import accounts
-from bot.services.shared.replies import Notice, Person
+from bot.services.shared.replies import Notice, Person, Reply
 from handlers.common import BotContext, person, send, set_menu, show, with_session
 
 
@@ -16,9 +16,11 @@ from handlers.common import BotContext, person, send, set_menu, show, with_sessi
 async def invite(update: Update, context: BotContext, session: AsyncSession) -> None:
     if update.effective_user is None:
         return
-    await send(
-        update, context, await accounts.invite_menu(context.services, session, person(update))
+    typed = " ".join(context.args or ())
+    reply = await accounts.invite_menu(
+        context.services, session, person(update), typed, context.bot.username
     )
+    await send(update, context, reply if isinstance(reply, Reply) else Reply(reply.text))
 
 
 @with_session

@@ -15,7 +15,7 @@ from bot.config import TIMEZONE, Settings
 from bot.render import Renderer
 
 if TYPE_CHECKING:
-    from bot.services.faq.inbox import PendingSearches
+    from bot.services.faq.inbox import PendingInput
     from bot.services.messaging.sender import Sender
     from bot.services.people.flood import FloodGuard
     from bot.services.people.users import CodeAttempts, SeenCache
@@ -50,10 +50,10 @@ def _flood() -> FloodGuard:
     return FloodGuard()
 
 
-def _searches() -> PendingSearches:
-    from bot.services.faq.inbox import PendingSearches
+def _pending() -> PendingInput:
+    from bot.services.faq.inbox import PendingInput
 
-    return PendingSearches()
+    return PendingInput()
 
 
 @dataclass
@@ -69,7 +69,7 @@ class Services:
     seen: SeenCache = field(default_factory=_seen)
     invite_attempts: CodeAttempts = field(default_factory=_attempts)
     flood: FloodGuard = field(default_factory=_flood)
-    pending_searches: PendingSearches = field(default_factory=_searches)
+    pending: PendingInput = field(default_factory=_pending)
     # The one sender of announcements and digests (bot/services/messaging/sender.py); set by
     # build_application, None in the CLI (which only writes announcements and deliveries).
     sender: Sender | None = None

@@ -155,7 +155,9 @@ class Database:
         """Apply the Alembic migrations up to head (in a thread: Alembic is blocking); once."""
         async with self._upgrade_lock:
             if not self._upgraded:
-                await asyncio.to_thread(upgrade, self.url)
+                found, head = await self.revisions()
+                if found != head:  # already at head: no need to start Alembic at all
+                    await asyncio.to_thread(upgrade, self.url)
                 self._upgraded = True
 
     async def ping(self, limit: float = 10.0) -> None:

@@ -181,6 +181,18 @@ async def test_programme_team_invites_by_chat(bot: OfflineBot) -> None:
     assert "jobcoach" in joined[-1].text and "Groot Amsterdam" in joined[-1].text
 
 
+async def test_an_invite_typed_with_role_and_region_name(bot: OfflineBot) -> None:
+    admin = bot.chat(ADMIN_ID)
+    out = await admin.send("/uitnodigen jobcoach zuid limbrug")  # a name, with a typo
+    text = out[-1].text
+    link = re.search(r"https://t\.me/hoofdzaak_werk_bot\?start=([A-Za-z0-9_-]+)", text)
+    assert link and "Zuid-Limburg" in text
+    joined = await bot.chat(3311).send(f"/start {link.group(1)}")
+    assert "jobcoach" in joined[-1].text and "Zuid-Limburg" in joined[-1].text
+    out = await admin.send("/uitnodigen regio Atlantis")
+    assert "De regio «atlantis» ken ik niet" in out[-1].text
+
+
 async def test_region_staff_invite_coaches_for_their_own_region_only(bot: OfflineBot) -> None:
     code = await _invite(bot, role="regio", region="AM01")
     regio = bot.chat(3401)
@@ -213,6 +225,12 @@ async def test_programme_team_manages_users_by_chat(bot: OfflineBot) -> None:
     assert "Mila" in out[-1].text and "jobcoach" in out[-1].text
     out = await admin.press("usr:role:3601:regio", msg)  # keeps the region
     assert "Rol: regio" in out[-1].text and "Groot Amsterdam" in out[-1].text
+    out = await admin.press("usr:pick:3601", msg)
+    assert "typ de naam of de code" in out[-1].text
+    out = await admin.send("atlantis")  # a typed region it does not know: asked again
+    assert "Die regio ken ik niet" in out[-1].text
+    out = await admin.send("zuid limbrug")  # typed, with a typo
+    assert "Zuid-Limburg" in out[-1].text
     out = await admin.press("usr:pick:3601", msg)
     out = await admin.press("usr:region:3601:AM01:regio", msg)
     assert "Groningen" in out[-1].text

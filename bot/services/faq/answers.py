@@ -16,6 +16,7 @@ from bot.services import Services
 from bot.services.checks import guided as checks
 from bot.services.faq import ask_json, data_answers, learning, review
 from bot.services.faq.inbox import SHOWN_MAX, UnansweredGroup, group_unanswered
+from bot.services.people import accounts
 from bot.services.people.accounts import caller
 from bot.services.people.users import record_seen
 from bot.services.shared.inputs import redact_bsn
@@ -157,9 +158,13 @@ async def ask(
 ) -> Reply:
     """Match a free-text question, log it, and render the reply."""
     question = text.strip()[:MAX_QUESTION_CHARS]
-    searching = services.pending_searches.take(person.telegram_id, services.clock())
-    if searching is not None and chat_type == "private":
-        return await review.search(services, session, person, searching, question)
+    pending = services.pending.take(person.telegram_id, services.clock())
+    if pending is not None and chat_type == "private":
+        kind, value = pending
+        if kind == review.SEARCH:
+            return await review.search(services, session, person, int(value), question)
+        if kind == accounts.USER_REGION:
+            return await accounts.typed_user_region(services, session, person, value, question)
     reference = REFERENCE.search(question)
     if reference is not None and chat_type == "private":
         return await _open_reference(services, session, person, reference.group(0))

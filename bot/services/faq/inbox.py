@@ -34,24 +34,25 @@ class UnansweredGroup:
     log_id: int = 0  # the newest question of the group (question_log.id)
 
 
-class PendingSearches:
-    """Who pressed "Zoek een vraag…" in /onbeantwoord: their next typed text is the search
-    (kept in memory for SEARCH_MINUTES; a restart forgets it, and the button works again)."""
+class PendingInput:
+    """Who pressed a button after which their next typed text is an answer: "Zoek een
+    vraag…" in /onbeantwoord (the search words), "Regio wijzigen" in /gebruikers (a region
+    name). Kept in memory for MINUTES; a restart forgets it, and the button works again."""
 
-    SEARCH_MINUTES = 10
+    MINUTES = 10
 
     def __init__(self) -> None:
-        self._waiting: dict[int, tuple[int, datetime]] = {}
+        self._waiting: dict[int, tuple[str, str, datetime]] = {}
 
-    def expect(self, telegram_id: int, log_id: int, now: datetime) -> None:
-        self._waiting[telegram_id] = (log_id, now + timedelta(minutes=self.SEARCH_MINUTES))
+    def expect(self, telegram_id: int, kind: str, value: str, now: datetime) -> None:
+        self._waiting[telegram_id] = (kind, value, now + timedelta(minutes=self.MINUTES))
 
-    def take(self, telegram_id: int, now: datetime) -> int | None:
-        """The question the person is searching an entry for, once; None if nothing waits."""
+    def take(self, telegram_id: int, now: datetime) -> tuple[str, str] | None:
+        """(kind, value) of what the person's text answers, once; None if nothing waits."""
         found = self._waiting.pop(telegram_id, None)
-        if found is None or found[1] < now:
+        if found is None or found[2] < now:
             return None
-        return found[0]
+        return found[0], found[1]
 
 
 def capped(rows: Iterable[AskedRow]) -> list[AskedRow]:

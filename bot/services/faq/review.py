@@ -23,6 +23,7 @@ from bot.storage.questions import LearnedRepo, QuestionRepo
 LIKELY = 3  # entries offered for a question
 FOUND = 6  # entries offered after a search
 LISTED = 30  # questions in the overview
+SEARCH = "inbox_search"  # what a pending typed text is (services.pending)
 
 
 async def _groups(services: Services, session: AsyncSession, days: int) -> list[UnansweredGroup]:
@@ -207,7 +208,7 @@ async def press(
     if action == "s":
         if await QuestionRepo(session).get(number) is None:
             return Notice(r.text("stale_button"))
-        services.pending_searches.expect(person.telegram_id, number, services.clock())
+        services.pending.expect(person.telegram_id, SEARCH, str(number), services.clock())
         return Reply(r.text("inbox_search_prompt"))
     if action in ("t", "i"):
         how = Triage.NEW_TOPIC if action == "t" else Triage.IGNORED

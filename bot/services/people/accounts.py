@@ -134,11 +134,37 @@ def _allowed(inviter: str | None, role: str) -> bool:
     return inviter == Role.PROGRAMME or (inviter == Role.REGIO and role == Role.COACH)
 
 
-async def invite_menu(services: Services, session: AsyncSession, person: Person) -> Reply:
+# Role names as people type them after /uitnodigen.
+TYPED_ROLES = {
+    "coach": Role.COACH,
+    "jobcoach": Role.COACH,
+    "regio": Role.REGIO,
+    "programma": Role.PROGRAMME,
+    "programmateam": Role.PROGRAMME,
+}
+
+
+async def invite_menu(
+    services: Services,
+    session: AsyncSession,
+    person: Person,
+    typed: str = "",
+    bot_username: str | None = None,
+) -> Reply | Notice:
+    """/uitnodigen: the role buttons; `/uitnodigen jobcoach Zuid-Limburg` (a role and a region
+    by code or name, typos allowed) makes the invite at once."""
     r = services.renderer
     inviter, _ = await _role(services, session, person)
     if inviter not in (Role.REGIO, Role.PROGRAMME):
         return Reply(r.text("invite_not_allowed"))
+    words = typed.lower().split()
+    role = next((TYPED_ROLES[w] for w in words if w in TYPED_ROLES), None)
+    if role is not None:
+        rest = " ".join(w for w in words if w not in TYPED_ROLES)
+        region = services.data_questions.region_in(rest) if rest else None
+        if rest and region not in services.region_codes():
+            return Reply(r.text("invite_region_unknown", typed=rest))
+        return await invite_press(services, session, person, role, region, bot_username or "")
     roles = [Role.COACH] if inviter == Role.REGIO else [Role.COACH, Role.REGIO, Role.PROGRAMME]
     buttons = [
         Button(role_name(role).capitalize(), build(Flow.INVITE, "new", role)) for role in roles
@@ -312,11 +338,11 @@ async def user_press(
         elif pressed.action == "off":
             await deactivate(session, telegram_id)
         elif pressed.action == "pick":
-            return _region_choice(
-                services,
-                telegram_id,
-                user.role if user.role in (Role.COACH, Role.REGIO) else Role.COACH,
+            role = user.role if user.role in (Role.COACH, Role.REGIO) else Role.COACH
+            services.pending.expect(
+                person.telegram_id, USER_REGION, f"{telegram_id} {role}", services.clock()
             )
+            return _region_choice(services, telegram_id, role)
     except UserInputError:
         return Notice(r.text("stale_button"))
     services.seen.forget(telegram_id)
@@ -337,8 +363,26 @@ def _region_choice(services: Services, telegram_id: int, role: str) -> Reply:
         for i in range(0, len(regions), 2)
     ]
     return Reply(
-        services.renderer.render("users/invite_region.html.j2", role=role_name(role)), tuple(rows)
+        services.renderer.render("users/user_region.html.j2", role=role_name(role)), tuple(rows)
     )
+
+
+USER_REGION = "user_region"  # a typed region after "Regio wijzigen" (services.pending)
+
+
+async def typed_user_region(
+    services: Services, session: AsyncSession, person: Person, pending: str, typed: str
+) -> Reply:
+    """The region typed after "Regio wijzigen" in /gebruikers (a name or code, typos
+    allowed): the same change as its button, with the same checks."""
+    telegram_id, role = pending.split(" ", 1)
+    code = services.data_questions.region_in(typed)
+    if code not in services.region_codes():
+        services.pending.expect(person.telegram_id, USER_REGION, pending, services.clock())
+        return Reply(services.renderer.text("user_region_unknown", typed=typed[:60]))
+    pressed = Callback(Flow.USERS, "region", (telegram_id, str(code), role))
+    reply = await user_press(services, session, person, pressed)
+    return reply if isinstance(reply, Reply) else Reply(reply.text)
 
 
 def _user_detail(services: Services, user: User) -> Reply:
