@@ -268,7 +268,11 @@ class DataQuestionParser:
     def region_in(self, text: str) -> str | None:
         """A region code, OWN ("onze regio"), or None. Codes ("AM18", "am 18"), names and
         centrumgemeenten, with typos in names of 6+ letters."""
-        plain = _plain(text)
+        return self._region(_plain(text))
+
+    # The parts below read the text as `_plain` gives it: `parse` folds a question once.
+
+    def _region(self, plain: str) -> str | None:
         m = _CODE.search(plain)
         if m is not None:
             code = f"AM{int(m.group(1)):02d}"
@@ -294,17 +298,16 @@ class DataQuestionParser:
             return best[2]
         return OWN if _OWN_REGION.search(plain) else None
 
-    def division_in(self, text: str) -> str | None:
-        plain = f" {_plain(text)} "
+    def _division(self, plain: str) -> str | None:
+        padded = f" {plain} "
         for division, names in _DIVISION_ALIASES.items():
-            if division in self.divisions and any(f" {n} " in plain for n in names):
+            if division in self.divisions and any(f" {n} " in padded for n in names):
                 return division
         return None
 
     @staticmethod
-    def year_in(text: str) -> tuple[int | None, int]:
+    def _year(plain: str) -> tuple[int | None, int]:
         """(explicit year or None, offset from this year)."""
-        plain = _plain(text)
         m = _YEAR.search(plain)
         if m is not None:
             return int(m.group(1)), 0
@@ -315,10 +318,10 @@ class DataQuestionParser:
         return None, 0
 
     @staticmethod
-    def days_in(text: str) -> int:
-        m = _PERIOD.search(_plain(text))
+    def _days(plain: str) -> int:
+        m = _PERIOD.search(plain)
         if m is None:
-            return 182 if "half jaar" in _plain(text) else 30
+            return 182 if "half jaar" in plain else 30
         amount = int(m.group(1)) if m.group(1) else _NUMBERS.get(m.group(0).split()[0], 1)
         return max(1, min(365, amount * _UNIT_DAYS[m.group(2)]))
 
@@ -330,10 +333,11 @@ class DataQuestionParser:
         return None if dq is None else (dq.kind.value, dq.region)
 
     def parse(self, text: str) -> DataQuestion | None:
-        plain = _POLITE.sub(" ", _plain(text))
+        folded = _plain(text)
+        plain = _POLITE.sub(" ", folded)
         if not plain.strip() or _NOT_OUR_DATA.search(plain):
             return None
-        year, offset = self.year_in(text)
+        year, offset = self._year(folded)
         mine = bool(_MINE.search(plain))
         traject = bool(_TRAJECT.search(plain)) or (mine and bool(_PEOPLE.search(plain)))
         rule = bool(_RULE.search(plain)) or any(
@@ -347,14 +351,14 @@ class DataQuestionParser:
             and (_STALE_LIST.search(plain) or not rule)
             and not re.search(r"\bhoe (?:vaak|moet)\b|\bhow often\b", plain)
         ):
-            return DataQuestion(DataKind.MY_STALE, days=self.days_in(text))
+            return DataQuestion(DataKind.MY_STALE, days=self._days(folded))
         if rule:
             return None
-        region = self.region_in(text)
+        region = self._region(folded)
         strict = bool(_MINE_STRICT.search(plain))
         if strict and traject and _RUNNING.search(plain) and region in (None, OWN):
             return DataQuestion(DataKind.MY_RUNNING)
-        division = self.division_in(text)
+        division = self._division(folded)
         dated = bool(_DATED.search(plain))
         words = len(plain.split())
         listing = bool(_WHICH_REGIONS.search(plain)) or (
