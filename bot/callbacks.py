@@ -138,6 +138,15 @@ class Callback:
         return ":".join((self.flow.value, self.action, *self.args))
 
 
+def typed_arg(text: str, max_bytes: int) -> str:
+    """Text a person typed (a search) made fit to ride along in button data: no ':', single
+    spaces, at most `max_bytes` bytes of UTF-8 (the whole data has 64)."""
+    text = " ".join(text.replace(":", " ").split())
+    while len(text.encode("utf-8")) > max_bytes:
+        text = text[:-1].rstrip()
+    return text
+
+
 def build(flow: Flow, action: str, *args: object) -> str:
     """The callback data of a button. A shape the codec would not read back, a ':' inside an
     argument (but a REST one) or more than 64 bytes is a programming error: ValueError."""

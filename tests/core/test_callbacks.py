@@ -90,3 +90,14 @@ def test_patterns_route_a_flow_or_some_of_its_actions() -> None:
 def test_any_text_is_read_or_refused_never_a_crash(data: str) -> None:
     parsed = parse(data)
     assert parsed is None or parsed.data == data
+
+
+def test_typed_text_fits_in_button_data() -> None:
+    """A search typed by a person rides along in buttons: no ':', one space, within bytes."""
+    from bot.callbacks import typed_arg
+
+    assert typed_arg("  kl:07   jansen ", 40) == "kl 07 jansen"
+    long = typed_arg("é" * 50, 30)
+    assert len(long.encode()) <= 30 and long == "é" * 15
+    data = build(Flow.USERS, "list", 3, typed_arg("zuid-limburg regio " * 5, 40))
+    assert parse(data) is not None and len(data.encode()) <= 64

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.callbacks import Callback, Flow, build
+from bot.callbacks import Callback, Flow, build, typed_arg
 from bot.domain import Role, values
 from bot.render import Renderer
 from bot.services import Services
@@ -240,9 +240,7 @@ async def users_menu(
     inviter, _ = await _role(services, session, person)
     if inviter != Role.PROGRAMME:
         return Reply(r.text("not_admin"))
-    query = " ".join(query.replace(":", " ").split())
-    while len(query.encode("utf-8")) > QUERY_MAX:  # it rides along in the buttons' data
-        query = query[:-1].rstrip()
+    query = typed_arg(query, QUERY_MAX)  # it rides along in the buttons' data
     everyone = [u for u in await list_users(session) if u.role or not u.active]
     people = [u for u in everyone if _matches(services, u, query)]
     pages = max(1, -(-len(people) // USERS_PAGE))

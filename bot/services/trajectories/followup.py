@@ -20,7 +20,7 @@ from typing import Any, Literal
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.callbacks import Flow, build, parse
+from bot.callbacks import Flow, build, parse, typed_arg
 from bot.domain import Role
 from bot.services import Services
 from bot.services.people.accounts import Caller
@@ -158,13 +158,6 @@ def _only(services: Services, show: str, search: str) -> ListFilter:
     return ListFilter(status, before, search or None)
 
 
-def _fit(search: str) -> str:
-    search = " ".join(search.replace(":", " ").split())
-    while len(search.encode("utf-8")) > SEARCH_MAX:
-        search = search[:-1].rstrip()
-    return search
-
-
 def _list_data(scope: str, page: int, show: str, search: str) -> str:
     if search:
         return build(Flow.TRAJECTORY, "l", scope, page, show, search)
@@ -188,7 +181,7 @@ async def listing(
     if scope not in _scopes(who):
         scope = "m"
     show = show if show in SHOW else "all"
-    search = _fit(search)
+    search = typed_arg(search, SEARCH_MAX)  # it rides along in the buttons' data
     repo = TrajectoryRepo(session)
     only = _only(services, show, search)
     total = await repo.count(**_filter(who, scope), only=only)
