@@ -27,7 +27,7 @@ from bot.services.messaging import announcements as ann
 from bot.services.people.accounts import Caller, caller, role_name
 from bot.services.shared.drafts import Draft
 from bot.services.shared.inputs import InputError
-from bot.services.shared.replies import Button, Notice, Person, Reply
+from bot.services.shared.replies import Button, Notice, Person, Reply, region_rows
 from bot.storage.announcements import AnnouncementRepo
 from bot.storage.models import Announcement
 
@@ -243,17 +243,14 @@ async def _regions_reply(services: Services, session: AsyncSession, draft: Compo
     r = services.renderer
     audience = draft.audience()
     n = len(await ann.recipients(services, session, audience))
-    buttons = [
-        Button(
-            (("✓ " if reg.code in audience.regions else "") + f"{reg.code} {reg.name}")[:40],
-            build(Flow.ANNOUNCE, "a", "r", reg.code),
-        )
-        for reg in services.kb.regions.regions
-    ]
-    rows = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
-    rows.append((Button(r.text("ann_back"), build(Flow.ANNOUNCE, "a", "back")),))
+    rows = region_rows(
+        services.kb.regions.regions,
+        lambda code: build(Flow.ANNOUNCE, "a", "r", code),
+        chosen=audience.regions,
+    )
+    back = (Button(r.text("ann_back"), build(Flow.ANNOUNCE, "a", "back")),)
     text = r.render("announce/regions.html.j2", label=ann.label(services, audience), count=n)
-    return Reply(text, tuple(rows))
+    return Reply(text, (*rows, back))
 
 
 async def _preview_reply(

@@ -23,7 +23,7 @@ from bot.services.people.users import (
     redeem_invite,
     set_user,
 )
-from bot.services.shared.replies import Button, Notice, Person, Reply
+from bot.services.shared.replies import Button, Notice, Person, Reply, region_rows
 from bot.storage.models import User
 from bot.storage.users import UserRepo
 
@@ -190,14 +190,10 @@ async def invite_press(
     if role in (Role.COACH, Role.REGIO) and region is None:
         if inviter == Role.REGIO:
             return Notice(r.text("invite_no_region"), alert=True)
-        rows = [
-            tuple(
-                Button(f"{reg.code} {reg.name}"[:40], build(Flow.INVITE, "new", role, reg.code))
-                for reg in services.kb.regions.regions[i : i + 2]
-            )
-            for i in range(0, len(services.kb.regions.regions), 2)
-        ]
-        return Reply(r.render("users/invite_region.html.j2", role=role_name(role)), tuple(rows))
+        rows = region_rows(
+            services.kb.regions.regions, lambda code: build(Flow.INVITE, "new", role, code)
+        )
+        return Reply(r.render("users/invite_region.html.j2", role=role_name(role)), rows)
     if role == Role.PROGRAMME:
         region = None
     try:
@@ -349,20 +345,11 @@ async def user_press(
 
 
 def _region_choice(services: Services, telegram_id: int, role: str) -> Reply:
-    regions = services.kb.regions.regions
-    rows = [
-        tuple(
-            Button(
-                f"{reg.code} {reg.name}"[:40],
-                build(Flow.USERS, "region", telegram_id, reg.code, role),
-            )
-            for reg in regions[i : i + 2]
-        )
-        for i in range(0, len(regions), 2)
-    ]
-    return Reply(
-        services.renderer.render("users/user_region.html.j2", role=role_name(role)), tuple(rows)
+    rows = region_rows(
+        services.kb.regions.regions,
+        lambda code: build(Flow.USERS, "region", telegram_id, code, role),
     )
+    return Reply(services.renderer.render("users/user_region.html.j2", role=role_name(role)), rows)
 
 
 USER_REGION = "user_region"  # a typed region after "Regio wijzigen" (services.pending)

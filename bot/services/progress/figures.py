@@ -32,7 +32,7 @@ from bot.services.progress import charts
 from bot.services.progress.regions import YEAR_MIN
 from bot.services.shared.dates import show_day
 from bot.services.shared.inputs import as_number
-from bot.services.shared.replies import Button, Notice, Person, Reply
+from bot.services.shared.replies import Button, Notice, Person, Reply, region_rows
 from bot.storage.stats import Counts, StatsRepo
 from knowledge.kb import KnowledgeBase
 
@@ -416,13 +416,8 @@ def _year_row(
 
 def pick_region(services: Services, year: int) -> Reply:
     """The programme team chooses a region: 35 buttons, two per row."""
-    regions = services.kb.regions.regions
-    rows = tuple(
-        tuple(
-            Button(f"{reg.code} {reg.name}"[:40], build(Flow.STATS, "r", reg.code, year))
-            for reg in regions[i : i + 2]
-        )
-        for i in range(0, len(regions), 2)
+    rows = region_rows(
+        services.kb.regions.regions, lambda code: build(Flow.STATS, "r", code, year)
     )
     current = year == services.clock().date().year
     return Reply(services.renderer.render("stats/pick.html.j2", year=year, current=current), rows)

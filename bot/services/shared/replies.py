@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from knowledge.models import Region
 
 
 @dataclass(frozen=True)
@@ -39,3 +44,15 @@ class Person:
     first_name: str | None = None
     last_name: str | None = None
     username: str | None = None
+
+
+def region_rows(
+    regions: Iterable[Region], data: Callable[[str], str], chosen: Collection[str] = ()
+) -> tuple[tuple[Button, ...], ...]:
+    """A region picker: "AM30 Zuid-Limburg" buttons two to a row (✓ before the chosen),
+    each with the callback data `data(code)`."""
+    buttons = [
+        Button((("✓ " if r.code in chosen else "") + f"{r.code} {r.name}")[:40], data(r.code))
+        for r in regions
+    ]
+    return tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
