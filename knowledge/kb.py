@@ -91,6 +91,11 @@ class KnowledgeBase:
     def entry(self, entry_id: str) -> Entry:
         return self.by_id[entry_id]
 
+    def title_of(self, entry_id: str | None) -> str | None:
+        """An entry's title; None for no entry or one this knowledge base does not have."""
+        entry = self.by_id.get(entry_id) if entry_id else None
+        return entry.title if entry is not None else None
+
     def entry_for_faq(self, number: str) -> Entry | None:
         """The entry for FAQ item `number` (e.g. '5.10'), if that item exists."""
         return self.by_id.get("faq-" + number.replace(".", "-"))

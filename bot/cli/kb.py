@@ -346,7 +346,7 @@ def kb_unanswered(days: int, as_json: bool) -> None:
 
     async def run(services: Services, session: AsyncSession) -> list[tuple[Any, str | None]]:
         groups = await qa.unanswered(services, session, days, shown=qa.MAX_QUESTION_CHARS)
-        return [(g, qa.entry_title(services, g.entry_id)) for g in groups]
+        return [(g, services.kb.title_of(g.entry_id)) for g in groups]
 
     groups = query(run)
     if as_json:

@@ -340,8 +340,3 @@ async def unanswered(
     shortened to `shown` characters."""
     since = services.clock() - timedelta(days=days)
     return group_unanswered(await QuestionRepo(session).unanswered(since), shown)
-
-
-def entry_title(services: Services, entry_id: str | None) -> str | None:
-    entry = services.kb.by_id.get(entry_id) if entry_id else None
-    return entry.title if entry is not None else None

@@ -31,11 +31,6 @@ async def _groups(services: Services, session: AsyncSession, days: int) -> list[
     return group_unanswered(await QuestionRepo(session).unanswered(since), SHOWN_MAX)
 
 
-def _title(services: Services, entry_id: str | None) -> str | None:
-    entry = services.kb.by_id.get(entry_id) if entry_id else None
-    return entry.title if entry is not None else None
-
-
 async def _proposals(session: AsyncSession) -> list[LearnedPhrasing]:
     return await LearnedRepo(session).with_status(LearnedStatus.PROPOSED)
 
@@ -49,7 +44,7 @@ async def overview(services: Services, session: AsyncSession, days: int) -> Repl
     text = r.render(
         "admin/unanswered.html.j2",
         groups=groups[:LISTED],
-        title=lambda g: _title(services, g.entry_id),
+        title=lambda g: services.kb.title_of(g.entry_id),
         days=days,
         total=sum(g.count for g in groups),
         proposals=len(proposals),
@@ -105,7 +100,7 @@ async def card(
         g=g,
         position=position + 1,
         total=len(groups),
-        title=_title(services, g.entry_id),
+        title=services.kb.title_of(g.entry_id),
         note=note,
     )
     return Reply(text, tuple(rows))
