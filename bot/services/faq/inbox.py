@@ -69,6 +69,11 @@ def capped(rows: Iterable[AskedRow]) -> list[AskedRow]:
     return kept
 
 
+def question_key(text: str) -> str:
+    """What makes two questions "the same" in the inbox: the same words after folding."""
+    return canonical_text(text) or text
+
+
 def shorten(text: str, limit: int = SHOWN_MAX) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
@@ -78,7 +83,7 @@ def group_unanswered(rows: Iterable[AskedRow], limit: int = SHOWN_MAX) -> list[U
     """Group by the normalised text; most different askers first, then most asked, newest."""
     groups: dict[str, list[AskedRow]] = defaultdict(list)
     for row in capped(rows):
-        groups[canonical_text(row.text) or row.text].append(row)
+        groups[question_key(row.text)].append(row)
     out = []
     for logs in groups.values():
         newest = max(logs, key=lambda r: r.asked_at)

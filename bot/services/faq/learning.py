@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import LearnedStatus, Triage
 from bot.services import Services
-from bot.services.faq.inbox import group_unanswered
+from bot.services.faq.inbox import group_unanswered, question_key
 from bot.storage.models import LearnedPhrasing, QuestionLog
 from bot.storage.questions import LearnedRepo, QuestionRepo
 from knowledge.kb import KnowledgeBase
@@ -60,12 +60,12 @@ async def sync(services: Services, session: AsyncSession) -> SyncResult:
     """Bring the running bot's learned phrasings in step with the table; commits."""
     repo = LearnedRepo(session)
     rows = await repo.with_status(LearnedStatus.CONFIRMED, LearnedStatus.EXPORTED)
-    gone = [r.id for r in rows if released(services.kb, r)]
+    gone = {r.id for r in rows if released(services.kb, r)}
     if gone:
-        await repo.delete(gone)
+        await repo.delete(sorted(gone))
         await session.commit()
         log.info("learned phrasings: %d now in the knowledge base, removed", len(gone))
-    keep = [Learned(r.id, r.text, r.entry_id) for r in rows if r.id not in set(gone)]
+    keep = [Learned(r.id, r.text, r.entry_id) for r in rows if r.id not in gone]
     added, removed = services.learned.sync(keep)
     return SyncResult(
         len(services.learned), added, removed, len(gone), services.learned.last_rebuild_ms
@@ -79,9 +79,9 @@ async def sync_now(services: Services) -> SyncResult:
 
 async def _same_questions(session: AsyncSession, log_row: QuestionLog, now: datetime) -> list[int]:
     """The unhandled questions of the inbox with the same words as this one (its group)."""
-    key = canonical_text(log_row.text) or log_row.text
+    key = question_key(log_row.text)
     rows = await QuestionRepo(session).unanswered(now - timedelta(days=INBOX_DAYS))
-    ids = [r.id for r in rows if (canonical_text(r.text) or r.text) == key]
+    ids = [r.id for r in rows if question_key(r.text) == key]
     return ids if log_row.id in ids else [*ids, log_row.id]
 
 
