@@ -12,10 +12,16 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from knowledge.kb import KB_DIR, KBError, check_kb
+from knowledge.models import Entry
 from knowledge.text import canonical_text
 
 _ID = re.compile(r"^(\s*)-\s+id:\s*[\"']?([\w.-]+)[\"']?\s*$")
 _KEY = re.compile(r"^(\s*)(\w+):")
+
+
+def phrasing_keys(entry: Entry) -> set[str]:
+    """The entry's phrasings as the matcher compares them (folded words)."""
+    return {canonical_text(p) for p in entry.phrasings}
 
 
 def _entry_block(lines: list[str], entry_id: str) -> tuple[int, int, str] | None:
@@ -69,7 +75,7 @@ def add_alternatives(
         entry = base.by_id.get(entry_id)
         if entry is None:
             continue
-        have = {canonical_text(p) for p in (entry.question, entry.title, *entry.alternatives)}
+        have = phrasing_keys(entry)
         new: list[str] = []
         for text in texts:
             key = canonical_text(text)

@@ -472,7 +472,7 @@ def kb_training(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
     """The classifier's examples from the knowledge base: every phrasing of every entry."""
     texts, labels = [], []
     for entry in kb.entries:
-        for text in (entry.question, entry.title, *entry.alternatives):
+        for text in entry.phrasings:
             texts.append(text)
             labels.append(entry.id)
     return texts, labels

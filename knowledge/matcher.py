@@ -654,10 +654,7 @@ class Matcher:
         )
         synonyms = SynonymMap((g.canonical, g.variants) for g in kb.synonyms.groups)
         self.analyzer = Analyzer(synonyms, kb.synonyms.stopwords)
-        entries = [
-            (e.id, (e.question, e.title, *e.alternatives), f"{e.answer}\n{e.more or ''}")
-            for e in kb.entries
-        ]
+        entries = [(e.id, e.phrasings, f"{e.answer}\n{e.more or ''}") for e in kb.entries]
         built_from = {
             "entries": entries,
             "synonyms": [(g.canonical, list(g.variants)) for g in kb.synonyms.groups],

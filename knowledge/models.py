@@ -34,6 +34,11 @@ class Entry(_Frozen):
     as_of: str = Field(pattern=AS_OF.pattern)
     related: tuple[str, ...] = ()
 
+    @property
+    def phrasings(self) -> tuple[str, ...]:
+        """Every way the entry is asked: its question, its title and the alternatives."""
+        return (self.question, self.title, *self.alternatives)
+
     @field_validator("refs")
     @classmethod
     def _refs_well_formed(cls, refs: tuple[str, ...]) -> tuple[str, ...]:

@@ -27,6 +27,7 @@ from bot.services import Services
 from bot.services.faq.inbox import group_unanswered, question_key
 from bot.storage.models import LearnedPhrasing, QuestionLog
 from bot.storage.questions import LearnedRepo, QuestionRepo
+from knowledge.alternatives import phrasing_keys
 from knowledge.kb import KnowledgeBase
 from knowledge.learned import Learned
 from knowledge.text import canonical_text
@@ -50,10 +51,7 @@ def released(kb: KnowledgeBase, row: LearnedPhrasing) -> bool:
     entry = kb.by_id.get(row.entry_id)
     if entry is None:
         return False
-    key = canonical_text(row.text)
-    return any(
-        canonical_text(p) == key for p in (entry.question, entry.title, *entry.alternatives)
-    )
+    return canonical_text(row.text) in phrasing_keys(entry)
 
 
 async def sync(services: Services, session: AsyncSession) -> SyncResult:
