@@ -59,29 +59,6 @@ def stem(token: str) -> str:
 
 
 @lru_cache(maxsize=65536)
-class _CachedDictionaries:
-    """simplemma's Dutch word list as simplemma reads it, kept decoded on disk between runs
-    (knowledge/index_cache.py): decompressing and decoding it takes about 0.9 s, loading the
-    kept copy a tenth of that. The same lemmas, the same answers."""
-
-    def get_dictionary(self, lang: str) -> Mapping[str, str]:
-        import simplemma
-        from simplemma.strategies.dictionaries.dictionary_factory import (
-            MappingStrToByteString,
-            _load_dictionary_from_disk,
-        )
-
-        from knowledge.index_cache import cached
-
-        raw = cached(
-            f"simplemma-{lang}",
-            [simplemma.__version__, lang],
-            lambda: _load_dictionary_from_disk(lang),
-            dict,
-        )
-        return MappingStrToByteString(raw)
-
-
 @lru_cache(maxsize=1)
 def _lemmas() -> Any:
     """simplemma's default lemmatizer (the strategy `simplemma.lemmatize` uses), over the
@@ -103,11 +80,27 @@ def _known() -> Any:
 
 @lru_cache(maxsize=1)
 def _factory() -> Any:
-    from simplemma.strategies.dictionaries.dictionary_factory import CachingDictionaryFactory
+    """simplemma's word lists as simplemma reads them, kept decoded on disk between runs
+    (knowledge/index_cache.py): decompressing and decoding the Dutch one takes about 0.9 s,
+    loading the kept copy a fifth of that. The same lemmas, the same answers."""
+    import simplemma
+    from simplemma.strategies.dictionaries.dictionary_factory import (
+        CachingDictionaryFactory,
+        MappingStrToByteString,
+        _load_dictionary_from_disk,
+    )
+
+    from knowledge.index_cache import cached
 
     class Factory(CachingDictionaryFactory):
         def _get_dictionary_uncached(self, lang: str) -> Mapping[str, str]:
-            return _CachedDictionaries().get_dictionary(lang)
+            raw = cached(
+                f"simplemma-{lang}",
+                [simplemma.__version__, lang],
+                lambda: _load_dictionary_from_disk(lang),
+                dict,
+            )
+            return MappingStrToByteString(raw)
 
     return Factory()
 
