@@ -138,7 +138,7 @@ def _data_answer(matcher: Any, question: str, dq: Any) -> dict[str, Any]:
         return await data_json(services, session, question, dq)
 
     try:
-        return query(run, soft=True)
+        return query(run, soft=True, matcher=matcher)
     except NotReady as exc:
         click.echo(f"database: {exc}", err=True)
         return {

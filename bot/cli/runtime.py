@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from bot.services import Services
     from bot.storage.db import Database
+    from knowledge.matcher import Matcher
 
 EVAL_SETS = Path(knowledge.__file__).resolve().parent / "eval_sets"
 # The evaluation sets ship with the package (knowledge/eval_sets). What the classifier and the
@@ -164,12 +165,16 @@ class NotReady(Exception):
 
 
 def query(
-    run: Callable[[Services, AsyncSession], Awaitable[T]], write: bool = False, soft: bool = False
+    run: Callable[[Services, AsyncSession], Awaitable[T]],
+    write: bool = False,
+    soft: bool = False,
+    matcher: Matcher | None = None,
 ) -> T:
     """Run one service call against the configured database. A command that writes
     migrates it first (as the bot does at start-up); one that only reads leaves it as it is
     and says so when it is not at this version's newest migration. `soft`: raise NotReady with
-    that message instead of ending the command."""
+    that message instead of ending the command. `matcher`: the one the command built already
+    (else the services build one when asked)."""
     from bot.storage.db import DatabaseUnavailable, SchemaTooNew
     from bot.wiring import build_services
 
@@ -179,7 +184,7 @@ def query(
         fail(f"database: {message}")
 
     async def go() -> T:
-        services = build_services(load_settings())
+        services = build_services(load_settings(), matcher=matcher)
         try:
             try:
                 await services.db.ping()
