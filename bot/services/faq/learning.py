@@ -75,12 +75,17 @@ async def sync_now(services: Services) -> SyncResult:
         return await sync(services, session)
 
 
-async def _same_questions(session: AsyncSession, log_row: QuestionLog, now: datetime) -> list[int]:
-    """The unhandled questions of the inbox with the same words as this one (its group)."""
+async def _handled(
+    session: AsyncSession, log_row: QuestionLog, how: Triage, now: datetime
+) -> None:
+    """Mark a question and the unhandled ones with the same words (its group in the inbox)
+    as handled this way."""
     key = question_key(log_row.text)
     rows = await QuestionRepo(session).unanswered(now - timedelta(days=INBOX_DAYS))
     ids = [r.id for r in rows if question_key(r.text) == key]
-    return ids if log_row.id in ids else [*ids, log_row.id]
+    await QuestionRepo(session).set_triage(
+        ids if log_row.id in ids else [*ids, log_row.id], how, now
+    )
 
 
 async def link(
@@ -104,9 +109,7 @@ async def link(
             confirmed_at=now,
         )
     )
-    await QuestionRepo(session).set_triage(
-        await _same_questions(session, row, now), Triage.LINKED, now
-    )
+    await _handled(session, row, Triage.LINKED, now)
     await session.commit()
     services.learned.add(Learned(learned.id, learned.text, learned.entry_id))
     return learned
@@ -120,7 +123,7 @@ async def triage(
     if row is None:
         return None
     now = services.clock()
-    await QuestionRepo(session).set_triage(await _same_questions(session, row, now), how, now)
+    await _handled(session, row, how, now)
     await session.commit()
     return row
 
@@ -167,8 +170,7 @@ async def confirm(
     if row.question_id is not None:
         question = await QuestionRepo(session).get(row.question_id)
         if question is not None:
-            same = await _same_questions(session, question, now)
-            await QuestionRepo(session).set_triage(same, Triage.LINKED, now)
+            await _handled(session, question, Triage.LINKED, now)
     await session.commit()
     services.learned.add(Learned(row.id, row.text, row.entry_id))
     return row
