@@ -165,7 +165,6 @@ def build_sender(
 # `hoofdzaak run` in polling mode sets SERVE_HEALTH: the health server then starts with the
 # bot (HOOFDZAAK_HEALTH_PORT) and stops with it; the console and the tests never start one.
 SERVE_HEALTH = "serve_health"
-WARMING = "warming"
 HEALTH_SERVER = "health_server"
 
 
@@ -194,7 +193,7 @@ async def _post_init(app: App) -> None:
         await regions.ensure_regions(session, services.kb)
     await learning.sync_now(services)  # the learned phrasings, before the first question
     # the matcher's word lists load on first use (about a second): in the background now
-    app.bot_data[WARMING] = asyncio.get_running_loop().run_in_executor(None, services.matcher.warm)
+    asyncio.get_running_loop().run_in_executor(None, services.matcher.warm)
     # Everyone's menu; registered staff get their role's menu in their own chat (on joining,
     # on /ik, when the programme team changes their role); the admins' is set here.
     await set_menu(app.bot, services, None, None)

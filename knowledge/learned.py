@@ -39,8 +39,7 @@ class Learned:
 @dataclass(frozen=True)
 class LearnedHit:
     phrasing: Learned
-    exact: bool  # the same words as the linked question (after folding)
-    similarity: float  # the smaller of the two coverages (1.0 when exact)
+    similarity: float  # the smaller of the two coverages (1.0: the same words)
 
 
 class LearnedIndex:
@@ -124,7 +123,7 @@ class LearnedIndex:
             return None
         exact = self._by_key.get(canonical_text(question))
         if exact is not None:
-            return LearnedHit(self._by_id[exact][0], True, 1.0)
+            return LearnedHit(self._by_id[exact][0], 1.0)
         terms = self.terms(question)
         total = sum(terms.values())
         if total <= 0:
@@ -142,5 +141,5 @@ class LearnedIndex:
                 continue
             similarity = min(q_cov, l_cov)
             if best is None or similarity > best.similarity:
-                best = LearnedHit(learned, False, similarity)
+                best = LearnedHit(learned, similarity)
         return best
