@@ -64,6 +64,15 @@ async def overview(services: Services, session: AsyncSession, days: int) -> Repl
     return Reply.column(text, buttons)
 
 
+def _link(services: Services, log_id: int, entry_id: str) -> Button:
+    """ "➜ <title>": link the question to this entry."""
+    title = services.kb.entry(entry_id).title
+    return Button(
+        services.renderer.text("inbox_link", title=title)[:64],
+        build(Flow.INBOX, "l", log_id, entry_id),
+    )
+
+
 def _likely(services: Services, text: str, limit: int) -> list[str]:
     return [c.entry_id for c in services.matcher.candidates(text, limit=limit)][:limit]
 
@@ -78,13 +87,7 @@ async def card(
         return Reply(r.render("admin/inbox_done.html.j2", note=note, proposals=False))
     position = min(max(position, 0), len(groups) - 1)
     g = groups[position]
-    buttons = [
-        Button(
-            r.text("inbox_link", title=services.kb.entry(e).title)[:64],
-            build(Flow.INBOX, "l", g.log_id, e),
-        )
-        for e in _likely(services, g.text, LIKELY)
-    ]
+    buttons = [_link(services, g.log_id, e) for e in _likely(services, g.text, LIKELY)]
     buttons.append(Button(r.text("inbox_search"), build(Flow.INBOX, "s", g.log_id)))
     rows: list[tuple[Button, ...]] = [(b,) for b in buttons]
     rows.append(
@@ -143,15 +146,7 @@ async def search(
     if not who.can(Role.PROGRAMME):
         return Reply(r.text("not_admin"))
     found = _likely(services, words, FOUND)
-    rows: list[tuple[Button, ...]] = [
-        (
-            Button(
-                r.text("inbox_link", title=services.kb.entry(e).title)[:64],
-                build(Flow.INBOX, "l", log_id, e),
-            ),
-        )
-        for e in found
-    ]
+    rows: list[tuple[Button, ...]] = [(_link(services, log_id, e),) for e in found]
     rows.append(
         (
             Button(r.text("inbox_search_again"), build(Flow.INBOX, "s", log_id)),
