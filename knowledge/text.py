@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
 import snowballstemmer
 from rapidfuzz.distance import DamerauLevenshtein
+
+from knowledge import lexicon
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[a-z]+")
 _APOSTROPHE_S = re.compile(r"(\w)['’`]s\b")
@@ -58,51 +60,23 @@ def stem(token: str) -> str:
     return str(_stemmer.stemWord(token))
 
 
-@lru_cache(maxsize=65536)
 @lru_cache(maxsize=1)
 def _lemmas() -> Any:
-    """simplemma's default lemmatizer (the strategy `simplemma.lemmatize` uses), over the
-    kept word list."""
+    """simplemma's default lemmatizer (the strategy `simplemma.lemmatize` uses), over its
+    word lists kept as tries (knowledge/lexicon.py)."""
     import simplemma
     from simplemma.strategies.default import DefaultStrategy
 
-    strategy = DefaultStrategy(dictionary_factory=_factory())
+    strategy = DefaultStrategy(dictionary_factory=lexicon.lemma_lists())
     return simplemma.Lemmatizer(lemmatization_strategy=strategy)
 
 
 @lru_cache(maxsize=1)
 def _known() -> Any:
-    """The dictionary look-up `simplemma.is_known` does, over the kept word list."""
+    """The dictionary look-up `simplemma.is_known` does, over the same word lists."""
     from simplemma.strategies.dictionary_lookup import DictionaryLookupStrategy
 
-    return DictionaryLookupStrategy(dictionary_factory=_factory())
-
-
-@lru_cache(maxsize=1)
-def _factory() -> Any:
-    """simplemma's word lists as simplemma reads them, kept decoded on disk between runs
-    (knowledge/index_cache.py): decompressing and decoding the Dutch one takes about 0.9 s,
-    loading the kept copy a fifth of that. The same lemmas, the same answers."""
-    import simplemma
-    from simplemma.strategies.dictionaries.dictionary_factory import (
-        CachingDictionaryFactory,
-        MappingStrToByteString,
-        _load_dictionary_from_disk,
-    )
-
-    from knowledge.index_cache import cached
-
-    class Factory(CachingDictionaryFactory):
-        def _get_dictionary_uncached(self, lang: str) -> Mapping[str, str]:
-            raw = cached(
-                f"simplemma-{lang}",
-                [simplemma.__version__, lang],
-                lambda: _load_dictionary_from_disk(lang),
-                dict,
-            )
-            return MappingStrToByteString(raw)
-
-    return Factory()
+    return DictionaryLookupStrategy(dictionary_factory=lexicon.lemma_lists())
 
 
 def is_dutch_word(token: str) -> bool:
@@ -115,9 +89,7 @@ def specificity(word: str) -> float:
     """How specific a (folded) Dutch word is, from its frequency in general Dutch (wordfreq's
     Zipf scale: 'de' 7.7, 'werkgever' 4.3, 'loonwaarde' 0): 0 for everyday words (Zipf 5 and
     up), rising to 1 for words rarer than once in ten million."""
-    import wordfreq  # imported where used (its first import takes a tenth of a second)
-
-    zipf = wordfreq.zipf_frequency(word, "nl")
+    zipf = lexicon.zipf(word, "nl")
     return min(1.0, max(0.0, (5.0 - zipf) / 4.0))
 
 
@@ -129,9 +101,7 @@ def is_english(text: str) -> bool:
     for tok in tokens(text):
         if not tok.isalpha() or len(tok) < 2:
             continue
-        import wordfreq
-
-        en, nl = wordfreq.zipf_frequency(tok, "en"), wordfreq.zipf_frequency(tok, "nl")
+        en, nl = lexicon.zipf(tok, "en"), lexicon.zipf(tok, "nl")
         if en >= nl + 1.0:
             english += 1
         elif nl >= en + 1.0:
