@@ -7,8 +7,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from knowledge.yamlfile import read_yaml
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -27,8 +28,7 @@ class Renderer:
         )
         self.env.filters["paragraphs"] = _paragraphs
         self.env.filters["number"] = dutch_number
-        with (directory / "texts.yaml").open(encoding="utf-8") as fh:
-            self._texts: dict[str, str] = yaml.safe_load(fh)
+        self._texts: dict[str, str] = read_yaml(directory / "texts.yaml")
 
     def render(self, name: str, **context: Any) -> str:
         return self.env.get_template(name).render(**context).strip()

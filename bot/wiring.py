@@ -26,10 +26,10 @@ if TYPE_CHECKING:
 
 @functools.cache
 def default_kb() -> KnowledgeBase:
-    """The packaged knowledge base, loaded once per process."""
-    from knowledge.kb import load_kb
+    """The packaged knowledge base, loaded once per process (or kept from an earlier one)."""
+    from knowledge.kb import load_kb_kept
 
-    return load_kb()
+    return load_kb_kept()
 
 
 @functools.cache
@@ -69,7 +69,7 @@ def build_services(
         db=Database(settings.db_url),
         make_kb=make_kb,
         make_matcher=make,
-        renderer=Renderer(),
+        renderer=Renderer.shared(),
         clock=clock,
         flood=FloodGuard(settings.flood_limit, settings.flood_window),
     )

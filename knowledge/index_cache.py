@@ -1,14 +1,17 @@
-"""The matcher's index kept on disk between runs: building it takes about a second, loading
-it about ten milliseconds, so `hoofdzaak ask` and `hoofdzaak chat` answer sooner.
+"""What the bot builds from the knowledge base, kept on disk between runs, so that `hoofdzaak
+ask` and `hoofdzaak chat` answer sooner: the matcher's index (building it takes about a
+second, loading it about ten milliseconds) and the loaded, checked knowledge base itself
+(reading and checking the YAML files about a tenth of a second, loading it two milliseconds).
+knowledge/lexicon.py keeps its word lists in the same directory.
 
-The file is keyed by everything the index is built from (every entry's phrasings and answer
-texts, the synonyms, stop words and off-topic words) and by the code that builds it
-(knowledge/matcher.py and knowledge/text.py): a changed knowledge base or a new version
-builds a new one. It lives in `HOOFDZAAK_INDEX_CACHE` (a directory; `off` builds every time)
-or else `$XDG_CACHE_HOME/hoofdzaak` (`~/.cache/hoofdzaak`). It is a pickle, like pip's and
-pytest's caches: a directory only its own user can write. Anything wrong with it (unreadable,
-from another Python) and the index is simply built again; a cache that cannot be written is
-no error.
+A file is keyed by everything it is built from (for the index: every entry's phrasings and
+answer texts, the synonyms, stop words and off-topic words; for the knowledge base: the bytes
+of its files) and by the code that builds it (for the index knowledge/matcher.py and
+knowledge/text.py): a changed knowledge base or a new version builds a new one. It lives in
+`HOOFDZAAK_INDEX_CACHE` (a directory; `off` builds every time) or else `$XDG_CACHE_HOME/hoofdzaak`
+(`~/.cache/hoofdzaak`). It is a pickle, like pip's and pytest's caches: a directory only its
+own user can write. Anything wrong with it (unreadable, from another Python) and it is simply
+built again; a cache that cannot be written is no error.
 """
 
 from __future__ import annotations
@@ -38,21 +41,23 @@ def cache_dir() -> Path | None:
     return Path(base) / "hoofdzaak"
 
 
-def key_of(data: object) -> str:
-    """A key for `data` (JSON-able) built by this code on this Python."""
+def key_of(data: object, code: tuple[Path, ...] = CODE) -> str:
+    """A key for `data` (JSON-able) built by `code` on this Python."""
     digest = hashlib.sha256(json.dumps(data, ensure_ascii=False, sort_keys=True).encode())
-    for path in CODE:
+    for path in code:
         digest.update(path.read_bytes())
     digest.update(sys.version.encode())
     return digest.hexdigest()[:24]
 
 
-def cached(name: str, data: object, build: Callable[[], T], kind: type[T]) -> T:
-    """`build()`, or what an earlier run built from the same `data` with the same code."""
+def cached(
+    name: str, data: object, build: Callable[[], T], kind: type[T], code: tuple[Path, ...] = CODE
+) -> T:
+    """`build()`, or what an earlier run built from the same `data` with the same `code`."""
     directory = cache_dir()
     if directory is None:
         return build()
-    path = directory / f"{name}-{key_of(data)}.pickle"
+    path = directory / f"{name}-{key_of(data, code)}.pickle"
     try:
         with path.open("rb") as fh:
             found = pickle.load(fh)  # noqa: S301 - our own cache, in a directory of this user

@@ -40,11 +40,11 @@ def export_trajectories(
 ) -> None:
     """Write trajectories to a CSV (;-separated, UTF-8 with BOM, ISO dates) or XLSX file."""
     from bot.services.trajectories import export as svc
-    from knowledge.kb import load_kb
+    from knowledge.kb import load_kb_kept
 
     selection = svc.Selection(region.upper() if region else None, year)
     if selection.region is not None and selection.region not in {
-        r.code for r in load_kb().regions.regions
+        r.code for r in load_kb_kept().regions.regions
     }:
         fail(f"unknown region {selection.region!r} (AM01 … AM38, see regions list)", 2)
     the_format: svc.Format = "csv" if fmt == "csv" else "xlsx"

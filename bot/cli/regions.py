@@ -103,13 +103,13 @@ def regions_import(path: Path) -> None:
     All rows are checked first: with any error nothing is stored.
     """
     from bot.services.progress import regions as svc
-    from knowledge.kb import load_kb
+    from knowledge.kb import load_kb_kept
 
     try:
         settings = svc.parse_csv(path.read_text(encoding="utf-8-sig"))
     except svc.RegionInputError as exc:
         fail(str(exc), 2)
-    problems = svc.check_all(load_kb(), settings)
+    problems = svc.check_all(load_kb_kept(), settings)
     if problems:
         fail("nothing imported: " + "; ".join(problems), 2)
 

@@ -6,7 +6,7 @@ import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+from knowledge.yamlfile import read_yaml
 
 PATH = Path(__file__).resolve().parents[2] / "templates" / "fields.yaml"
 
@@ -29,7 +29,7 @@ class Field:
 
 @functools.cache
 def fields() -> dict[str, Field]:
-    raw = yaml.safe_load(PATH.read_text(encoding="utf-8"))
+    raw = read_yaml(PATH)
     return {
         name: Field(name, spec["label"], spec.get("question", ""), dict(spec.get("values", {})))
         for name, spec in raw.items()
