@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from bot import collector
 from bot.config import Settings
 from bot.domain import Role
 from bot.offline import OfflineBot, offline_bot
@@ -148,6 +149,7 @@ async def run_console(
     interactive = stdin.isatty()
     async with offline_bot(_settings_for(settings, options.role)) as bot:
         note = await prepare(bot, options)
+        collector.started()  # the bot is up (bot/collector.py)
         if note:
             print(note, file=stdout)
         chat = bot.chat(console_user(options.role), first_name=CONSOLE_NAME)

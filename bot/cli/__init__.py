@@ -19,4 +19,16 @@ from bot.cli import (  # noqa: F401 - importing a module adds its commands
 )
 from bot.cli.root import main
 
-__all__ = ["main"]
+__all__ = ["entry", "main"]
+
+
+def entry() -> None:
+    """The `hoofdzaak` script: the command group with the collector off while it starts
+    (bot/collector.py)."""
+    from bot import collector
+
+    collector.off()
+    try:
+        main()
+    finally:
+        collector.exiting()

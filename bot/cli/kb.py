@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from bot import collector
 from bot.cli.root import main
 from bot.cli.runtime import (
     CALIBRATION_SETS,
@@ -133,6 +134,7 @@ def kb_eval(paths: tuple[Path, ...], as_json: bool, misses: bool, learned: bool)
             fail("no evaluation sets found here: give one with --file", 2)
     matcher = Matcher(load_kb())
     parser = DataQuestionParser(matcher.kb.regions)
+    collector.started()
     index = _learned_index(matcher) if learned else None
     results: dict[str, Any] = {}
     for path in paths:
@@ -310,6 +312,7 @@ def kb_calibrate(paths: tuple[Path, ...], write: bool) -> None:
     from knowledge.kb import load_kb
     from knowledge.matcher import CALIBRATION_FILE
 
+    collector.started()
     groups: dict[str, list[Any]] = {}
     for path in paths:
         for item in load_eval(path):

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from bot import collector
 from bot.cli.root import main
 from bot.cli.runtime import (
     NotReady,
@@ -49,6 +50,7 @@ def run() -> None:
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     check_database(app.bot_data["services"].db)
+    collector.started()
     from bot.runner import serve
     from bot.webserver import ALLOWED_UPDATES
 
@@ -101,11 +103,12 @@ def ask(question: str | None, as_json: bool) -> None:
     national figures) are answered from the configured database."""
     from bot.services.faq.ask_json import answer_json
     from knowledge.data_questions import DataQuestionParser
-    from knowledge.kb import load_kb
+    from knowledge.kb import load_kb_kept
     from knowledge.matcher import Matcher
 
-    matcher = Matcher(load_kb())
+    matcher = Matcher(load_kb_kept())
     parser = DataQuestionParser(matcher.kb.regions)
+    collector.started()
     questions = [question] if question is not None else (ln.rstrip("\n") for ln in sys.stdin)
     for q in questions:
         if question is None and not q.strip():

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 import knowledge
+from bot import collector
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -185,6 +186,7 @@ def query(
 
     async def go() -> T:
         services = build_services(load_settings(), matcher=matcher)
+        collector.started()
         try:
             try:
                 await services.db.ping()
