@@ -5,15 +5,18 @@
 Every command runs in a fresh process against a throw-away SQLite database with the demo
 data; the figure is the shortest of `--runs` wall times (the least disturbed run), next to
 `python -c pass` measured in the same run. `ask` and `chat` answer one question (`chat` piped:
-start, answer, stop). The first run of each command also fills the matcher's index cache
-(knowledge/index_cache.py), as the first use on a machine does; the minimum is the usual
-case. Prints a Markdown table; asserts nothing. Aims (issue 16): `--help` ≤ 0.3 s, commands
-that do not answer questions ≤ 1 s, `ask` and `chat` ≤ 1.5 s.
+start, answer, stop); for them the table also gives the time until the answer's first line
+arrives, which is what the aim is about. The first run of each command also fills the caches
+(the matcher's index, the knowledge base and the word lists: knowledge/index_cache.py,
+knowledge/lexicon.py), as the first use on a machine does; the minimum is the usual case.
+Prints a Markdown table; asserts nothing. Aims (issue 16): `--help` ≤ 0.3 s, commands that do
+not answer questions ≤ 1 s, `ask` and `chat` ≤ 1.5 s to the first answer.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import subprocess
 import sys
@@ -42,13 +45,32 @@ COMMANDS: list[tuple[str, list[str], str | None, float]] = [
 ]
 
 
-def wall(argv: list[str], stdin: str | None, env: dict[str, str]) -> float:
+def wall(argv: list[str], stdin: str | None, env: dict[str, str]) -> tuple[float, float]:
+    """(the whole run, the moment the answer's first line was read: a line starting with
+    "bot:" for the console, else the first line)."""
     started = time.perf_counter()
-    done = subprocess.run(argv, input=stdin, env=env, capture_output=True, text=True, check=False)
+    with subprocess.Popen(
+        argv,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    ) as proc:
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        if stdin is not None:
+            proc.stdin.write(stdin)
+        proc.stdin.close()
+        answer = math.inf
+        for line in proc.stdout:
+            if answer == math.inf and (line.startswith("bot:") or argv[1:2] != ["chat"]):
+                answer = time.perf_counter() - started
+        errors = proc.stderr.read()
+        code = proc.wait()
     took = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr[-500:]}")
-    return took
+    if code != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({code}): {errors[-500:]}")
+    return took, min(answer, took)
 
 
 def main() -> None:
@@ -63,13 +85,18 @@ def main() -> None:
         }
         env.pop("HOOFDZAAK_ADMINS", None)
         wall([str(BIN), "demo", "seed"], None, env)
-        base = min(wall([sys.executable, "-c", "pass"], None, env) for _ in range(args.runs))
+        base = min(wall([sys.executable, "-c", "pass"], None, env)[0] for _ in range(args.runs))
         print(f"`python -c pass`: {base:.2f} s (min of {args.runs})\n")
-        print(f"| command | wall time (min of {args.runs}) | aim | met |")
-        print("|---|---|---|---|")
+        print(f"| command | wall time (min of {args.runs}) | to the answer | aim | met |")
+        print("|---|---|---|---|---|")
         for label, argv, stdin, aim in COMMANDS:
-            took = min(wall([str(BIN), *argv], stdin, env) for _ in range(args.runs))
-            print(f"| `{label}` | {took:.2f} s | ≤ {aim:g} s | {'yes' if took <= aim else 'no'} |")
+            runs = [wall([str(BIN), *argv], stdin, env) for _ in range(args.runs)]
+            took = min(total for total, _ in runs)
+            answers = aim > 1.0  # ask and chat: the aim is about the answer
+            answer = min(first for _, first in runs) if answers else took
+            shown = f"{answer:.2f} s" if answers else "–"
+            met = "yes" if answer <= aim else "no"
+            print(f"| `{label}` | {took:.2f} s | {shown} | ≤ {aim:g} s | {met} |")
 
 
 if __name__ == "__main__":
