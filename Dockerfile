@@ -33,8 +33,10 @@ RUN pip install --no-deps /wheels/*.whl && rm -rf /wheels && pip check
 USER hoofdzaak
 WORKDIR /app
 # Smoke test: the knowledge base and calibration load from the installed package; and
-# matplotlib's font cache is built now rather than at the first chart.
-RUN hoofdzaak kb check && python -c "import matplotlib.font_manager"
+# matplotlib's font cache, the matcher's index and its word lists (~/.cache/hoofdzaak) are
+# built now rather than at the first chart or question.
+RUN hoofdzaak kb check && python -c "import matplotlib.font_manager" \
+ && hoofdzaak ask "wat is een wsp" > /dev/null
 
 # In a container the webhook server must listen beyond loopback (publish the port to the
 # host's loopback or a private network only; TLS is the reverse proxy's job).
