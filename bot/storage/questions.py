@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, true, update
+from sqlalchemy import and_, delete, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import CheckLog, LearnedPhrasing, QuestionLog, User
@@ -15,7 +15,8 @@ from bot.storage.models import CheckLog, LearnedPhrasing, QuestionLog, User
 
 @dataclass(frozen=True)
 class AskedRow:
-    """One logged question that the bot could not answer or whose answer was rejected."""
+    """One logged question that the bot could not answer, whose answer was rejected, or that
+    got "Bedoel je …?" buttons of which the asker picked none."""
 
     text: str
     user_id: int | None
@@ -25,6 +26,7 @@ class AskedRow:
     entry_id: str | None = None  # the entry that answered (for a 👎)
     region: str | None = None  # the asker's region, if they have one
     id: int = 0  # question_log.id
+    unpicked: bool = False  # got buttons, pressed none of them (nor "Geen van deze")
 
 
 class QuestionRepo:
@@ -42,24 +44,44 @@ class QuestionRepo:
     async def unanswered(
         self, since: datetime, triage: str | None = None, until: datetime | None = None
     ) -> list[AskedRow]:
-        """Questions since `since` the bot could not answer, or whose answer got 👎 or
-        "geen van deze", with whether the asker has an account (a role): those nobody
-        handled yet in /onbeantwoord, or (`triage`) those handled that way."""
+        """Questions since `since` the bot could not answer, whose answer got 👎 or "geen
+        van deze", or that got "Bedoel je …?" buttons of which none was pressed (a press later
+        takes it off), with whether the asker has an account (a role): those nobody handled
+        yet in /onbeantwoord, or (`triage`) those handled that way."""
         q = QuestionLog
+        unpicked = and_(q.outcome == "suggest", q.entry_id.is_(None), q.feedback.is_(None))
         stmt = (
             select(
-                q.text, q.user_id, User.role, q.asked_at, q.feedback, q.entry_id, User.region, q.id
+                q.text,
+                q.user_id,
+                User.role,
+                q.asked_at,
+                q.feedback,
+                q.entry_id,
+                User.region,
+                q.id,
+                q.outcome,
             )
             .outerjoin(User, User.id == q.user_id)
             .where(q.asked_at >= since)
-            .where(or_(q.outcome == "unknown", q.feedback.in_(("down", "none"))))
+            .where(or_(q.outcome == "unknown", q.feedback.in_(("down", "none")), unpicked))
             .where(q.triage.is_(None) if triage is None else q.triage == triage)
             .where(q.asked_at <= until if until is not None else true())
             .order_by(q.asked_at.desc(), q.id.desc())
         )
         return [
-            AskedRow(text, user_id, role is not None, asked_at, feedback, entry_id, region, i)
-            for text, user_id, role, asked_at, feedback, entry_id, region, i in (
+            AskedRow(
+                text,
+                user_id,
+                role is not None,
+                asked_at,
+                feedback,
+                entry_id,
+                region,
+                i,
+                unpicked=outcome == "suggest" and entry_id is None and feedback is None,
+            )
+            for text, user_id, role, asked_at, feedback, entry_id, region, i, outcome in (
                 await self.session.execute(stmt)
             ).tuples()
         ]

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from bot.fakeapi import BOT_USERNAME
 from bot.offline import OfflineBot
 from bot.storage.models import QuestionLog
+from bot.telegram_html import strip as strip_html
 from handlers import common
 from knowledge.models import Entry
 from tests.support import ADMIN_ID, give_role
@@ -126,6 +127,23 @@ async def test_vague_question_suggests_then_press_answers(bot: OfflineBot) -> No
     assert edited and (not number or f"FAQ {number[0]}" in edited[0].text)
     (log,) = await _logs(bot)
     assert log.outcome == "suggest" and log.entry_id == entry_id
+
+
+async def test_buttons_nobody_pressed_reach_the_programme_team_until_one_is(
+    bot: OfflineBot,
+) -> None:
+    """A question answered with "Bedoel je …?" buttons of which none was pressed is a miss
+    too: it is listed in /onbeantwoord, and a press later takes it off."""
+    asker = bot.chat()
+    out = await asker.send("werkgevers")
+    admin = bot.chat(ADMIN_ID)
+    report = await admin.send("/onbeantwoord")
+    assert "werkgevers — 1×, 1× geen knop gekozen" in strip_html(report[-1].text)
+
+    pick = next(d for _, d in out[-1].buttons if d.startswith("qa:pick:"))
+    await asker.press(pick, out[-1].message_id)
+    report = await admin.send("/onbeantwoord")
+    assert "werkgevers" not in report[-1].text
 
 
 async def test_none_of_these_records_question_for_programme_team(bot: OfflineBot) -> None:

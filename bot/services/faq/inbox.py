@@ -32,6 +32,7 @@ class UnansweredGroup:
     last_asked: datetime
     entry_id: str | None  # the entry that got the 👎, if any
     log_id: int = 0  # the newest question of the group (question_log.id)
+    unpicked: int = 0  # how often it got "Bedoel je …?" buttons and none was pressed
 
 
 class PendingInput:
@@ -97,6 +98,7 @@ def group_unanswered(rows: Iterable[AskedRow], limit: int = SHOWN_MAX) -> list[U
                 last_asked=newest.asked_at,
                 entry_id=downvoted[0].entry_id if downvoted else None,
                 log_id=newest.id,
+                unpicked=sum(r.unpicked for r in logs),
             )
         )
     out.sort(key=lambda g: (-g.askers, -g.count, -g.last_asked.timestamp(), g.text))
