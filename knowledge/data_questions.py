@@ -75,7 +75,8 @@ _RULE = re.compile(
     r"op welke (?:wijze|manier|basis)|indeling wordt|besloten|terecht|"
     r"mag|mogen|telt|tellen|kan|kun|kunt|kunnen|moet ik|waarop|waardoor|"
     r"wanneer (?:wordt|worden)|niet (?:haalt|halen|gehaald)|haalbaar|inschatten|boete|"
-    r"sanctie|consequentie|gevolg|verplicht\w*|eis|eisen|harde|uitleggen|uitleg)\b|"
+    r"sanctie|consequentie|gevolg|verplicht\w*|eis|eisen|harde|uitleggen|uitleg|onderbouwing|"
+    r"grondslag|criteria|criterium|reden|redenen)\b|"
     r"\bwil\w*\b(?:\s+\w+){0,6}\s+(?:begeleiden|bereiken|helpen|realiseren|plaatsen)\b"
 )
 # What the bot's data does not hold, even when the question names a region and a number.
@@ -90,16 +91,28 @@ _NOT_OUR_DATA = re.compile(
 )
 _DIVISION_WORD = re.compile(r"\b(?:div\w*|competitie|klasse|poule)\b")
 _TARGET = re.compile(
-    r"\b(?:doel|doelen|\w*doelstelling\w*|\w*targets?|streefcijfer|streefaantal|taakstelling|"
+    r"\b(?:\w*doel|doelen|\w*doelstelling\w*|\w*targets?|streefcijfer|streefaantal|taakstelling|"
     r"ambitie|norm)\b|\bmoet(?:en)?\b.*\b(?:halen|realiseren|starten|behalen|doen)\b"
+)
+# "hoe onze regio het vorig jaar gedaan heeft", "hoe presteert Twente": how it went, not a rule
+_HOW_DONE = (
+    r"\bhoe\b(?: \w+){0,6} (?:gedaan|presteert|presteren|gepresteerd|scoort|scoren|scoorde|"
+    r"scoorden)\b"
+)
+# "vergeleken met het doel", "t.o.v. de target"
+_AGAINST_TARGET = (
+    r"\b(?:vergeleken met|tegenover|afgezet tegen)(?: \w+){0,3} (?:\w*doel\w*|\w*targets?|"
+    r"ambitie|streef\w*|norm)\b"
 )
 _PROGRESS = re.compile(
     r"\bhoeveel\b.*\b(?:traject\w*|gestart\w*|begonnen|plaatsing\w*|geplaatst|betaald werk|"
     r"werk gevonden|aan het werk|aan de slag|een baan gevonden|gerealiseerd|uitgestroomd|"
     r"uitstroom)\b|"
     r"\bhoeveel\b.*\b(?:betaalde? baan|aan (?:het )?werk geholpen|aan een baan geholpen)\b|"
-    r"\bhoe sta\w*\b|\bsta\w* .{0,40}\bervoor\b|\bvoortgang\b|\bstand\b|\bhoe ver\b|"
+    r"\bhoe sta\w*\b|\bsta\w* .{0,40}\bervoor\b|\bvoortgang\b|\bstand\b|\bhoe ?ver\b|"
     r"\bop schema\b|\bop koers\b|\bachter ?stand\b|\bvoor ?lopen\b|\bhalen (?:we|wij|ze)\b|"
+    r"\bnog te gaan\b|\brealisatie\b|\bverhouding\b|" + _AGAINST_TARGET + "|"
+    r"\b(?:procent|percentage)\b.*\b(?:gehaald|bereikt|gerealiseerd)\b|" + _HOW_DONE + "|"
     r"\bhoe gaat het met\b|\bhoe doet\b|\bhow (?:is|are|does)\b.*\bdoing\b|\bprogress\b|"
     r"\bon (?:track|schedule)\b|\bloopt\b.*\bachter\b|"
     r"\bhow many\b.*\b(?:trajector\w*|started|placements|placed|paid work|jobs?)\b"
@@ -108,11 +121,13 @@ _PROGRESS = re.compile(
 # 2024"): a data question with a year, or about a region named by name or code.
 _MEASURE = re.compile(
     r"\b(?:plaatsingen|trajecten|cijfers|aantallen|aantal|starts|figures|numbers|totaal|"
-    r"totalen|gestart\w*|started|placed|percentage)\b"
+    r"totalen|gestart\w*|started|placed|percentage|optelsom|opgeteld)\b"
 )
 _STRONG_PROGRESS = re.compile(
     r"\bhoe sta\w*\b|\bsta\w* .{0,40}\bervoor\b|\bstand\b|\bop schema\b|\bop koers\b|"
-    r"\bvoortgang\b|\bhoe doet\b|\bdoing\b|\bprogress\b|\bhoe ver\b|\bon (?:track|schedule)\b|"
+    r"\bvoortgang\b|\bhoe doet\b|\bdoing\b|\bprogress\b|\bhoe ?ver\b|\bon (?:track|schedule)\b|"
+    r"\bnog te gaan\b|\brealisatie\b|\bverhouding\b|" + _AGAINST_TARGET + "|"
+    r"\bstartte\b|\bstartten\b|" + _HOW_DONE + "|"
     r"\bhalen (?:we|wij|ze)\b|\bgestart\w*\b|\bgerealiseerd\b|\bloopt\b.*\bachter\b"
 )
 _PAID = re.compile(
@@ -126,6 +141,8 @@ _NATIONAL = re.compile(
     r"alle (?:\d+ )?arbeidsmarktregios|"
     r"in totaal|totaal)\b"
 )
+# The regions added up: the bot's own figures, even without a year
+_ALL_REGIONS = re.compile(r"\b(?:alle (?:\d+ )?(?:regios|regio s|arbeidsmarktregios)|optelsom)\b")
 _OWN_REGION = re.compile(
     r"\b(?:onze|mijn|ons|m?n) (?:eigen )?(?:arbeidsmarkt)?(?:regio|amr)\b|\bbij ons\b|"
     r"\bons werkgebied\b|\bour region\b|\bmy region\b"
@@ -141,22 +158,24 @@ _MINE = re.compile(
 # ("mijn wethouder vraagt hoeveel …").
 _MINE_STRICT = re.compile(
     r"\bheb ik\b|\bik (?:\w+ )?heb\b|\bik (?:\w+ )?begeleid\w*|\bbegeleid ik\b|\bdie ik\b|"
-    r"\bmijn (?:\w+ )?(?:traject\w*|kandi\w*|caseload|mensen|dossiers?|clienten|deelnemers)\b|"
+    r"\bmijn (?:\w+ ){0,2}(?:traject\w*|kandi\w*|caseload|mensen|dossiers?|clienten|deelnemers)\b|"
+    r"\bop mijn naam\b|"
     r"\bvan mij\b|\bmij\b|\bdo i have\b|\bam i\b|\bi (?:have|am)\b|\bmy (?:\w+ )?(?:cases|"
     r"trajector\w*|candidates|caseload)\b"
 )
 _RUNNING = re.compile(
     r"\b(?:lopend\w*|lopen|actie\w*|open\w*|hoeveel|nog bezig|running|active|how many|"
-    r"caseload|in begeleiding)\b"
+    r"caseload|in begeleiding|in (?:een )?traject)\b"
 )
 _STALE = re.compile(
-    r"\bgeen (?:\w+ )?(?:update\w*|wijziging\w*|nieuws|mutatie\w*)\b|"
+    r"\bgeen (?:\w+ )?(?:\w*update\w*|wijziging\w*|nieuws|mutatie\w*)\b|\bachterstallig\w*|"
     r"\bzonder (?:\w+ )?(?:update\w*|wijziging\w*|mutatie\w*)\b|"
     r"\bniet (?:meer )?(?:\w+ )?(?:heb |hebben |zijn |is )?(?:bijgewerkt|aangepast|geupdatet|"
     r"geupdate|ge updatet)\b|\blaatste (?:wijziging|update|aanpassing|mutatie)\b|"
     r"\blang niet\b|\bal lang\b|\bbij ?werken\b|\bverouderd\w*\b|"
     r"\bstil ?gelegen\b|\bstaan stil\b|\bstil ?staan\b|\bachter ?lopen\b|"
-    r"\b(?:niks|niets) (?:\w+ ){0,3}(?:gezet|gedaan|ingevuld|bijgewerkt|veranderd|gebeurd)\b|"
+    r"\b(?:niks|niets) (?:\w+ ){0,3}(?:gezet|gedaan|ingevuld|bijgewerkt|veranderd|gebeurd|"
+    r"geregistreerd|vastgelegd|genoteerd|aangepast)\b|"
     r"\bnot (?:been )?updated\b|\bhavent been updated\b|\bno update\w*\b|\bstale\b"
 )
 _STALE_LIST = re.compile(
@@ -193,14 +212,17 @@ _REGIONS_WORD = re.compile(r"\b(?:regio|regios|amrs?|arbeidsmarktregios|regions?
 _WHICH_REGIONS = re.compile(
     r"\b(?:welke|which|overzicht|lijst|list)\b.*" + _REGIONS_WORD.pattern + "|"
     r"\bwie (?:zit|zitten|zaten|speelt|spelen|speelden) (?:er )?(?:\w+ ){0,3}in\b|"
-    r"\bzijn er\b.*" + _REGIONS_WORD.pattern
+    r"\b(?:zijn|zitten) er\b.*" + _REGIONS_WORD.pattern
 )
 # A yes/no question about a rule starts with a modal verb: "Moeten we in 2021 al 100 halen?",
 # "Gelden de aantallen dan toch?" (checked per sentence).
 _MODAL_START = re.compile(
     r"^\s*(?:moet|moeten|moest|moesten|mag|mogen|kan|kunnen|klopt|gelden|geldt|telt|tellen)\b"
 )
-_SAME_DIVISION = re.compile(r"\b(?:dezelfde|zelfde|samen met (?:ons|wij|onze))\b")
+_SAME_DIVISION = re.compile(
+    r"\b(?:dezelfde|zelfde|samen met|net als|nog meer|ook)\b|\bbij (?:\w+ ){1,3}in de div\w*\b"
+)
+_OWN_DIVISION = re.compile(r"\b(?:onze|ons|mijn) div\w*\b|\bsamen met (?:ons|wij|onze)\b")
 _ALL_DIVISIONS = re.compile(
     r"\b(?:indeling|overzicht|per divisie|alle divisies|alle drie|verdeling|verdeeld)\b"
 )
@@ -210,6 +232,7 @@ _MODAL_WE = re.compile(r"\bmoe(?:t|ten|st|sten) (?:we|wij|ze|jullie|een regio|de
 # The bot's figures are per year: a national question names the year or the bot's record.
 _DATED = re.compile(
     r"\b20[1-4]\d\b|\b(?:dit|huidige?|vorig|vorige|afgelopen|verleden) jaar\b|\bstand\b|"
+    r"\btot (?:nu|nog) toe\b|\btot dusver\b|"
     r"\bin de bot\b|\bgeregistreerd\b|\bop schema\b|\bop koers\b|\b(?:this|last) year\b|"
     r"\bnationally\b"
 )
@@ -226,22 +249,34 @@ _DIVISION_ALIASES = {
     ),
 }
 # Names people use for a region that are neither its name nor its centrumgemeente.
-_EXTRA_ALIASES = {"den haag": "AM21", "den bosch": "AM27", "rotterdam rijnmond": "AM22"}
+_EXTRA_ALIASES = {
+    "den haag": "AM21",
+    "den bosch": "AM27",
+    "rotterdam rijnmond": "AM22",
+    "fryslan": "AM02",  # the Frisian name
+}
 # A typed region name of 6+ letters with typos: Damerau-Levenshtein similarity ("zuid limbrug",
 # "rijnmnod", "tilberg").
 FUZZY_MIN = 0.85
 
 
+# A polite frame around the question ("kun je me … vertellen", "mag ik … hebben"): the frame
+# goes, what it holds stays.
 _POLITE = re.compile(
-    r"\b(?:kun|kan|kunt) (?:je|jij|u)\b(?: \w+){0,8}? (?:vertellen|zeggen|laten zien|opzoeken|"
-    r"nagaan|checken|tellen|geven|sturen|noemen)\b|\bweet (?:je|jij|u)\b"
+    r"\b(?:(?:kun|kan|kunt) (?:je|jij|u)|mag ik|wil (?:je|jij|u))\b(?P<middle>(?: \w+){0,12}?) "
+    r"(?:vertellen|zeggen|laten zien|opzoeken|nagaan|checken|tellen|geven|sturen|noemen|"
+    r"opsommen|tonen|laten weten|hebben|krijgen|ontvangen|opvragen)\b|"
+    r"\b(?:weet (?:je|jij|u)|mag ik)\b"
 )
 
 
 def _plain(text: str) -> str:
     """Folded, with the words of `tokens` separated by single spaces, short forms written
-    out ("traj" → "trajecten")."""
-    return " ".join(_SHORT.get(t, t) for t in tokens(text))
+    out ("traj" → "trajecten", "t.o.v." → "tegenover")."""
+    return _SPELLED.sub(" tegenover ", " ".join(_SHORT.get(t, t) for t in tokens(text)))
+
+
+_SPELLED = re.compile(r"t o v")
 
 
 class DataQuestionParser:
@@ -253,8 +288,10 @@ class DataQuestionParser:
         for r in regions.regions:
             for name in (r.name, r.centrumgemeente):
                 aliases[_plain(name)] = r.code
-            if "/" in r.name:  # "Zaanstreek/Waterland": each half too
-                for half in r.name.split("/"):
+            # "Zaanstreek/Waterland", "Stedendriehoek en Noordwest Veluwe": each half too (of
+            # six letters or more: "Gooi" alone is also a verb)
+            for half in re.split(r"/| en ", r.name):
+                if half != r.name and len(half.strip()) >= 6:
                     aliases.setdefault(_plain(half), r.code)
         for alias, code in _EXTRA_ALIASES.items():
             if code in self.codes:
@@ -334,13 +371,13 @@ class DataQuestionParser:
 
     def parse(self, text: str) -> DataQuestion | None:
         folded = _plain(text)
-        plain = _POLITE.sub(" ", folded)
+        plain = _POLITE.sub(lambda m: f" {m.group('middle') or ''} ", folded)
         if not plain.strip() or _NOT_OUR_DATA.search(plain):
             return None
         year, offset = self._year(folded)
         mine = bool(_MINE.search(plain))
         traject = bool(_TRAJECT.search(plain)) or (mine and bool(_PEOPLE.search(plain)))
-        rule = bool(_RULE.search(plain)) or any(
+        rule = bool(_RULE.search(re.sub(_HOW_DONE, " ", plain))) or any(
             _MODAL_START.search(_plain(sentence)) for sentence in _SENTENCE_END.split(text)
         )
         if _MODAL_WE.search(plain) and not re.search(r"\b(?:hoeveel|how many)\b", plain):
@@ -356,21 +393,26 @@ class DataQuestionParser:
             return None
         region = self._region(folded)
         strict = bool(_MINE_STRICT.search(plain))
-        if strict and traject and _RUNNING.search(plain) and region in (None, OWN):
+        words = len(plain.split())
+        if strict and traject and (_RUNNING.search(plain) or words <= 3) and region in (None, OWN):
             return DataQuestion(DataKind.MY_RUNNING)
         division = self._division(folded)
         dated = bool(_DATED.search(plain))
-        words = len(plain.split())
         listing = bool(_WHICH_REGIONS.search(plain)) or (
             # "CL regio's vorig jaar?", "ED regio's 2026", "CL regio's?"
             bool(_REGIONS_WORD.search(plain)) and ((dated and words <= 5) or words <= 3)
         )
+        if _OWN_DIVISION.search(plain) and region is None and (listing or "wie" in plain.split()):
+            # "welke regio's zaten samen met ons in de Eredivisie", "wie zitten er nog meer in
+            # onze divisie?"
+            return DataQuestion(DataKind.DIVISION_REGIONS, OWN, None, offset, year)
         if division is not None and region is None and listing:
             return DataQuestion(DataKind.DIVISION_REGIONS, None, division, offset, year)
         if division is None and _DIVISION_WORD.search(plain):
-            # "met welke regio's zitten wij in dezelfde divisie?"
-            if _SAME_DIVISION.search(plain) and region in (None, OWN):
-                return DataQuestion(DataKind.DIVISION_REGIONS, OWN, None, offset, year)
+            # "met welke regio's zitten wij in dezelfde divisie?", "welke regio's zitten in
+            # dezelfde divisie als Zeeland?"
+            if _SAME_DIVISION.search(plain) and (region in (None, OWN) or listing):
+                return DataQuestion(DataKind.DIVISION_REGIONS, region or OWN, None, offset, year)
             # "een overzicht van de indeling per divisie"
             if region is None and _ALL_DIVISIONS.search(plain):
                 return DataQuestion(DataKind.DIVISION_REGIONS, None, None, offset, year)
@@ -387,6 +429,17 @@ class DataQuestionParser:
             and (dated or _STRONG_PROGRESS.search(plain))
         ):
             region = OWN
+        if (
+            region is None
+            and _WE.search(plain)
+            and (division is not None or _DIVISION_WORD.search(plain))
+            and dated
+            and not listing
+            and not _NATIONAL.search(plain)
+        ):
+            # "zitten wij dit jaar in de CL of de ED?" (without a year it is FAQ 2.4's question:
+            # how a region's division is decided)
+            region = OWN
         if region is not None:
             if _DIVISION_WORD.search(plain) or division is not None:
                 return DataQuestion(
@@ -395,12 +448,14 @@ class DataQuestionParser:
             if target and not (_STRONG_PROGRESS.search(plain) or _DONE.search(plain)):
                 return DataQuestion(DataKind.REGION_FACTS, region, None, offset, year, "target")
             named = region != OWN
-            if progress or target or (measure and (dated or named)):
+            if progress or target or ((measure or _PAID.search(plain)) and (dated or named)):
                 paid = "paid" if _PAID.search(plain) else None
                 return DataQuestion(DataKind.REGION_PROGRESS, region, None, offset, year, paid)
             return None
         done = bool(re.search(r"\b(?:gestart|geplaatst|gevonden|begonnen)\b", plain))
-        national = _NATIONAL.search(plain) and (dated or done or _STRONG_PROGRESS.search(plain))
+        national = _NATIONAL.search(plain) and (
+            dated or done or _STRONG_PROGRESS.search(plain) or _ALL_REGIONS.search(plain)
+        )
         if national and (progress or (measure and not target)):
             paid = "paid" if _PAID.search(plain) else None
             return DataQuestion(DataKind.NATIONAL_PROGRESS, None, None, offset, year, paid)

@@ -132,6 +132,11 @@ async def test_division_members_and_facts_are_for_everyone(dbot: OfflineBot) -> 
     assert "AM05 Twente (doel 60)" in text and "AM30 Zuid-Limburg (doel 40)" in text
     out = await chat.send("wat is het doel van AM18 dit jaar")
     assert "Het doel voor 2026 is 120 trajecten" in said(out)
+    # a named region's division mates
+    out = await chat.send("met welke regio's zit Twente in dezelfde divisie?")
+    text = said(out)
+    assert "Twente (AM05) zit in 2026 in de Eredivisie" in text
+    assert "2 regio's in de Eredivisie" in text and "AM30 Zuid-Limburg (doel 40)" in text
 
 
 async def test_a_coach_gets_the_count_and_the_untouched_ones(dbot: OfflineBot) -> None:

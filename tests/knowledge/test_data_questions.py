@@ -45,6 +45,50 @@ def parser(kb: KnowledgeBase) -> DataQuestionParser:
         ),
         ("hoeveel lopende trajecten heb ik", DataKind.MY_RUNNING, None, None, 0),
         ("welke trajecten hebben al een maand geen update", DataKind.MY_STALE, None, None, 0),
+        # a named region's division mates; the polite frame around a question goes, its
+        # content stays; "t.o.v."; halves of a region's name; a bare "mijn trajecten"
+        (
+            "welke regio's zitten in dezelfde divisie als Zeeland?",
+            DataKind.DIVISION_REGIONS,
+            "AM24",
+            None,
+            0,
+        ),
+        ("wie zitten er nog meer in onze divisie?", DataKind.DIVISION_REGIONS, OWN, None, 0),
+        (
+            "Kun je de volledige divisie-indeling van dit jaar geven?",
+            DataKind.DIVISION_REGIONS,
+            None,
+            None,
+            0,
+        ),
+        (
+            "Wat is de realisatie van Midden Gelderland t.o.v. de target in 2025?",
+            DataKind.REGION_PROGRESS,
+            "AM07",
+            2025,
+            0,
+        ),
+        ("hoever zijn we met ons doel dit jr", DataKind.REGION_PROGRESS, OWN, None, 0),
+        (
+            "zijn er in de Stedendriehoek dit jaar al mensen aan het werk gekomen?",
+            DataKind.REGION_PROGRESS,
+            "AM06",
+            None,
+            0,
+        ),
+        ("hoi! welke divisie heeft Fryslân?", DataKind.REGION_FACTS, "AM02", None, 0),
+        ("zitten wij in de CL of in de ED dit jr?", DataKind.REGION_FACTS, OWN, None, 0),
+        (
+            "hoeveel plaatsingen in totaal over alle regio's",
+            DataKind.NATIONAL_PROGRESS,
+            None,
+            None,
+            0,
+        ),
+        ("mijn trajecten", DataKind.MY_RUNNING, None, None, 0),
+        ("Kun je mijn lopende IPS-trajecten opsommen?", DataKind.MY_RUNNING, None, None, 0),
+        ("achterstallige updates mijn trajecten?", DataKind.MY_STALE, None, None, 0),
     ],
 )
 def test_what_it_reads(
@@ -81,6 +125,9 @@ def test_periods_of_untouched_trajectories(parser: DataQuestionParser) -> None:
         "hoeveel geld krijgt onze regio voor ips",
         "hoeveel vakantiedagen heb ik nog",
         "wat telt als traject",
+        "in welke divisie zitten wij",  # FAQ 2.4: how a region's division is decided
+        "wat is de onderbouwing voor de indeling in divisies",
+        "welke taken heeft de centrumgemeente tegenover de andere gemeenten",
     ],
 )
 def test_rule_questions_stay_with_the_faq(parser: DataQuestionParser, question: str) -> None:

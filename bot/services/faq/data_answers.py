@@ -123,13 +123,14 @@ class _Answering:
         return self.reply("region_facts", buttons, row=row, label=_label(self.services, code))
 
     async def division_regions(self) -> DataAnswer:
-        """The regions of a division; of the asker's region's division ("met welke regio's
-        zitten wij in dezelfde divisie?"); or of every division (the whole indeling)."""
+        """The regions of a division; of a region's division ("met welke regio's zitten wij
+        in dezelfde divisie?", "… in dezelfde divisie als Zeeland?"); or of every division
+        (the whole indeling)."""
         if not YEAR_MIN <= self.year <= self.now.year + 1:
             return self.refuse("data_year_out_of_range", first=YEAR_MIN, last=self.now.year + 1)
         rows = await StatsRepo(self.session).regions(self.year)
         division, own = self.dq.division, None
-        if self.dq.region == OWN:
+        if self.dq.region is not None:
             code = self.region()
             if isinstance(code, DataAnswer):
                 return code
