@@ -69,6 +69,8 @@ _SHORT = {
 _RULE = re.compile(
     r"\b(?:wat (?:als|gebeurt|betekent|houdt|is het gevolg|zijn de gevolgen|moet|moeten|doet|"
     r"doen|wordt|zegt)|waarom|why|what happen\w*|what (?:if|does|do)|klopt|"
+    r"how (?!many\b|much\b|far\b|is\b|are\b|does\b)\w+|count|counts|counted|"
+    r"(?:project|programma) (?:\w+ ){0,3}(?:begonnen|gestart|van start)|"
     r"hoe (?!sta\w*\b|ver\b|gaat\b|doet\b|doen\b|groot\b|veel\b|lang\b|hoog\b)\w+|"
     r"wie (?:bepaalt|beslist|kiest|betaalt|contracteert|huurt|sluit)|"
     r"wanneer (?:moet|moeten|mag|mogen|kan|kunnen|is het)|waar (?:vind|krijg|staat|kan)|bij wie|"
@@ -217,7 +219,8 @@ _WHICH_REGIONS = re.compile(
 # A yes/no question about a rule starts with a modal verb: "Moeten we in 2021 al 100 halen?",
 # "Gelden de aantallen dan toch?" (checked per sentence).
 _MODAL_START = re.compile(
-    r"^\s*(?:moet|moeten|moest|moesten|mag|mogen|kan|kunnen|klopt|gelden|geldt|telt|tellen)\b"
+    r"^\s*(?:moet|moeten|moest|moesten|mag|mogen|kan|kunnen|klopt|gelden|geldt|telt|tellen|"
+    r"can|may|must|should|do|did|will|would)\b"
 )
 _SAME_DIVISION = re.compile(
     r"\b(?:dezelfde|zelfde|samen met|net als|nog meer|ook)\b|\bbij (?:\w+ ){1,3}in de div\w*\b"
