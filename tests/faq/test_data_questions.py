@@ -195,6 +195,12 @@ async def test_a_figure_and_a_rule_gets_both(dbot: OfflineBot) -> None:
     assert "Het doel voor 2026 is 60 trajecten" in said(out)
     rule = [(label, data) for o in out for label, data in o.buttons if data.startswith("qa:rel:")]
     assert rule and rule[0][0].startswith("Bedoel je de regel?")
+    # a long title is cut with "…", never in the middle of a word without saying so
+    out = await dbot.chat(REGIO).send("hoever zijn we met ons doel dit jaar")
+    labels = [label for o in out for label, data in o.buttons if data.startswith("qa:rel:")]
+    assert labels and all(len(label) <= 64 for label in labels)
+    title = dbot.services.kb.entry(out[-1].buttons[-1][1].split(":")[2]).title
+    assert labels[0] == f"Bedoel je de regel? {title}" or labels[0].endswith("…")
 
 
 async def test_faq_questions_still_get_the_faq(dbot: OfflineBot) -> None:

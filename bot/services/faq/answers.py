@@ -15,7 +15,7 @@ from bot.callbacks import Flow, build
 from bot.services import Services
 from bot.services.checks import guided as checks
 from bot.services.faq import ask_json, data_answers, learning, review
-from bot.services.faq.inbox import SHOWN_MAX, UnansweredGroup, group_unanswered
+from bot.services.faq.inbox import SHOWN_MAX, UnansweredGroup, group_unanswered, shorten
 from bot.services.people import accounts
 from bot.services.people.accounts import caller
 from bot.services.people.users import record_seen
@@ -111,12 +111,15 @@ async def _open_reference(
     return Reply(str(escape(text)))
 
 
+RULE_BUTTON_MAX = 64  # characters of the "Bedoel je de regel? …" button (cut with "…")
+
+
 def _with_rule(services: Services, reply: Reply, entry_id: str | None) -> Reply:
     if entry_id is None:
         return reply
     title = services.kb.entry(entry_id).title
     button = Button(
-        services.renderer.text("data_rule_button", title=title)[:64],
+        shorten(services.renderer.text("data_rule_button", title=title), RULE_BUTTON_MAX),
         build(Flow.QA, "rel", entry_id),
     )
     return dataclasses.replace(reply, buttons=(*reply.buttons, (button,)))
