@@ -153,6 +153,12 @@ async def test_a_coach_gets_the_count_and_the_untouched_ones(dbot: OfflineBot) -
     assert any(label.startswith("HW-2026-00003") for label in labels)
     assert not any(label.startswith("HW-2026-00005") for label in labels)  # ended
 
+    out = await chat.send("welke van mijn trajecten zijn al 2 maanden niet bijgewerkt")
+    assert "Al je lopende trajecten zijn in de laatste 60 dagen bijgewerkt" in said(out)
+    # someone with no trajectories at all is not told that they are all up to date
+    out = await dbot.chat(REGIO).send("welke van mijn trajecten zijn al 2 maanden niet bijgewerkt")
+    assert "Je hebt op dit moment geen lopende trajecten" in said(out)
+
     async with dbot.services.db.session() as session:
         log = (
             (await session.execute(sa.select(QuestionLog).order_by(QuestionLog.id.desc())))

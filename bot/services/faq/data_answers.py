@@ -202,7 +202,11 @@ class _Answering:
             )
             for t in rows
         ]
-        return self.reply("my_stale", [*buttons, listing], total=total, shown=len(rows))
+        # nothing untouched: because all are up to date, or because there are none at all
+        still_open = sum(await repo.open_count(self.who.user_id)) if total == 0 else total
+        return self.reply(
+            "my_stale", [*buttons, listing], total=total, shown=len(rows), still_open=still_open
+        )
 
 
 async def answer(
