@@ -71,7 +71,8 @@ _RULE = re.compile(
     r"doen|wordt|zegt)|waarom|why|what happen\w*|what (?:if|does|do)|klopt|"
     r"how (?!many\b|much\b|far\b|is\b|are\b|does\b)\w+|count|counts|counted|"
     r"(?:project|programma) (?:\w+ ){0,3}(?:begonnen|gestart|van start)|"
-    r"hoe (?!sta\w*\b|ver\b|gaat\b|doet\b|doen\b|groot\b|veel\b|lang\b|hoog\b)\w+|"
+    r"hoe (?!sta\w*\b|ver\b|gaat\b|doet\b|doen\b|groot\b|veel\b|lang\b|hoog\b|"
+    r"het (?:met|gaat|loopt)\b)\w+|"
     r"wie (?:bepaalt|beslist|kiest|betaalt|contracteert|huurt|sluit)|"
     r"wanneer (?:moet|moeten|mag|mogen|kan|kunnen|is het)|waar (?:vind|krijg|staat|kan)|bij wie|"
     r"op welke (?:wijze|manier|basis)|indeling wordt|besloten|terecht|"
@@ -91,9 +92,10 @@ _NOT_OUR_DATA = re.compile(
     r"aanleveren|afspraken|inkoop|inkopen|intake\w*|\w*formulier\w*|plan van aanpak|max|"
     r"vanavond|wedstrijd\w*|voetbal\w*|uitslag\w*)\b"
 )
-_DIVISION_WORD = re.compile(r"\b(?:div\w*|competitie|klasse|poule)\b")
+_DIVISION_WORD = re.compile(r"\b(?:div\w*|competitie|klasse|poule|league)\b")
 _TARGET = re.compile(
-    r"\b(?:\w*doel|doelen|\w*doelstelling\w*|\w*targets?|streefcijfer|streefaantal|taakstelling|"
+    r"\b(?:\w*doel|doelen|\w*doelstelling\w*|\w*targets?|streefcijfer|streefaantal|streefgetal|"
+    r"taakstelling|de lat|"
     r"ambitie|norm)\b|\bmoet(?:en)?\b.*\b(?:halen|realiseren|starten|behalen|doen)\b"
 )
 # "hoe onze regio het vorig jaar gedaan heeft", "hoe presteert Twente": how it went, not a rule
@@ -101,10 +103,16 @@ _HOW_DONE = (
     r"\bhoe\b(?: \w+){0,6} (?:gedaan|presteert|presteren|gepresteerd|scoort|scoren|scoorde|"
     r"scoorden)\b"
 )
-# "vergeleken met het doel", "t.o.v. de target"
+# "vergeleken met het doel", "t.o.v. de target", "ten opzichte van de ambitie"
 _AGAINST_TARGET = (
-    r"\b(?:vergeleken met|tegenover|afgezet tegen)(?: \w+){0,3} (?:\w*doel\w*|\w*targets?|"
-    r"ambitie|streef\w*|norm)\b"
+    r"\b(?:vergeleken met|tegenover|afgezet tegen|ten opzichte van)(?: \w+){0,3} "
+    r"(?:\w*doel\w*|\w*targets?|ambitie|streef\w*|norm)\b"
+)
+# Where it stands: "waar staan we", "over de helft van ons doel", "beter dan vorig jaar", "hoeveel
+# moet Venlo nog starten"
+_SO_FAR = (
+    r"\bwaar sta\w* (?:we|wij|ze|jullie)\b|\bover de helft\b|"
+    r"\bbeter (?:\w+ ){0,3}dan (?:vorig|in)\b|\bnog (?:\w+ ){0,2}(?:starten|halen|nodig)\b"
 )
 _PROGRESS = re.compile(
     r"\bhoeveel\b.*\b(?:traject\w*|gestart\w*|begonnen|plaatsing\w*|geplaatst|betaald werk|"
@@ -113,7 +121,7 @@ _PROGRESS = re.compile(
     r"\bhoeveel\b.*\b(?:betaalde? baan|aan (?:het )?werk geholpen|aan een baan geholpen)\b|"
     r"\bhoe sta\w*\b|\bsta\w* .{0,40}\bervoor\b|\bvoortgang\b|\bstand\b|\bhoe ?ver\b|"
     r"\bop schema\b|\bop koers\b|\bachter ?stand\b|\bvoor ?lopen\b|\bhalen (?:we|wij|ze)\b|"
-    r"\bnog te gaan\b|\brealisatie\b|\bverhouding\b|" + _AGAINST_TARGET + "|"
+    r"\bnog te gaan\b|\brealisatie\b|\bverhouding\b|" + _AGAINST_TARGET + "|" + _SO_FAR + "|"
     r"\b(?:procent|percentage)\b.*\b(?:gehaald|bereikt|gerealiseerd)\b|" + _HOW_DONE + "|"
     r"\bhoe gaat het met\b|\bhoe doet\b|\bhow (?:is|are|does)\b.*\bdoing\b|\bprogress\b|"
     r"\bon (?:track|schedule)\b|\bloopt\b.*\bachter\b|"
@@ -123,12 +131,12 @@ _PROGRESS = re.compile(
 # 2024"): a data question with a year, or about a region named by name or code.
 _MEASURE = re.compile(
     r"\b(?:plaatsingen|trajecten|cijfers|aantallen|aantal|starts|figures|numbers|totaal|"
-    r"totalen|gestart\w*|started|placed|percentage|optelsom|opgeteld)\b"
+    r"totalen|gestart\w*|started|placed|percentage|optelsom|opgeteld|resultaten|score|beeld)\b"
 )
 _STRONG_PROGRESS = re.compile(
     r"\bhoe sta\w*\b|\bsta\w* .{0,40}\bervoor\b|\bstand\b|\bop schema\b|\bop koers\b|"
     r"\bvoortgang\b|\bhoe doet\b|\bdoing\b|\bprogress\b|\bhoe ?ver\b|\bon (?:track|schedule)\b|"
-    r"\bnog te gaan\b|\brealisatie\b|\bverhouding\b|" + _AGAINST_TARGET + "|"
+    r"\bnog te gaan\b|\brealisatie\b|\bverhouding\b|" + _AGAINST_TARGET + "|" + _SO_FAR + "|"
     r"\bstartte\b|\bstartten\b|" + _HOW_DONE + "|"
     r"\bhalen (?:we|wij|ze)\b|\bgestart\w*\b|\bgerealiseerd\b|\bloopt\b.*\bachter\b"
 )
@@ -161,13 +169,13 @@ _MINE = re.compile(
 _MINE_STRICT = re.compile(
     r"\bheb ik\b|\bik (?:\w+ )?heb\b|\bik (?:\w+ )?begeleid\w*|\bbegeleid ik\b|\bdie ik\b|"
     r"\bmijn (?:\w+ ){0,2}(?:traject\w*|kandi\w*|caseload|mensen|dossiers?|clienten|deelnemers)\b|"
-    r"\bop mijn naam\b|"
+    r"\bop mijn naam\b|\bik (?:\w+ )?draai\w*\b|"
     r"\bvan mij\b|\bmij\b|\bdo i have\b|\bam i\b|\bi (?:have|am)\b|\bmy (?:\w+ )?(?:cases|"
     r"trajector\w*|candidates|caseload)\b"
 )
 _RUNNING = re.compile(
     r"\b(?:lopend\w*|lopen|actie\w*|open\w*|hoeveel|nog bezig|running|active|how many|"
-    r"caseload|in begeleiding|in (?:een )?traject)\b"
+    r"caseload|in begeleiding|in (?:een )?traject|niet afgesloten|draai|draaien)\b"
 )
 _STALE = re.compile(
     r"\bgeen (?:\w+ )?(?:\w*update\w*|wijziging\w*|nieuws|mutatie\w*)\b|\bachterstallig\w*|"
@@ -175,7 +183,8 @@ _STALE = re.compile(
     r"\bniet (?:meer )?(?:\w+ )?(?:heb |hebben |zijn |is )?(?:bijgewerkt|aangepast|geupdatet|"
     r"geupdate|ge updatet)\b|\blaatste (?:wijziging|update|aanpassing|mutatie)\b|"
     r"\blang niet\b|\bal lang\b|\bbij ?werken\b|\bverouderd\w*\b|"
-    r"\bstil ?gelegen\b|\bstaan stil\b|\bstil ?staan\b|\bachter ?lopen\b|"
+    r"\bstil ?gelegen\b|\bstaan stil\b|\bstil ?staan\b|\bstil ?liggen\b|\bachter ?lopen\b|"
+    r"\bvergeten\b|\bniet (?:meer )?(?:\w+ )?(?:heb )?aangeraakt\b|"
     r"\b(?:niks|niets) (?:\w+ ){0,3}(?:gezet|gedaan|ingevuld|bijgewerkt|veranderd|gebeurd|"
     r"geregistreerd|vastgelegd|genoteerd|aangepast)\b|"
     r"\bnot (?:been )?updated\b|\bhavent been updated\b|\bno update\w*\b|\bstale\b"
@@ -190,7 +199,7 @@ _TRAJECT = re.compile(
 _PEOPLE = re.compile(r"\bmensen\b|\bpeople\b")
 _PERIOD = re.compile(
     r"\b(?:(\d{1,3})|een|twee|drie|vier|zes)\s+(dag|dagen|days|week|weken|weeks|maand|maanden|"
-    r"months?)\b"
+    r"months?|kwartaal|kwartalen)\b"
 )
 _NUMBERS = {"een": 1, "twee": 2, "drie": 3, "vier": 4, "zes": 6}
 _UNIT_DAYS = {
@@ -204,6 +213,8 @@ _UNIT_DAYS = {
     "maanden": 30,
     "month": 30,
     "months": 30,
+    "kwartaal": 91,
+    "kwartalen": 91,
 }
 _YEAR = re.compile(r"\b(20[1-4]\d)\b")
 _LAST_YEAR = re.compile(r"\b(?:vorig|vorige|afgelopen|verleden) jaar\b|\blast year\b")
@@ -212,7 +223,7 @@ _DONE = re.compile(r"\b(?:gestart\w*|gehaald|begonnen|al)\b")
 _CODE = re.compile(r"\bam ?(\d{1,2})\b")
 _REGIONS_WORD = re.compile(r"\b(?:regio|regios|amrs?|arbeidsmarktregios|regions?)\b")
 _WHICH_REGIONS = re.compile(
-    r"\b(?:welke|which|overzicht|lijst|list)\b.*" + _REGIONS_WORD.pattern + "|"
+    r"\b(?:welke|which|overzicht|lijst|list|noem|show)\b.*" + _REGIONS_WORD.pattern + "|"
     r"\bwie (?:zit|zitten|zaten|speelt|spelen|speelden) (?:er )?(?:\w+ ){0,3}in\b|"
     r"\b(?:zijn|zitten) er\b.*" + _REGIONS_WORD.pattern
 )
@@ -223,9 +234,12 @@ _MODAL_START = re.compile(
     r"can|may|must|should|do|did|will|would)\b"
 )
 _SAME_DIVISION = re.compile(
-    r"\b(?:dezelfde|zelfde|samen met|net als|nog meer|ook)\b|\bbij (?:\w+ ){1,3}in de div\w*\b"
+    r"\b(?:dezelfde|zelfde|samen met|net als|nog meer|ook|andere|same|who else)\b|"
+    r"\bbij (?:\w+ ){1,3}in de div\w*\b"
 )
-_OWN_DIVISION = re.compile(r"\b(?:onze|ons|mijn) div\w*\b|\bsamen met (?:ons|wij|onze)\b")
+_OWN_DIVISION = re.compile(
+    r"\b(?:onze|ons|mijn) div\w*\b|\b(?:samen met|naast) (?:ons|wij|onze)\b"
+)
 _ALL_DIVISIONS = re.compile(
     r"\b(?:indeling|overzicht|per divisie|alle divisies|alle drie|verdeling|verdeeld)\b"
 )
@@ -235,7 +249,7 @@ _MODAL_WE = re.compile(r"\bmoe(?:t|ten|st|sten) (?:we|wij|ze|jullie|een regio|de
 # The bot's figures are per year: a national question names the year or the bot's record.
 _DATED = re.compile(
     r"\b20[1-4]\d\b|\b(?:dit|huidige?|vorig|vorige|afgelopen|verleden) jaar\b|\bstand\b|"
-    r"\btot (?:nu|nog) toe\b|\btot dusver\b|"
+    r"\btot (?:nu|nog) toe\b|\btot dusver\b|\bsinds januari\b|"
     r"\bin de bot\b|\bgeregistreerd\b|\bop schema\b|\bop koers\b|\b(?:this|last) year\b|"
     r"\bnationally\b"
 )
@@ -257,6 +271,12 @@ _EXTRA_ALIASES = {
     "den bosch": "AM27",
     "rotterdam rijnmond": "AM22",
     "fryslan": "AM02",  # the Frisian name
+    # the big cities' nicknames
+    "mokum": "AM18",
+    "dordt": "AM23",
+    "domstad": "AM13",
+    "gorcum": "AM35",
+    "parkstad": "AM30",
 }
 # A typed region name of 6+ letters with typos: Damerau-Levenshtein similarity ("zuid limbrug",
 # "rijnmnod", "tilberg").
@@ -411,6 +431,15 @@ class DataQuestionParser:
             return DataQuestion(DataKind.DIVISION_REGIONS, OWN, None, offset, year)
         if division is not None and region is None and listing:
             return DataQuestion(DataKind.DIVISION_REGIONS, None, division, offset, year)
+        if (
+            region not in (None, OWN)
+            and (division is not None or _DIVISION_WORD.search(plain))
+            and _SAME_DIVISION.search(plain)
+            and (listing or re.search(r"\bwho else\b|\bwelke\b", plain))
+        ):
+            # "noem de regio's die net als Zuid-Holland Centraal in de eredivisie zitten",
+            # "who else is in the same league as Drenthe?"
+            return DataQuestion(DataKind.DIVISION_REGIONS, region, None, offset, year)
         if division is None and _DIVISION_WORD.search(plain):
             # "met welke regio's zitten wij in dezelfde divisie?", "welke regio's zitten in
             # dezelfde divisie als Zeeland?"

@@ -47,7 +47,7 @@ MEASURE_SETS = (
 # Data questions (knowledge/data_questions.py): the recogniser's rules were tuned on the
 # data_tune sets, never on data_blind.tsv or data_blind2.tsv.
 DATA_SET_PREFIX = "data_"
-DATA_TUNED = tuple(EVAL_SETS / f"data_tune{n}.tsv" for n in ("", "2", "3", "4"))
+DATA_TUNED = tuple(EVAL_SETS / f"data_tune{n}.tsv" for n in ("", "2", "3", "4", "5"))
 DATA_SETS = (*DATA_TUNED, EVAL_SETS / "data_blind.tsv", EVAL_SETS / "data_blind2.tsv")
 
 

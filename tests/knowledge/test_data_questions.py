@@ -89,6 +89,18 @@ def parser(kb: KnowledgeBase) -> DataQuestionParser:
         ("mijn trajecten", DataKind.MY_RUNNING, None, None, 0),
         ("Kun je mijn lopende IPS-trajecten opsommen?", DataKind.MY_RUNNING, None, None, 0),
         ("achterstallige updates mijn trajecten?", DataKind.MY_STALE, None, None, 0),
+        # nicknames of the big cities; English; where it stands
+        ("wat is het streefgetal voor Mokum dit jaar", DataKind.REGION_FACTS, "AM18", None, 0),
+        (
+            "Who else is in the same league as Drenthe?",
+            DataKind.DIVISION_REGIONS,
+            "AM03",
+            None,
+            0,
+        ),
+        ("Show me all Eredivisie regions for 2024", DataKind.DIVISION_REGIONS, None, 2024, 0),
+        ("zijn we al over de helft van ons target?", DataKind.REGION_PROGRESS, OWN, None, 0),
+        ("mn teamleider vraagt hoeveel trajecten ik draai", DataKind.MY_RUNNING, None, None, 0),
     ],
 )
 def test_what_it_reads(
@@ -109,6 +121,7 @@ def test_periods_of_untouched_trajectories(parser: DataQuestionParser) -> None:
         ("welke trajecten zijn al twee weken niet bijgewerkt", 14),
         ("heb ik trajecten die ik meer dan 2 mnd niet heb bijgewerkt", 60),
         ("welke trajecten hebben geen update", 30),
+        ("zijn er trajecten die ik al een kwartaal niet heb aangeraakt?", 91),
     ]:
         dq = parser.parse(question)
         assert dq is not None and dq.kind is DataKind.MY_STALE and dq.days == days, question
