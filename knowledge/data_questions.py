@@ -71,6 +71,7 @@ _RULE = re.compile(
     r"doen|wordt|zegt)|waarom|why|what happen\w*|what (?:if|does|do)|klopt|"
     r"how (?!many\b|much\b|far\b|is\b|are\b|does\b)\w+|count|counts|counted|"
     r"(?:project|programma) (?:\w+ ){0,3}(?:begonnen|gestart|van start)|"
+    r"even (?:tho|though|if)|although|ook al|hoewel|ondanks|"
     r"hoe (?!sta\w*\b|ver\b|gaat\b|doet\b|doen\b|groot\b|veel\b|lang\b|hoog\b|"
     r"het (?:met|gaat|loopt)\b)\w+|"
     r"wie (?:bepaalt|beslist|kiest|betaalt|contracteert|huurt|sluit)|"

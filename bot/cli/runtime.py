@@ -38,6 +38,7 @@ CALIBRATION_SETS = (
     EVAL_SETS / "faq_tune.tsv",
     EVAL_SETS / "faq_train.tsv",
     EVAL_SETS / "faq_train2.tsv",
+    EVAL_SETS / "faq_train3.tsv",
 )
 MEASURE_SETS = (
     EVAL_SETS / "faq_test.tsv",
