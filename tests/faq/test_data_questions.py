@@ -15,7 +15,9 @@ from click.testing import CliRunner
 from bot.cli import main
 from bot.config import TIMEZONE, Settings
 from bot.offline import OfflineBot
+from bot.services.faq import answers
 from bot.services.progress import regions
+from bot.services.shared.replies import Reply
 from bot.simulator import Output
 from bot.storage.models import QuestionLog, Trajectory, User
 from bot.telegram_html import strip as strip_html
@@ -201,12 +203,16 @@ async def test_a_figure_and_a_rule_gets_both(dbot: OfflineBot) -> None:
     assert "Het doel voor 2026 is 60 trajecten" in said(out)
     rule = [(label, data) for o in out for label, data in o.buttons if data.startswith("qa:rel:")]
     assert rule and rule[0][0].startswith("Bedoel je de regel?")
+    # a question without a rule in it gets no guess at one
+    out = await dbot.chat(REGIO).send("hoe staat Groot Amsterdam ervoor")
+    assert "Gestart" in said(out)
+    assert not [data for o in out for _, data in o.buttons if data.startswith("qa:rel:")]
     # a long title is cut with "…", never in the middle of a word without saying so
-    out = await dbot.chat(REGIO).send("hoever zijn we met ons doel dit jaar")
-    labels = [label for o in out for label, data in o.buttons if data.startswith("qa:rel:")]
-    assert labels and all(len(label) <= 64 for label in labels)
-    title = dbot.services.kb.entry(out[-1].buttons[-1][1].split(":")[2]).title
-    assert labels[0] == f"Bedoel je de regel? {title}" or labels[0].endswith("…")
+    title = dbot.services.kb.entry("doc-doel").title  # "Wat is het landelijke doel van …?"
+    reply = answers.with_rule(dbot.services, Reply("figures"), "doc-doel")
+    [(button,)] = reply.buttons
+    assert len(button.text) <= 64 and len(f"Bedoel je de regel? {title}") > 64
+    assert button.text.endswith("…") and title.startswith(button.text[20:-1])
 
 
 async def test_faq_questions_still_get_the_faq(dbot: OfflineBot) -> None:

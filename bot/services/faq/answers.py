@@ -114,7 +114,7 @@ async def _open_reference(
 RULE_BUTTON_MAX = 64  # characters of the "Bedoel je de regel? …" button (cut with "…")
 
 
-def _with_rule(services: Services, reply: Reply, entry_id: str | None) -> Reply:
+def with_rule(services: Services, reply: Reply, entry_id: str | None) -> Reply:
     if entry_id is None:
         return reply
     title = services.kb.entry(entry_id).title
@@ -153,7 +153,7 @@ async def _ask_data(
         )
     )
     await session.commit()
-    return _with_rule(services, data.reply, rule)
+    return with_rule(services, data.reply, rule)
 
 
 async def ask(

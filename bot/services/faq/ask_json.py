@@ -3,6 +3,7 @@ apart from answers.py so the command does not import the database layer to answe
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.render import Renderer
@@ -15,13 +16,26 @@ MAX_QUESTION_CHARS = 1000  # longer messages are cut before matching and logging
 
 def rule_entry(match: Match) -> str | None:
     """The FAQ entry behind a data question that is also about a rule ("hoeveel trajecten
-    moet Twente halen?": the figure, and the entry on the ambition), if the matcher finds one
-    at least worth a button."""
+    moet Twente halen?": the figure, and the entry on the ambition): the matcher's answer, or
+    its best suggestion when the question has a word of a rule in it. Without one ("hoe staat
+    Zuid-Limburg ervoor?") a suggestion is a guess, and no button is offered."""
     if match.outcome is Outcome.ANSWER:
         return match.entry_id
-    if match.outcome is Outcome.SUGGEST and match.suggestions:
+    if (
+        match.outcome is Outcome.SUGGEST
+        and match.suggestions
+        and _RULE_WORDS.search(match.question)
+    ):
         return match.suggestions[0]
     return None
+
+
+# Words that make a data question also one about a rule: what must, may or counts.
+_RULE_WORDS = re.compile(
+    r"\b(?:moet|moeten|moest|moesten|mag|mogen|telt|tellen|regel\w*|verplicht\w*|afspra\w*|"
+    r"must|should|allowed|counts?)\b",
+    re.IGNORECASE,
+)
 
 
 def answer_json(matcher: Matcher, question: str) -> dict[str, Any]:
