@@ -1,5 +1,5 @@
-"""`python -m bot.cli …` runs the `hoofdzaak` command."""
+"""`python -m bot.cli …` runs the `hoofdzaak` command (as the script does: bot/collector.py)."""
 
-from bot.cli import main
+from bot.cli import entry
 
-main()
+entry()
