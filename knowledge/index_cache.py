@@ -55,24 +55,51 @@ def cached(
 ) -> T:
     """`build()`, or what an earlier run built from the same `data` with the same `code`."""
     directory = cache_dir()
-    if directory is None:
-        return build()
-    path = directory / f"{name}-{key_of(data, code)}.pickle"
-    try:
+    path = directory / f"{name}-{key_of(data, code)}.pickle" if directory else None
+
+    def load(path: Path) -> T:
         with path.open("rb") as fh:
             found = pickle.load(fh)  # noqa: S301 - our own cache, in a directory of this user
-        if isinstance(found, kind):
-            return found
-    except FileNotFoundError:
-        pass
-    except Exception as exc:
-        log.info("index cache %s not used: %s", path, exc)
+        if not isinstance(found, kind):
+            raise TypeError(f"holds a {type(found).__name__}, not a {kind.__name__}")
+        return found
+
+    def save(value: T, path: Path) -> None:
+        with path.open("wb") as fh:
+            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+    return load_or_build(path, load, build, save)
+
+
+def load_or_build(
+    path: Path | None,
+    load: Callable[[Path], T],
+    build: Callable[[], T],
+    save: Callable[[T, Path], None],
+) -> T:
+    """`load(path)`, or else `build()`, kept at `path` for the next run. Without a path (the
+    cache is off) it is only built; a file that cannot be read is built again."""
+    if path is not None:
+        try:
+            return load(path)
+        except FileNotFoundError:
+            pass
+        except Exception as exc:
+            log.info("kept file %s not used: %s", path, exc)
     value = build()
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=directory, delete=False, suffix=".tmp") as tmp:
-            pickle.dump(value, tmp, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp.name, path)
-    except OSError as exc:
-        log.info("index cache %s not written: %s", path, exc)
+    if path is not None:
+        keep(value, path, save)
     return value
+
+
+def keep(value: T, path: Path, save: Callable[[T, Path], None]) -> None:
+    """`save` the value beside `path` and move it there, so that no other process ever reads a
+    half-written file; a directory that cannot be written is no error."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        os.close(handle)
+        save(value, Path(tmp))
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.info("kept file %s not written: %s", path, exc)

@@ -15,19 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import logging
-import os
 import re
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import marisa_trie
 
-from knowledge.index_cache import cache_dir
-
-log = logging.getLogger(__name__)
+from knowledge.index_cache import cache_dir, keep, load_or_build
 
 # Words the trie holds: lowercase ASCII letters, the matcher's folded word tokens. Anything
 # else (a number such as 5.10) goes to wordfreq itself, which smashes digits its own way.
@@ -51,17 +46,12 @@ def _frequencies(lang: str) -> Any:
     """The language's plain words and their Zipf values, from the kept trie or built now."""
     directory = cache_dir()
     path = directory / f"wordfreq-{lang}-{_source_key(lang)}.marisa" if directory else None
-    if path is not None:
-        try:
-            return marisa_trie.RecordTrie(_ZIPF_FORMAT).load(str(path))
-        except FileNotFoundError:
-            pass
-        except Exception as exc:  # a damaged file: build it again
-            log.info("word list %s not used: %s", path, exc)
-    trie = _build_frequencies(lang)
-    if path is not None:
-        _keep(trie, path)
-    return trie
+    return load_or_build(
+        path,
+        lambda path: marisa_trie.RecordTrie(_ZIPF_FORMAT).load(str(path)),
+        lambda: _build_frequencies(lang),
+        _save_trie,
+    )
 
 
 def _build_frequencies(lang: str) -> Any:
@@ -92,17 +82,8 @@ def _source_key(lang: str) -> str:
     return hashlib.sha256(data.encode()).hexdigest()[:16]
 
 
-def _keep(trie: Any, path: Path) -> None:
-    """Write the trie next to its final name and move it there (no half-written file is
-    ever read); a directory that cannot be written is no error."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as tmp:
-            pass
-        trie.save(tmp.name)
-        os.replace(tmp.name, path)
-    except OSError as exc:
-        log.info("word list %s not written: %s", path, exc)
+def _save_trie(trie: Any, path: Path) -> None:
+    trie.save(str(path))
 
 
 @lru_cache(maxsize=1)
@@ -122,6 +103,6 @@ def lemma_lists() -> Any:
     class Factory(TrieDictionaryFactory):
         def _write_trie_to_disk(self, lang: str, trie: Any) -> None:
             # as simplemma's, but never a half-written file for another process to read
-            _keep(trie, self._cache_dir / f"{lang}.dic")
+            keep(trie, self._cache_dir / f"{lang}.dic", _save_trie)
 
     return Factory(disk_cache_dir=str(directory / f"simplemma-{simplemma.__version__}"))
