@@ -60,7 +60,7 @@ class QuestionRepo:
                 q.entry_id,
                 User.region,
                 q.id,
-                q.outcome,
+                unpicked.label("unpicked"),
             )
             .outerjoin(User, User.id == q.user_id)
             .where(q.asked_at >= since)
@@ -79,9 +79,9 @@ class QuestionRepo:
                 entry_id,
                 region,
                 i,
-                unpicked=outcome == "suggest" and entry_id is None and feedback is None,
+                unpicked=bool(picked_none),
             )
-            for text, user_id, role, asked_at, feedback, entry_id, region, i, outcome in (
+            for text, user_id, role, asked_at, feedback, entry_id, region, i, picked_none in (
                 await self.session.execute(stmt)
             ).tuples()
         ]
