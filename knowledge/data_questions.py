@@ -146,14 +146,15 @@ _PAID = re.compile(
     r"plaatsing\w*|aan de slag|betaalde baan|paid work|jobs?|placed|placements|uitgestroomd|"
     r"uitstroom)\b"
 )
+# "alle regio's", "alle 35 arbeidsmarktregio's": the regions added up
+_ALL_REGION_WORDS = r"alle (?:\d+ )?(?:regios|regio s|arbeidsmarktregios)"
 _NATIONAL = re.compile(
     r"\b(?:landelijk\w*|nationaal|national\w*|nationwide|(?:heel |in )?nederland|netherlands|"
-    r"alle (?:\d+ )?regios|alle regio s|het hele land|heel het land|als land|"
-    r"alle (?:\d+ )?arbeidsmarktregios|"
+    r"het hele land|heel het land|als land|" + _ALL_REGION_WORDS + "|"
     r"in totaal|totaal)\b"
 )
 # The regions added up: the bot's own figures, even without a year
-_ALL_REGIONS = re.compile(r"\b(?:alle (?:\d+ )?(?:regios|regio s|arbeidsmarktregios)|optelsom)\b")
+_ALL_REGIONS = re.compile(r"\b(?:" + _ALL_REGION_WORDS + r"|optelsom)\b")
 _OWN_REGION = re.compile(
     r"\b(?:onze|mijn|ons|m?n) (?:eigen )?(?:arbeidsmarkt)?(?:regio|amr)\b|\bbij ons\b|"
     r"\bons werkgebied\b|\bour region\b|\bmy region\b"
